@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite: brings up (or reuses) the local servers, reads their addresses, runs every test file.
+# Servers given through env vars (REDIS_URL, REDIS_LEGACY_URL, REDIS_CLUSTER_NODES, ...) are used instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/services.sh up >&2
+eval "$(bash scripts/services.sh env)"
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=("test/**/*.test.ts")
+exec node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout="${TEST_TIMEOUT_MS:-180000}" "${files[@]}"

@@ -1,0 +1,2 @@
+// skalds/cache: the Cache Memory layer.
+export {}

@@ -1,0 +1,2 @@
+// Public entry of the `skalds` package. Subsystems are also reachable through their own subpaths (`skalds/cache`, ...).
+export * as cache from './cache/index.ts'
