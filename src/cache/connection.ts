@@ -1,0 +1,468 @@
+// One Redis connection (single server, Cluster or Sentinel) behind one small surface: send a command with a
+// timeout, run a Lua script, scan every master, open a subscriber. Probes the server's features once.
+import { EventEmitter } from 'node:events'
+import { createClient, createCluster, createSentinel } from 'redis'
+import { createLogger, type Logger } from '../config/logger.ts'
+import {
+  type RedisConnectionOptions,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+} from './connection-options.ts'
+import { RedisAuthError, RedisTopologyError, RedisUnavailableError, toSkaldsError } from './errors.ts'
+import { probeFeatures, type RedisFeatures } from './features.ts'
+import type { LuaScript } from './lua/index.ts'
+
+export type RedisArg = string | Buffer
+export type Reply = unknown
+
+export interface SendOptions {
+  /** A key of the command: routes it on a cluster. */
+  key?: string
+  /** The command only reads (may go to a replica where allowed). */
+  readonly?: boolean
+  /** Overrides the connection's command timeout for this call (ms). */
+  timeoutMs?: number
+}
+
+/** The part of a node-redis client this layer uses; node-redis' generic types are too wide to pass around. */
+interface NodeClient {
+  sendCommand(args: readonly RedisArg[], options?: { timeout?: number }): Promise<unknown>
+  connect(): Promise<unknown>
+  close?(): Promise<unknown>
+  destroy?(): void
+  quit?(): Promise<unknown>
+  on(event: string, listener: (...args: unknown[]) => void): unknown
+  isReady: boolean
+  isOpen: boolean
+  duplicate(overrides?: object): NodeClient
+  subscribe(channels: string | string[], listener: (message: string, channel: string) => void): Promise<void>
+  unsubscribe(channels?: string | string[], listener?: (message: string, channel: string) => void): Promise<void>
+  pSubscribe(patterns: string | string[], listener: (message: string, channel: string) => void): Promise<void>
+  pUnsubscribe(patterns?: string | string[], listener?: (message: string, channel: string) => void): Promise<void>
+  sSubscribe?(channels: string | string[], listener: (message: string, channel: string) => void): Promise<void>
+  sUnsubscribe?(channels?: string | string[], listener?: (message: string, channel: string) => void): Promise<void>
+}
+
+interface ClusterClient {
+  sendCommand(firstKey: RedisArg | undefined, isReadonly: boolean | undefined, args: readonly RedisArg[], options?: { timeout?: number }): Promise<unknown>
+  connect(): Promise<unknown>
+  close?(): Promise<unknown>
+  destroy?(): void
+  on(event: string, listener: (...args: unknown[]) => void): unknown
+  isReady: boolean
+  isOpen: boolean
+  masters: Array<{ host: string; port: number }>
+  nodeClient(node: unknown): NodeClient | Promise<NodeClient>
+  duplicate(overrides?: object): ClusterClient
+  subscribe(channels: string | string[], listener: (message: string, channel: string) => void): Promise<void>
+  unsubscribe(channels?: string | string[], listener?: (message: string, channel: string) => void): Promise<void>
+  pSubscribe(patterns: string | string[], listener: (message: string, channel: string) => void): Promise<void>
+  pUnsubscribe(patterns?: string | string[], listener?: (message: string, channel: string) => void): Promise<void>
+  sSubscribe(channels: string | string[], listener: (message: string, channel: string) => void): Promise<void>
+  sUnsubscribe(channels?: string | string[], listener?: (message: string, channel: string) => void): Promise<void>
+}
+
+/** One master of the deployment, for commands that must run on every master (SCAN, INFO, DBSIZE). */
+export interface RedisNodeHandle {
+  address: string
+  send(args: RedisArg[], timeoutMs?: number): Promise<Reply>
+}
+
+export type MessageListener = (message: string, channel: string) => void
+
+/** A dedicated pub/sub connection. node-redis resubscribes it after a reconnect. */
+export interface RedisSubscriber {
+  subscribe(channel: string, listener: MessageListener): Promise<void>
+  unsubscribe(channel: string, listener?: MessageListener): Promise<void>
+  pSubscribe(pattern: string, listener: MessageListener): Promise<void>
+  pUnsubscribe(pattern: string, listener?: MessageListener): Promise<void>
+  /** Sharded pub/sub (SSUBSCRIBE) where the server has it, plain SUBSCRIBE otherwise. */
+  sSubscribe(channel: string, listener: MessageListener): Promise<void>
+  sUnsubscribe(channel: string, listener?: MessageListener): Promise<void>
+  close(): Promise<void>
+}
+
+export type ConnectionEvent = 'ready' | 'down' | 'error'
+
+/**
+ * A Redis connection. Create with `RedisConnection.connect(options)`; every command has a timeout and, by default,
+ * fails at once while disconnected instead of queueing without bound. Events: `ready` (features probed),
+ * `down` (connection lost; reconnecting), `error` (a connection-level error, already logged once per outage).
+ */
+export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down: [Error]; error: [Error] }> {
+  readonly options: ResolvedConnectionOptions
+  readonly keyPrefix: string
+  readonly isCluster: boolean
+  readonly logger: Logger
+  #single: NodeClient | undefined
+  #cluster: ClusterClient | undefined
+  #features: RedisFeatures | undefined
+  #readyWaiters: Array<(features: RedisFeatures) => void> = []
+  #lastError: Error | undefined
+  #downLogged = false
+  #closed = false
+  #probing: Promise<void> | undefined
+  #fatal: Error | undefined
+
+  private constructor(options: ResolvedConnectionOptions, logger: Logger) {
+    super()
+    this.options = options
+    this.keyPrefix = options.keyPrefix
+    this.isCluster = options.kind === 'cluster'
+    this.logger = logger
+  }
+
+  /** Opens a connection. With `waitForReady` (default) it resolves once connected and probed, or throws a clear error. */
+  static async connect(options: RedisConnectionOptions): Promise<RedisConnection> {
+    const resolved = resolveConnectionOptions(options)
+    const connection = new RedisConnection(resolved, options.logger ?? createLogger('skalds:redis'))
+    connection.#open()
+    if (!resolved.waitForReady) return connection
+    try {
+      await connection.whenReady(resolved.connectTimeoutMs + 500)
+    } catch (error) {
+      await connection.close().catch(() => {})
+      throw error
+    }
+    return connection
+  }
+
+  /** The probed features; undefined until the first successful connection. */
+  get features(): RedisFeatures | undefined {
+    return this.#features
+  }
+
+  get isReady(): boolean {
+    const client = this.#cluster ?? this.#single
+    return client !== undefined && client.isReady && this.#features !== undefined
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** The global prefix applied to a key. */
+  key(key: string): string {
+    return this.keyPrefix + key
+  }
+
+  /** Resolves with the features once connected; rejects after `timeoutMs` with the last connection error. */
+  whenReady(timeoutMs = this.options.connectTimeoutMs): Promise<RedisFeatures> {
+    if (this.#fatal) return Promise.reject(this.#fatal)
+    if (this.isReady) return Promise.resolve(this.#features!)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#readyWaiters = this.#readyWaiters.filter((w) => w !== waiter)
+        reject(this.#fatal ?? this.#unreachableError(timeoutMs))
+      }, timeoutMs)
+      const waiter = (features: RedisFeatures): void => {
+        clearTimeout(timer)
+        if (this.#fatal) reject(this.#fatal)
+        else resolve(features)
+      }
+      this.#readyWaiters.push(waiter)
+    })
+  }
+
+  /** Sends one command. Errors come out as SkaldsError subclasses (timeout, unavailable, auth, crossslot, command). */
+  send<T = Reply>(args: RedisArg[], options?: SendOptions): Promise<T> {
+    const timeout = options?.timeoutMs ?? this.options.commandTimeoutMs
+    let pending: Promise<unknown>
+    if (this.#cluster) pending = this.#cluster.sendCommand(options?.key, options?.readonly, args, { timeout })
+    else if (this.#single) pending = this.#single.sendCommand(args, { timeout })
+    else return Promise.reject(new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`))
+    return pending.then(
+      (reply) => reply as T,
+      (error: unknown) => {
+        throw toSkaldsError(error, `redis ${String(args[0])}`)
+      },
+    )
+  }
+
+  /**
+   * Runs a Lua script by SHA, loading it on NOSCRIPT. On a cluster every key must share a slot (use companion keys);
+   * a script with no keys runs on the node that owns `routeKey`.
+   */
+  async evalScript<T = Reply>(script: LuaScript, keys: string[], args: Array<string | number>, options?: SendOptions): Promise<T> {
+    if (keys.length !== script.numberOfKeys) {
+      throw new TypeError(`lua ${script.name}: expects ${script.numberOfKeys} keys, got ${keys.length}`)
+    }
+    const argv = args.map(String)
+    const sendOptions: SendOptions = { ...options, key: options?.key ?? keys[0] }
+    try {
+      return await this.send<T>(['EVALSHA', script.sha, String(keys.length), ...keys, ...argv], sendOptions)
+    } catch (error) {
+      if (!(error instanceof Error) || !/NOSCRIPT/.test(error.message)) throw error
+      return this.send<T>(['EVAL', script.source, String(keys.length), ...keys, ...argv], sendOptions)
+    }
+  }
+
+  /** Every master (one for a single server), for commands that must reach all of them. */
+  async masters(): Promise<RedisNodeHandle[]> {
+    if (this.#cluster) {
+      const cluster = this.#cluster
+      return Promise.all(
+        cluster.masters.map(async (master) => {
+          const client = await cluster.nodeClient(master)
+          return {
+            address: `${master.host}:${master.port}`,
+            send: (args: RedisArg[], timeoutMs?: number) =>
+              client.sendCommand(args, { timeout: timeoutMs ?? this.options.commandTimeoutMs }).catch((error: unknown) => {
+                throw toSkaldsError(error, `redis ${String(args[0])} on ${master.host}:${master.port}`)
+              }),
+          }
+        }),
+      )
+    }
+    return [{ address: this.options.describe, send: (args, timeoutMs) => this.send(args, { timeoutMs }) }]
+  }
+
+  /**
+   * Iterates keys matching a glob pattern on every master with SCAN (never KEYS), in batches.
+   * The pattern is used as given: escape user input with `escapeGlob` first.
+   */
+  async *scan(pattern: string, options?: { count?: number; type?: string }): AsyncGenerator<string[]> {
+    const count = String(options?.count ?? 500)
+    for (const master of await this.masters()) {
+      let cursor = '0'
+      do {
+        const args = ['SCAN', cursor, 'MATCH', pattern, 'COUNT', count]
+        if (options?.type) args.push('TYPE', options.type)
+        const reply = (await master.send(args)) as [string, string[]]
+        cursor = String(reply[0])
+        if (reply[1].length > 0) yield reply[1].map(String)
+      } while (cursor !== '0')
+    }
+  }
+
+  /** Opens a dedicated pub/sub connection sharing this one's options. */
+  async subscriber(): Promise<RedisSubscriber> {
+    const sharded = this.#features?.shardedPubSub ?? false
+    if (this.#cluster) {
+      const sub = this.#cluster.duplicate()
+      sub.on('error', (error) => this.#onError(error as Error))
+      await sub.connect()
+      return wrapSubscriber(sub, sharded, () => closeClient(sub))
+    }
+    if (!this.#single) throw new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`)
+    const sub = this.#single.duplicate()
+    sub.on('error', (error) => this.#onError(error as Error))
+    await sub.connect()
+    return wrapSubscriber(sub, false, () => closeClient(sub))
+  }
+
+  /** Opens an independent connection with the same options (for blocking commands such as XREADGROUP BLOCK). */
+  async duplicate(overrides?: Partial<RedisConnectionOptions>): Promise<RedisConnection> {
+    const resolved = { ...this.options, ...(overrides ? resolveConnectionOptions({ ...overrides }) : {}) }
+    const connection = new RedisConnection(overrides ? resolved : this.options, this.logger)
+    connection.#open()
+    await connection.whenReady(this.options.connectTimeoutMs + 500)
+    return connection
+  }
+
+  /** Closes the connection; pending commands are rejected. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const client = this.#cluster ?? this.#single
+    this.#cluster = undefined
+    this.#single = undefined
+    if (client) await closeClient(client)
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  // ---- internals ----
+
+  #reconnectStrategy = (retries: number, cause: Error): number | Error | false => {
+    if (this.#closed) return false
+    if (isAuthFailure(cause)) {
+      this.#fatal = new RedisAuthError(
+        `redis ${this.options.describe}: authentication failed for user ${this.options.username ?? 'default'} (${cause.message}); check the password / ACL user`,
+        { cause },
+      )
+      this.#wakeWaiters()
+      return this.#fatal
+    }
+    const { minDelayMs, maxDelayMs } = this.options
+    const base = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(retries, 16))
+    return Math.round(base * (0.8 + Math.random() * 0.4))
+  }
+
+  #open(): void {
+    const o = this.options
+    const socketBase = {
+      connectTimeout: o.connectTimeoutMs,
+      reconnectStrategy: this.#reconnectStrategy,
+      ...(o.tls === false ? {} : o.tls === true ? { tls: true as const } : { tls: true as const, ...o.tls }),
+    }
+    const clientBase = {
+      username: o.username,
+      password: o.password,
+      name: o.clientName,
+      disableOfflineQueue: !o.offlineQueue,
+      commandsQueueMaxLength: o.maxQueueLength,
+      disableClientInfo: true,
+    }
+    let client: NodeClient | ClusterClient
+    if (o.kind === 'cluster') {
+      const nodes = o.clusterNodes!
+      client = createCluster({
+        rootNodes: nodes.map((n) => ({ socket: { host: n.host, port: n.port, ...socketBase } })),
+        defaults: { ...clientBase, socket: socketBase },
+        useReplicas: false,
+      }) as unknown as ClusterClient
+      this.#cluster = client
+    } else if (o.kind === 'sentinel') {
+      const s = o.sentinel!
+      client = createSentinel({
+        name: s.name,
+        sentinelRootNodes: s.sentinels,
+        nodeClientOptions: { ...clientBase, socket: socketBase },
+        sentinelClientOptions: { username: s.username, password: s.password, socket: socketBase },
+      }) as unknown as NodeClient
+      this.#single = client
+    } else {
+      const single = o.single!
+      client = createClient({
+        ...clientBase,
+        database: single.db,
+        socket: { host: single.host, port: single.port, ...socketBase },
+      })
+      this.#single = client
+    }
+    client.on('error', (error) => this.#onError(error as Error))
+    if (o.kind === 'cluster') {
+      // The cluster client emits per-node events only; the first probe runs once slots are discovered.
+      client.on('node-error', (error) => this.#onError(error as Error))
+      client.on('node-reconnecting', () => this.#onDown(this.#lastError ?? new RedisUnavailableError(`redis ${o.describe}: a node is reconnecting`)))
+      client.on('node-ready', () => {
+        if (this.#features) this.#onReady()
+      })
+    } else {
+      client.on('ready', () => this.#onReady())
+      client.on('end', () => this.#onDown(new RedisUnavailableError(`redis ${o.describe}: connection ended`)))
+      client.on('reconnecting', () => this.#onDown(this.#lastError ?? new RedisUnavailableError(`redis ${o.describe}: reconnecting`)))
+    }
+    // connect() rejects on a fatal error (auth) and otherwise keeps retrying through the reconnect strategy.
+    client.connect().then(
+      () => {
+        if (o.kind === 'cluster') this.#onReady()
+      },
+      (error: unknown) => {
+        const err = error instanceof Error ? error : new Error(String(error))
+        if (isAuthFailure(err) && !this.#fatal) this.#fatal = new RedisAuthError(`redis ${o.describe}: authentication failed (${err.message})`, { cause: err })
+        this.#lastError = err
+        this.#wakeWaiters()
+      },
+    )
+  }
+
+  #onReady(): void {
+    if (this.#probing || this.#closed) return
+    this.#probing = this.#probe().finally(() => {
+      this.#probing = undefined
+    })
+  }
+
+  async #probe(): Promise<void> {
+    try {
+      const send = (args: string[]): Promise<unknown> =>
+        this.#cluster
+          ? this.#cluster.sendCommand(undefined, true, args, { timeout: this.options.connectTimeoutMs })
+          : this.#single!.sendCommand(args, { timeout: this.options.connectTimeoutMs })
+      const features = await probeFeatures(send)
+      if (features.clusterEnabled && !this.isCluster) {
+        this.#fatal = new RedisTopologyError(
+          `redis ${this.options.describe}: this server is a Redis Cluster node (cluster_enabled:1); connect with { cluster: { nodes: ['${this.options.describe}', ...] } } or REDIS_CLUSTER_NODES`,
+        )
+        this.logger.error({ err: this.#fatal }, this.#fatal.message)
+        this.#wakeWaiters()
+        return
+      }
+      const first = this.#features === undefined
+      this.#features = features
+      if (first) {
+        this.logger.info(
+          { server: features.server, version: features.version, hashFieldTtl: features.hashFieldTtl, bloom: features.bloom, cluster: this.isCluster },
+          `redis ${this.options.describe}: connected to ${features.server} ${features.version}` +
+            ` (hash-field TTL ${features.hashFieldTtl ? 'native' : 'emulated'}, bloom ${features.bloom ? 'native' : 'lua'})`,
+        )
+      } else if (this.#downLogged) {
+        this.logger.info(`redis ${this.options.describe}: connection restored`)
+      }
+      this.#downLogged = false
+      this.emit('ready', features)
+      this.#wakeWaiters()
+    } catch (error) {
+      this.#lastError = error instanceof Error ? error : new Error(String(error))
+      this.logger.warn({ err: this.#lastError }, `redis ${this.options.describe}: feature probe failed; will retry on reconnect`)
+    }
+  }
+
+  #wakeWaiters(): void {
+    if (!this.#fatal && !this.isReady) return
+    const waiters = this.#readyWaiters
+    this.#readyWaiters = []
+    for (const waiter of waiters) waiter(this.#features!)
+  }
+
+  #onError(error: Error): void {
+    this.#lastError = error
+    if (!this.#downLogged && !this.#closed) {
+      this.#downLogged = true
+      this.logger.warn({ err: error }, `redis ${this.options.describe}: ${error.message}; reconnecting with backoff`)
+    }
+    if (this.listenerCount('error') > 0) this.emit('error', toSkaldsError(error, `redis ${this.options.describe}`))
+  }
+
+  #onDown(error: Error): void {
+    if (this.#closed) return
+    this.emit('down', error)
+  }
+
+  #unreachableError(timeoutMs: number): Error {
+    const cause = this.#lastError
+    const reason = cause ? `: ${cause.message}` : ''
+    if (cause && isAuthFailure(cause)) return new RedisAuthError(`redis ${this.options.describe}: authentication failed${reason}`, { cause })
+    return new RedisUnavailableError(`redis ${this.options.describe}: not reachable within ${timeoutMs} ms${reason}`, { cause })
+  }
+}
+
+function isAuthFailure(error: Error): boolean {
+  return /WRONGPASS|NOAUTH|invalid username-password|NOPERM/i.test(error.message)
+}
+
+async function closeClient(client: { close?(): Promise<unknown>; destroy?(): void; quit?(): Promise<unknown>; isOpen: boolean }): Promise<void> {
+  try {
+    if (client.isOpen && client.close) await client.close()
+    else client.destroy?.()
+  } catch {
+    client.destroy?.()
+  }
+}
+
+function wrapSubscriber(
+  client: Pick<NodeClient, 'subscribe' | 'unsubscribe' | 'pSubscribe' | 'pUnsubscribe' | 'sSubscribe' | 'sUnsubscribe'>,
+  sharded: boolean,
+  close: () => Promise<void>,
+): RedisSubscriber {
+  return {
+    subscribe: (channel, listener) => client.subscribe(channel, listener),
+    unsubscribe: (channel, listener) => client.unsubscribe(channel, listener),
+    pSubscribe: (pattern, listener) => client.pSubscribe(pattern, listener),
+    pUnsubscribe: (pattern, listener) => client.pUnsubscribe(pattern, listener),
+    sSubscribe: (channel, listener) =>
+      sharded && client.sSubscribe ? client.sSubscribe(channel, listener) : client.subscribe(channel, listener),
+    sUnsubscribe: (channel, listener) =>
+      sharded && client.sUnsubscribe ? client.sUnsubscribe(channel, listener) : client.unsubscribe(channel, listener),
+    close,
+  }
+}
+
+/** Escapes glob metacharacters (`* ? [ ] \`) so user input matches itself in a SCAN / PSUBSCRIBE pattern. */
+export function escapeGlob(input: string): string {
+  return input.replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)
+}

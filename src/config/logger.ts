@@ -1,0 +1,27 @@
+// The logging seam: a pino-compatible subset, so callers can pass pino, a child of it, or anything shaped alike.
+import { pino } from 'pino'
+
+type LogFn = (objOrMsg: object | string, msg?: string) => void
+
+export interface Logger {
+  debug: LogFn
+  info: LogFn
+  warn: LogFn
+  error: LogFn
+  child(bindings: Record<string, unknown>): Logger
+}
+
+/** The default logger: pino at LOG_LEVEL (Skalds' variable), `warn` when unset so a library stays quiet. */
+export function createLogger(name = 'skalds'): Logger {
+  const level = (process.env.LOG_LEVEL ?? 'warn').toLowerCase()
+  return pino({ name, level })
+}
+
+/** A logger that drops everything, for tests and benchmarks. */
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+}
