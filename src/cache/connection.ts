@@ -12,6 +12,8 @@ import { RedisAuthError, RedisTopologyError, RedisUnavailableError, toSkaldsErro
 import { probeFeatures, type RedisFeatures } from './features.ts'
 import type { LuaScript } from './lua/index.ts'
 
+export { escapeGlob } from './glob.ts'
+
 export type RedisArg = string | Buffer
 export type Reply = unknown
 
@@ -460,9 +462,4 @@ function wrapSubscriber(
       sharded && client.sUnsubscribe ? client.sUnsubscribe(channel, listener) : client.unsubscribe(channel, listener),
     close,
   }
-}
-
-/** Escapes glob metacharacters (`* ? [ ] \`) so user input matches itself in a SCAN / PSUBSCRIBE pattern. */
-export function escapeGlob(input: string): string {
-  return input.replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)
 }

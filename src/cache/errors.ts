@@ -1,13 +1,7 @@
 // One error class per error code, so callers can branch on `instanceof` or on `code` alike.
+import { SkaldsError } from '../model/errors.ts'
 
-export class SkaldsError extends Error {
-  readonly code: string
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.code = code
-    this.name = new.target.name
-  }
-}
+export { SkaldsError }
 
 /** The server cannot be reached (refused, reset, DNS) or the client is closed. */
 export class RedisUnavailableError extends SkaldsError {
