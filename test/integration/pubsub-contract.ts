@@ -16,13 +16,13 @@ export interface PubSubPair {
 const next = async <T>(sub: Subscription<T>, what = 'a message') => {
   const result = await within(sub.next(), 10_000, what)
   assert.equal(result.done, false, `expected ${what}, the subscription ended`)
-  return result.value!
+  return result.value
 }
 
 export function pubsubContract(name: string, factory: () => Promise<PubSubPair>): void {
-  describe(`pubsub contract: ${name}`, () => {
+  void describe(`pubsub contract: ${name}`, () => {
     const run = (title: string, body: (pair: PubSubPair) => Promise<void>) =>
-      test(title, async () => {
+      void test(title, async () => {
         const pair = await factory()
         try {
           await body(pair)

@@ -32,7 +32,7 @@ for (const target of redisTargets()) {
   })
 }
 
-describe('pubsub on the cluster', () => {
+void describe('pubsub on the cluster', () => {
   let connection: RedisConnection
   before(async () => {
     connection = await connectTarget({ name: 'cluster', clusterNodes: redisClusterNodes() }, uniquePrefix('pubsub-shard'))
@@ -41,7 +41,7 @@ describe('pubsub on the cluster', () => {
     await connection.close()
   })
 
-  test('channels use sharded pub/sub (SSUBSCRIBE on the slot owner) by default, and plain pub/sub on request', async () => {
+  void test('channels use sharded pub/sub (SSUBSCRIBE on the slot owner) by default, and plain pub/sub on request', async () => {
     const pubsub = new RedisPubSub(connection, { logger: silentLogger })
     assert.equal(pubsub.transport.shardedByDefault, true)
     const channels = Array.from({ length: 6 }, (_, i) => `shard-${i}`)
@@ -74,7 +74,7 @@ function freePort(): Promise<number> {
   })
 }
 
-describe('pubsub resubscribes after the server restarts', () => {
+void describe('pubsub resubscribes after the server restarts', () => {
   const bin = process.env.REDIS_SERVER_BIN
   let port: number
   let server: ChildProcess | undefined
@@ -109,7 +109,7 @@ describe('pubsub resubscribes after the server restarts', () => {
     if (server) await stopServer(server)
   })
 
-  test('a subscriber keeps receiving after a kill and restart on the same port', async () => {
+  void test('a subscriber keeps receiving after a kill and restart on the same port', async () => {
     const url = `redis://127.0.0.1:${port}`
     const options = { url, logger: silentLogger, reconnect: { minDelayMs: 50, maxDelayMs: 300 } }
     const subConnection = await RedisConnection.connect(options)

@@ -129,7 +129,7 @@ class RedisTransport implements PubSubTransport {
   }
 }
 
-export interface RedisPubSubOptions extends TypedPubSubOptions {}
+export type RedisPubSubOptions = TypedPubSubOptions
 
 /**
  * Typed pub/sub on Redis. Channels are prefixed with the connection's keyPrefix unless `prefix` says otherwise.
