@@ -45,7 +45,8 @@ export function checkName(name: string): void {
 
 /** Checks items are strings; returns them (an empty list is fine). */
 export function checkItems(items: readonly string[], field = 'items'): readonly string[] {
-  if (!Array.isArray(items as unknown)) throw new InvalidArgumentError(`${field}: must be an array of strings`)
+  const value: unknown = items
+  if (!Array.isArray(value)) throw new InvalidArgumentError(`${field}: must be an array of strings`)
   items.forEach((item, i) => {
     if (typeof item !== 'string') throw new InvalidArgumentError(`${field}[${i}]: must be a string, got ${typeof item}`)
   })
