@@ -41,19 +41,19 @@ export function sessionContract(name: string, factory: () => Promise<SessionTarg
     })
 
     run('get renews the session (sliding expiry): a session used more often than its TTL outlives it', async (t) => {
-      const store = t.store(1500)
+      const store = t.store(2000)
       const session = await store.create('slider', { n: 1 })
       const started = Date.now()
       let last = session.expiresAt
-      while (Date.now() - started < 4000) {
-        await sleep(300)
+      while (Date.now() - started < 4500) {
+        await sleep(400)
         const read = await store.get(session.id)
-        assert.ok(read, `alive ${Date.now() - started} ms after creation, past its 1500 ms TTL, because it was used`)
+        assert.ok(read, `alive ${Date.now() - started} ms after creation, past its 2000 ms TTL, because it was used`)
         assert.ok(read.expiresAt >= last)
         last = read.expiresAt
       }
       // Left alone, it expires (polling with get would renew it: sleep past the TTL, then look once).
-      await sleep(2500)
+      await sleep(3000)
       assert.equal(await store.get(session.id), undefined)
     })
 
@@ -179,9 +179,9 @@ export function sessionContract(name: string, factory: () => Promise<SessionTarg
       await app.register(sessionPlugin, { store, cookieName: 'skalds_sid', cookie: { secure: false } })
       app.get('/me', (request, reply) => reply.send({ userId: request.session!.userId }))
       try {
-        const session = await store.create('dave', {}, { ttl: '300ms' })
+        const session = await store.create('dave', {}, { ttl: '2s' })
         assert.equal((await app.inject({ url: '/me', headers: { cookie: `skalds_sid=${session.id}` } })).statusCode, 200)
-        await sleep(800)
+        await sleep(2600)
         const expired = await app.inject({ url: '/me', headers: { cookie: `skalds_sid=${session.id}` } })
         assert.equal(expired.statusCode, 401)
         assert.equal(expired.json<{ code: string }>().code, 'E_SESSION_EXPIRED')

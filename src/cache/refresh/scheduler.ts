@@ -9,8 +9,9 @@ import { hostname } from 'node:os'
 import { createLogger, type Logger } from '../../config/logger.ts'
 import { InvalidArgumentError, isOutageError } from '../errors.ts'
 import { RefreshFailedError, RefreshTimeoutError } from './errors.ts'
-import { applyLimit, normalizeJob, type Job, type LoadContext, type RefreshJobOptions } from './job.ts'
+import { normalizeJob, type Job, type LoadContext, type RefreshJobOptions } from './job.ts'
 import type { RefreshStore } from './store.ts'
+import { newReadCounters, RefreshValues, type ReadCounters } from './values.ts'
 
 export interface RefreshSchedulerOptions {
   /** Where values, locks and job state live: a CacheBackend (MemoryBackend, the Redis backend) or RedisRefreshStore. */
@@ -61,12 +62,12 @@ export interface RunResult {
 
 interface Runtime {
   job: Job
-  metrics: Omit<RefreshMetrics, 'successRate'>
+  metrics: Omit<RefreshMetrics, 'successRate' | keyof ReadCounters>
+  reads: ReadCounters
   timer: NodeJS.Timeout | undefined
   forceTimer: NodeJS.Timeout | undefined
   running: Promise<RunResult> | undefined
   abort: AbortController | undefined
-  live: Map<string, Promise<unknown>>
 }
 
 interface SharedState {
@@ -83,6 +84,7 @@ export class RefreshScheduler {
   readonly #prefix: string
   readonly #logger: Logger
   readonly #jobs = new Map<string, Runtime>()
+  readonly #values: RefreshValues
   #started = false
 
   constructor(options: RefreshSchedulerOptions) {
@@ -91,6 +93,7 @@ export class RefreshScheduler {
     this.#prefix = options.keyPrefix ?? 'refresh:'
     this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
     this.#logger = options.logger ?? createLogger('skalds:refresh')
+    this.#values = new RefreshValues(this.#store, this.#prefix, this.#logger)
   }
 
   /** Registers a job (see RefreshJobOptions); starts it at once if the scheduler is running. */
@@ -99,12 +102,12 @@ export class RefreshScheduler {
     if (this.#jobs.has(job.name)) throw new InvalidArgumentError(`name: a refresh job named ${JSON.stringify(job.name)} is already registered`)
     const runtime: Runtime = {
       job,
-      metrics: { runs: 0, successes: 0, failures: 0, skipped: 0, lastSuccessAt: undefined, lastRunAt: undefined, lastDurationMs: undefined, lastError: undefined, lastErrorAt: undefined, hits: 0, misses: 0, fallbacks: 0 },
+      metrics: { runs: 0, successes: 0, failures: 0, skipped: 0, lastSuccessAt: undefined, lastRunAt: undefined, lastDurationMs: undefined, lastError: undefined, lastErrorAt: undefined },
+      reads: newReadCounters(),
       timer: undefined,
       forceTimer: undefined,
       running: undefined,
       abort: undefined,
-      live: new Map(),
     }
     this.#jobs.set(job.name, runtime)
     if (this.#started) this.#startJob(runtime)
@@ -154,8 +157,8 @@ export class RefreshScheduler {
 
   /** The job's counters in this instance. */
   metrics(name: string): RefreshMetrics {
-    const { metrics } = this.#runtime(name)
-    return { ...metrics, successRate: metrics.runs === 0 ? undefined : metrics.successes / metrics.runs }
+    const { metrics, reads } = this.#runtime(name)
+    return { ...metrics, hits: reads.hits, misses: reads.misses, fallbacks: reads.fallbacks, successRate: metrics.runs === 0 ? undefined : metrics.successes / metrics.runs }
   }
 
   /**
@@ -164,45 +167,13 @@ export class RefreshScheduler {
    */
   async get<T = unknown>(name: string, key?: string): Promise<T> {
     const runtime = this.#runtime(name)
-    const target = this.#keyFor(runtime, key)
-    let raw: string | undefined
-    try {
-      raw = await this.#store.get(this.#valueKey(target))
-    } catch (error) {
-      runtime.metrics.fallbacks++
-      this.#logger.warn({ err: error, job: name, key: target }, `refresh ${name}: store unreachable, loading ${target} live`)
-      return (await this.#liveLoad(runtime, target, false)) as T
-    }
-    if (raw !== undefined) {
-      runtime.metrics.hits++
-      return decode(raw) as T
-    }
-    runtime.metrics.misses++
-    return (await this.#liveLoad(runtime, target, true)) as T
+    return (await this.#values.get(runtime.job, runtime.reads, this.#keyFor(runtime, key))) as T
   }
 
   /** Several keys of one job in one store round trip; misses load live, as `get` does. */
   async getMany<T = unknown>(name: string, keys: readonly string[]): Promise<T[]> {
     const runtime = this.#runtime(name)
-    const targets = keys.map((key) => this.#keyFor(runtime, key))
-    let raws: Array<string | undefined>
-    try {
-      raws = await this.#store.getMany(targets.map((key) => this.#valueKey(key)))
-    } catch (error) {
-      runtime.metrics.fallbacks += targets.length
-      this.#logger.warn({ err: error, job: name }, `refresh ${name}: store unreachable, loading ${targets.length} keys live`)
-      return Promise.all(targets.map((key) => this.#liveLoad(runtime, key, false) as Promise<T>))
-    }
-    return Promise.all(
-      raws.map((raw, i) => {
-        if (raw !== undefined) {
-          runtime.metrics.hits++
-          return decode(raw) as T
-        }
-        runtime.metrics.misses++
-        return this.#liveLoad(runtime, targets[i]!, true) as Promise<T>
-      }),
-    )
+    return (await this.#values.getMany(runtime.job, runtime.reads, keys.map((key) => this.#keyFor(runtime, key)))) as T[]
   }
 
   // ---- schedule ----
@@ -354,7 +325,7 @@ export class RefreshScheduler {
           const value = await job.load(key, { key, tick, reason, signal })
           // A run past its timeout writes nothing: its lock may already belong to another instance.
           if (signal.aborted) return
-          await this.#write(job, key, value)
+          await this.#values.write(job, key, value)
         } catch (error) {
           failures.push({ key, error })
         }
@@ -377,42 +348,6 @@ export class RefreshScheduler {
     const level = isOutageError(error) ? 'warn' : 'error'
     this.#logger[level]({ err: error, job: job.name }, `refresh ${job.name}: ${message}; keeping the previous values`)
     return { status: 'failure', reason: message, keys: 0, durationMs: metrics.lastDurationMs, error }
-  }
-
-  // ---- values ----
-
-  /** Limits, then overwrites the value (write-then-swap: the previous value stays readable until this SET). */
-  async #write(job: Job, key: string, loaded: unknown): Promise<unknown> {
-    const value = applyLimit(loaded, job.limit, `refresh job ${job.name}, key ${key}`)
-    const envelope = JSON.stringify({ v: value ?? null, at: Date.now() })
-    await this.#store.set(this.#valueKey(key), envelope, job.isEmpty(value) ? job.emptyTtlMs : job.ttlMs)
-    return value
-  }
-
-  /** A reader's live load; concurrent readers of one key share it. */
-  #liveLoad(runtime: Runtime, key: string, cache: boolean): Promise<unknown> {
-    const pending = runtime.live.get(key)
-    if (pending) return pending
-    const { job } = runtime
-    const load = (async () => {
-      const value = applyLimit(
-        await job.load(key, { key, tick: Date.now(), reason: 'fallback', signal: AbortSignal.timeout(job.timeoutMs) }),
-        job.limit,
-        `refresh job ${job.name}, key ${key}`,
-      )
-      if (cache) {
-        await this.#write(job, key, value).catch((error: unknown) => {
-          this.#logger.warn({ err: error, job: job.name, key }, `refresh ${job.name}: could not cache the live value of ${key}`)
-        })
-      }
-      return value ?? null
-    })()
-    runtime.live.set(key, load)
-    void load.then(
-      () => runtime.live.delete(key),
-      () => runtime.live.delete(key),
-    )
-    return load
   }
 
   async #readState(runtime: Runtime): Promise<SharedState | undefined> {
@@ -442,20 +377,8 @@ export class RefreshScheduler {
     return key
   }
 
-  #valueKey(key: string): string {
-    return `${this.#prefix}value:${key}`
-  }
-
   #jobKey(name: string, what: 'lock' | 'state'): string {
     return `${this.#prefix}job:${name}:${what}`
-  }
-}
-
-function decode(raw: string): unknown {
-  try {
-    return (JSON.parse(raw) as { v: unknown }).v
-  } catch {
-    return undefined
   }
 }
 
