@@ -8,7 +8,7 @@ import {
   type ResolvedConnectionOptions,
   resolveConnectionOptions,
 } from './connection-options.ts'
-import { RedisAuthError, RedisTopologyError, RedisUnavailableError, toSkaldsError } from './errors.ts'
+import { RedisAuthError, RedisTimeoutError, RedisTopologyError, RedisUnavailableError, toSkaldsError } from './errors.ts'
 import { probeFeatures, type RedisFeatures } from './features.ts'
 import type { LuaScript } from './lua/index.ts'
 
@@ -51,7 +51,6 @@ interface ClusterClient {
   close?(): Promise<unknown>
   destroy?(): void
   on(event: string, listener: (...args: unknown[]) => void): unknown
-  isReady: boolean
   isOpen: boolean
   masters: Array<{ host: string; port: number }>
   nodeClient(node: unknown): NodeClient | Promise<NodeClient>
@@ -121,7 +120,7 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
     connection.#open()
     if (!resolved.waitForReady) return connection
     try {
-      await connection.whenReady(resolved.connectTimeoutMs + 500)
+      await connection.whenReady(resolved.connectTimeoutMs)
     } catch (error) {
       await connection.close().catch(() => {})
       throw error
@@ -135,8 +134,9 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   }
 
   get isReady(): boolean {
-    const client = this.#cluster ?? this.#single
-    return client !== undefined && client.isReady && this.#features !== undefined
+    // node-redis' cluster client has no `isReady`; it is usable once open (slots discovered).
+    if (this.#cluster) return this.#cluster.isOpen && this.#features !== undefined && !this.#fatal
+    return this.#single !== undefined && this.#single.isReady && this.#features !== undefined && !this.#fatal
   }
 
   get closed(): boolean {
@@ -170,15 +170,14 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   send<T = Reply>(args: RedisArg[], options?: SendOptions): Promise<T> {
     const timeout = options?.timeoutMs ?? this.options.commandTimeoutMs
     let pending: Promise<unknown>
-    if (this.#cluster) pending = this.#cluster.sendCommand(options?.key, options?.readonly, args, { timeout })
-    else if (this.#single) pending = this.#single.sendCommand(args, { timeout })
-    else return Promise.reject(new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`))
-    return pending.then(
-      (reply) => reply as T,
-      (error: unknown) => {
-        throw toSkaldsError(error, `redis ${String(args[0])}`)
-      },
-    )
+    try {
+      if (this.#cluster) pending = this.#cluster.sendCommand(options?.key, options?.readonly, args, { timeout })
+      else if (this.#single) pending = this.#single.sendCommand(args, { timeout })
+      else return Promise.reject(new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`))
+    } catch (error) {
+      return Promise.reject(toSkaldsError(error, `redis ${String(args[0])}`))
+    }
+    return withTimeout(pending, timeout, `redis ${String(args[0])}`) as Promise<T>
   }
 
   /**
@@ -208,10 +207,10 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
           const client = await cluster.nodeClient(master)
           return {
             address: `${master.host}:${master.port}`,
-            send: (args: RedisArg[], timeoutMs?: number) =>
-              client.sendCommand(args, { timeout: timeoutMs ?? this.options.commandTimeoutMs }).catch((error: unknown) => {
-                throw toSkaldsError(error, `redis ${String(args[0])} on ${master.host}:${master.port}`)
-              }),
+            send: (args: RedisArg[], timeoutMs?: number) => {
+              const timeout = timeoutMs ?? this.options.commandTimeoutMs
+              return withTimeout(client.sendCommand(args, { timeout }), timeout, `redis ${String(args[0])} on ${master.host}:${master.port}`)
+            },
           }
         }),
       )
@@ -431,6 +430,29 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
     if (cause && isAuthFailure(cause)) return new RedisAuthError(`redis ${this.options.describe}: authentication failed${reason}`, { cause })
     return new RedisUnavailableError(`redis ${this.options.describe}: not reachable within ${timeoutMs} ms${reason}`, { cause })
   }
+}
+
+/**
+ * node-redis' own `timeout` only covers the wait in its write queue: once a command is on the socket it waits
+ * forever for a stalled (e.g. SIGSTOPped) server. This timer bounds the whole call. A late reply is dropped by
+ * node-redis as usual (the command stays matched to its reply slot), so the socket stays in sync.
+ */
+function withTimeout(pending: Promise<unknown>, timeoutMs: number, context: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new RedisTimeoutError(`${context}: no reply within ${timeoutMs} ms (command timeout)`))
+    }, timeoutMs)
+    pending.then(
+      (reply) => {
+        clearTimeout(timer)
+        resolve(reply)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(toSkaldsError(error, context))
+      },
+    )
+  })
 }
 
 function isAuthFailure(error: Error): boolean {
