@@ -134,9 +134,9 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   }
 
   get isReady(): boolean {
-    // node-redis' cluster client has no `isReady`; it is usable once open (slots discovered).
-    if (this.#cluster) return this.#cluster.isOpen && this.#features !== undefined && !this.#fatal
-    return this.#single !== undefined && this.#single.isReady && this.#features !== undefined && !this.#fatal
+    // The cluster client has no isReady; it is open once its slots are discovered.
+    const up = this.#cluster ? this.#cluster.isOpen : this.#single?.isReady === true
+    return up && this.#features !== undefined
   }
 
   get closed(): boolean {
