@@ -104,9 +104,14 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   #closed = false
   #probing: Promise<void> | undefined
   #fatal: Error | undefined
+  /** The options as given, so duplicate() can apply overrides on top of them (not on top of defaults). */
+  #input: RedisConnectionOptions
+  #clusterRetries = 0
+  #clusterRetryTimer: NodeJS.Timeout | undefined
 
-  private constructor(options: ResolvedConnectionOptions, logger: Logger) {
+  private constructor(input: RedisConnectionOptions, options: ResolvedConnectionOptions, logger: Logger) {
     super()
+    this.#input = input
     this.options = options
     this.keyPrefix = options.keyPrefix
     this.isCluster = options.kind === 'cluster'
@@ -116,7 +121,7 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   /** Opens a connection. With `waitForReady` (default) it resolves once connected and probed, or throws a clear error. */
   static async connect(options: RedisConnectionOptions): Promise<RedisConnection> {
     const resolved = resolveConnectionOptions(options)
-    const connection = new RedisConnection(resolved, options.logger ?? createLogger('skalds:redis'))
+    const connection = new RedisConnection(options, resolved, options.logger ?? createLogger('skalds:redis'))
     connection.#open()
     if (!resolved.waitForReady) return connection
     try {
@@ -254,10 +259,18 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
 
   /** Opens an independent connection with the same options (for blocking commands such as XREADGROUP BLOCK). */
   async duplicate(overrides?: Partial<RedisConnectionOptions>): Promise<RedisConnection> {
-    const resolved = { ...this.options, ...(overrides ? resolveConnectionOptions({ ...overrides }) : {}) }
-    const connection = new RedisConnection(overrides ? resolved : this.options, this.logger)
+    // Overrides apply on top of the options this connection was made with (resolving them alone would reset
+    // everything else to defaults, e.g. a cluster connection duplicating into localhost:6379).
+    const input = { ...this.#input, ...overrides }
+    const resolved = overrides ? resolveConnectionOptions(input) : this.options
+    const connection = new RedisConnection(input, resolved, overrides?.logger ?? this.logger)
     connection.#open()
-    await connection.whenReady(this.options.connectTimeoutMs + 500)
+    try {
+      await connection.whenReady(resolved.connectTimeoutMs)
+    } catch (error) {
+      await connection.close().catch(() => {})
+      throw error
+    }
     return connection
   }
 
@@ -265,6 +278,7 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearTimeout(this.#clusterRetryTimer)
     const client = this.#cluster ?? this.#single
     this.#cluster = undefined
     this.#single = undefined
@@ -347,9 +361,19 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
       client.on('end', () => this.#onDown(new RedisUnavailableError(`redis ${o.describe}: connection ended`)))
       client.on('reconnecting', () => this.#onDown(this.#lastError ?? new RedisUnavailableError(`redis ${o.describe}: reconnecting`)))
     }
-    // connect() rejects on a fatal error (auth) and otherwise keeps retrying through the reconnect strategy.
+    this.#connect(client)
+  }
+
+  /**
+   * A single client's connect() keeps retrying through the reconnect strategy and rejects only on a fatal error.
+   * The cluster client's connect() gives up when no seed node answers (RootNodesUnavailableError): retry it here
+   * with the same backoff, or a connection opened with `waitForReady: false` would never come up.
+   */
+  #connect(client: NodeClient | ClusterClient): void {
+    const o = this.options
     client.connect().then(
       () => {
+        this.#clusterRetries = 0
         if (o.kind === 'cluster') this.#onReady()
       },
       (error: unknown) => {
@@ -357,6 +381,14 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
         if (isAuthFailure(err) && !this.#fatal) this.#fatal = new RedisAuthError(`redis ${o.describe}: authentication failed (${err.message})`, { cause: err })
         this.#lastError = err
         this.#wakeWaiters()
+        if (o.kind !== 'cluster' || this.#fatal || this.#closed || client !== this.#cluster) return
+        this.#onError(err)
+        const delay = this.#reconnectStrategy(this.#clusterRetries++, err)
+        if (typeof delay !== 'number') return
+        this.#clusterRetryTimer = setTimeout(() => {
+          if (!this.#closed && client === this.#cluster) this.#connect(client)
+        }, delay)
+        this.#clusterRetryTimer.unref()
       },
     )
   }

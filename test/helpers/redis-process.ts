@@ -57,9 +57,9 @@ export class RedisProcess {
     this.args = args
   }
 
-  /** Starts `redis-server --port <free> --save '' --appendonly no ...extraArgs` and waits until it answers. */
-  static async start(extraArgs: string[] = []): Promise<RedisProcess> {
-    const server = new RedisProcess(await freePort(), extraArgs)
+  /** Starts `redis-server --port <port, default a free one> --save '' --appendonly no ...extraArgs`; waits until it answers. */
+  static async start(extraArgs: string[] = [], port?: number): Promise<RedisProcess> {
+    const server = new RedisProcess(port ?? (await freePort()), extraArgs)
     await server.restart()
     return server
   }

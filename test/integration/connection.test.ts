@@ -90,6 +90,22 @@ void describe('RedisConnection on the shared servers', () => {
     assert.match(error.message, /cluster: \{ nodes/)
   })
 
+  void it('duplicate() keeps the original options and applies overrides on top (cluster stays a cluster)', async () => {
+    const connection = await RedisConnection.connect({ cluster: { nodes: redisClusterNodes() }, keyPrefix: 'dup:', ...quiet })
+    const copy = await connection.duplicate({ commandTimeoutMs: 4321 })
+    try {
+      assert.equal(copy.isCluster, true)
+      assert.equal(copy.keyPrefix, 'dup:')
+      assert.equal(copy.options.commandTimeoutMs, 4321)
+      assert.equal((await copy.masters()).length, redisClusterNodes().length)
+      assert.equal(await copy.send(['PING']), 'PONG')
+    } finally {
+      await copy.close()
+      await connection.close()
+    }
+    assert.equal(await connection.send(['PING']).catch((e: unknown) => e instanceof RedisUnavailableError), true)
+  })
+
   void it('the legacy server is reachable through its URL too', async () => {
     const connection = await RedisConnection.connect({ url: redisLegacyUrl(), ...quiet })
     await connection.close()
@@ -107,6 +123,23 @@ void describe('RedisConnection failures on a throwaway redis-server', () => {
     assert.match(error.message, /not reachable within 800 ms/)
     assert.match(error.message, /ECONNREFUSED/)
     assert.ok(ms < 800 + 2000, `took ${ms} ms`)
+  })
+
+  void it('waitForReady: false returns at once and comes up by itself when the server starts later', async () => {
+    const port = await freePort()
+    const connection = await RedisConnection.connect({ url: `redis://127.0.0.1:${port}`, waitForReady: false, reconnect: { maxDelayMs: 200 }, ...quiet })
+    let server: RedisProcess | undefined
+    try {
+      assert.equal(connection.isReady, false)
+      await assert.rejects(connection.send(['PING']), RedisUnavailableError)
+      server = await RedisProcess.start([], port)
+      const features = await connection.whenReady(10_000)
+      assert.equal(features.server, 'redis')
+      assert.equal(await connection.send(['PING']), 'PONG')
+    } finally {
+      await connection.close()
+      await server?.kill()
+    }
   })
 
   void describe('with a password', () => {
