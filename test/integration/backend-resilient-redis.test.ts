@@ -91,4 +91,18 @@ void describe('ResilientBackend over RedisBackend on a real redis-server', () =>
     assert.equal(changes[0], 'closed->open')
     assert.equal(changes.at(-1), 'half-open->closed')
   })
+
+  void it('a subscription survives a server restart (the shared subscriber resubscribes by itself)', async () => {
+    const got: string[] = []
+    const unsubscribe = await resilient.subscribe('restart-channel', (message) => got.push(message))
+    await resilient.publish('restart-channel', 'before')
+    await eventually('delivered before the restart', () => got.includes('before'))
+    await server.kill()
+    await server.restart()
+    await eventually('delivered after the restart', async () => {
+      await resilient.publish('restart-channel', 'after').catch(() => undefined)
+      return got.includes('after')
+    })
+    await unsubscribe()
+  })
 })
