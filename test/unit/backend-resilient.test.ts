@@ -157,6 +157,22 @@ void describe('ResilientBackend', () => {
     assert.deepEqual(seen, ['open'])
   })
 
+  void it('logs each transition once: one warning when opening, however many calls fail fast', async () => {
+    const lines: Array<{ level: string; msg: string }> = []
+    const capture = (level: string) => (objOrMsg: object | string, msg?: string) => lines.push({ level, msg: typeof objOrMsg === 'string' ? objOrMsg : (msg ?? '') })
+    const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error'), child: () => logger }
+    const logged = new ResilientBackend(chaos, { timeout: 100, breaker: { failureThreshold: 2, openFor: 200 }, logger })
+    chaos.alwaysThrow()
+    for (let i = 0; i < 10; i++) await assert.rejects(logged.get('k'))
+    assert.deepEqual(lines.map((l) => l.level), ['warn'])
+    assert.match(lines[0]!.msg, /memory circuit breaker open after 2 consecutive failure\(s\).*failing fast for 200 ms/)
+    chaos.heal()
+    await sleep(250)
+    await logged.get('k')
+    assert.deepEqual(lines.map((l) => l.level), ['warn', 'info', 'info'])
+    assert.match(lines[2]!.msg, /closed/)
+  })
+
   void it('rejects bad options naming the field', () => {
     assert.throws(() => new ResilientBackend(memory, { timeout: 0 }), (e: unknown) => e instanceof InvalidArgumentError && /timeout/.test(e.message))
     assert.throws(() => new ResilientBackend(memory, { breaker: { failureThreshold: 0 } }), /breaker\.failureThreshold/)
