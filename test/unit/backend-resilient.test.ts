@@ -132,6 +132,19 @@ void describe('ResilientBackend', () => {
     assert.equal(resilient.state, 'closed')
   })
 
+  void it('a late success of a call admitted before the breaker opened does not close it', async () => {
+    const slowTimeout = new ResilientBackend(chaos, { timeout: 2000, breaker: { failureThreshold: 3, openFor: 60_000 }, logger: silentLogger })
+    chaos.alwaysStall(300)
+    const late = slowTimeout.get('k') // admitted while closed, succeeds after the breaker opened
+    await sleep(20)
+    chaos.alwaysThrow()
+    for (let i = 0; i < 3; i++) await assert.rejects(slowTimeout.get('k'), RedisUnavailableError)
+    assert.equal(slowTimeout.state, 'open')
+    assert.equal(await late, undefined)
+    assert.equal(slowTimeout.state, 'open', 'only the half-open probe may close the breaker')
+    chaos.heal()
+  })
+
   void it('breaker: false keeps the timeouts and never opens', async () => {
     const plain = new ResilientBackend(chaos, { timeout: 50, breaker: false, logger: silentLogger })
     chaos.alwaysThrow()

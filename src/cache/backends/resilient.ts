@@ -65,6 +65,8 @@ export class ResilientBackend implements CacheBackend {
   #openUntil = 0
   #lastError: Error | undefined
   #probeInFlight = false
+  /** Bumped on every transition: outcomes of calls admitted before it (still in flight) no longer move the state. */
+  #generation = 0
 
   constructor(inner: CacheBackend, options: ResilientBackendOptions = {}) {
     this.inner = inner
@@ -176,12 +178,13 @@ export class ResilientBackend implements CacheBackend {
 
   async #call<T>(operation: string, run: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
     const probe = this.#admit(operation)
+    const generation = this.#generation
     try {
       const result = await this.#withTimeout(operation, run(), timeoutMs)
-      this.#succeeded()
+      if (generation === this.#generation) this.#succeeded()
       return result
     } catch (error) {
-      this.#failed(error)
+      if (generation === this.#generation) this.#failed(error)
       throw error
     } finally {
       if (probe) this.#probeInFlight = false
@@ -225,6 +228,7 @@ export class ResilientBackend implements CacheBackend {
     const from = this.#state
     if (from === to) return
     this.#state = to
+    this.#generation++
     const change: BreakerStateChange = { from, to, failures: this.#failures, ...(error ? { error } : {}) }
     if (to === 'open') {
       this.#logger.warn(
