@@ -244,17 +244,19 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   /** Opens a dedicated pub/sub connection sharing this one's options. */
   async subscriber(): Promise<RedisSubscriber> {
     const sharded = this.#features?.shardedPubSub ?? false
-    if (this.#cluster) {
-      const sub = this.#cluster.duplicate()
-      sub.on('error', (error) => this.#onError(error as Error))
-      await sub.connect()
-      return wrapSubscriber(sub, sharded, () => closeClient(sub))
-    }
-    if (!this.#single) throw new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`)
-    const sub = this.#single.duplicate()
+    if (!this.#cluster && !this.#single) throw new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`)
+    const sub: NodeClient | ClusterClient = this.#cluster ? this.#cluster.duplicate() : this.#single!.duplicate()
     sub.on('error', (error) => this.#onError(error as Error))
-    await sub.connect()
-    return wrapSubscriber(sub, false, () => closeClient(sub))
+    // A single client's connect() retries until the server is back; do not hang the caller meanwhile.
+    try {
+      await withTimeout(sub.connect(), this.options.connectTimeoutMs, `redis ${this.options.describe} subscriber connect`)
+    } catch (error) {
+      sub.destroy?.()
+      throw error instanceof RedisTimeoutError
+        ? new RedisUnavailableError(`redis ${this.options.describe}: subscriber not connected within ${this.options.connectTimeoutMs} ms`, { cause: error })
+        : error
+    }
+    return wrapSubscriber(sub, this.#cluster ? sharded : false, () => closeClient(sub))
   }
 
   /** Opens an independent connection with the same options (for blocking commands such as XREADGROUP BLOCK). */

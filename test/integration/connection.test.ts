@@ -225,6 +225,9 @@ void describe('RedisConnection failures on a throwaway redis-server', () => {
       assert.ok(error instanceof RedisUnavailableError, String(error))
       assert.ok(ms < 250, `an offline command must fail at once, took ${ms} ms`)
       assert.ok(downs.length > 0, 'a down event was emitted')
+      const subscribing = await elapsed(() => connection.subscriber())
+      assert.ok(rejection(subscribing.result) instanceof RedisUnavailableError, 'a subscriber cannot open while the server is down')
+      assert.ok(subscribing.ms < 3000 + 2000, `opening a subscriber gave up after ${subscribing.ms} ms (connectTimeoutMs 3000)`)
       const readies: unknown[] = []
       connection.on('ready', (features) => readies.push(features))
       await server.restart()
