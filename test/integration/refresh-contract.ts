@@ -1,4 +1,4 @@
-// The refresh scheduler contract, over every store: MemoryBackend, and Redis 8 / 7.0 / cluster (RedisRefreshStore).
+// The refresh scheduler contract, over every store: MemoryBackend, and RedisBackend on Redis 8 / 7.0 / cluster.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { InvalidArgumentError } from '../../src/cache/errors.ts'

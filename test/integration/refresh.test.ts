@@ -4,8 +4,8 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
-import { RedisConnection } from '../../src/cache/connection.ts'
-import { RedisRefreshStore } from '../../src/cache/refresh/index.ts'
+import { RedisBackend } from '../../src/cache/backends/redis.ts'
+import type { RedisConnection } from '../../src/cache/connection.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisTargets, uniquePrefix, type RedisTarget } from '../helpers/servers.ts'
@@ -33,16 +33,21 @@ function runWorker(target: RedisTarget, prefix: string, intervalMs: number, runM
 
 for (const target of redisTargets()) {
   refreshContract(target.name, async () => {
-    const connection = await connectTarget(target, uniquePrefix(`refresh-${target.name}`))
+    const prefix = uniquePrefix(`refresh-${target.name}`)
+    const connection = await connectTarget(target, '')
+    const backend = new RedisBackend(connection, { logger: silentLogger })
     return {
-      store: new RedisRefreshStore(connection),
-      prefix: 'refresh:',
+      store: backend,
+      prefix,
       deadStore: async () => {
-        const dead = await connectTarget(target, uniquePrefix('refresh-dead'))
+        const dead = await connectTarget(target, '')
         await dead.close()
-        return new RedisRefreshStore(dead)
+        return new RedisBackend(dead, { logger: silentLogger })
       },
-      cleanup: () => connection.close(),
+      cleanup: async () => {
+        await backend.close()
+        await connection.close()
+      },
     }
   })
 
@@ -74,10 +79,3 @@ for (const target of redisTargets()) {
     }
   })
 }
-
-void test('RedisRefreshStore speaks to a closed connection with RedisUnavailableError', async () => {
-  const target = redisTargets()[0]!
-  const connection = await RedisConnection.connect({ url: target.url!, logger: silentLogger })
-  await connection.close()
-  await assert.rejects(new RedisRefreshStore(connection).get('x'), (e: Error) => e.name === 'RedisUnavailableError')
-})

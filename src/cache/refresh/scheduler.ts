@@ -14,9 +14,12 @@ import type { RefreshStore } from './store.ts'
 import { newReadCounters, RefreshValues, type ReadCounters } from './values.ts'
 
 export interface RefreshSchedulerOptions {
-  /** Where values, locks and job state live: a CacheBackend (MemoryBackend, the Redis backend) or RedisRefreshStore. */
+  /** Where values, locks and job state live: a CacheBackend (MemoryBackend for one process, RedisBackend to share). */
   store: RefreshStore
-  /** Prefix of every key the scheduler writes: `<prefix>value:<key>`, `<prefix>job:<name>:lock|state`. Default `refresh:`. */
+  /**
+   * Prefix of every key the scheduler writes: `<prefix>value:<key>`, `<prefix>job:<name>:lock|state`. Backends take
+   * complete keys, so include any global prefix here (e.g. `connection.key('refresh:')`). Default `refresh:`.
+   */
   keyPrefix?: string
   /** Names this instance in lock tokens. Default `<hostname>:<pid>:<random>`. */
   instanceId?: string
