@@ -128,6 +128,23 @@ export function pubsubContract(name: string, factory: () => Promise<PubSubPair>)
       await assert.rejects(within(sub.next(), 10_000, 'the overflow error'), PubSubOverflowError)
     })
 
+    run('a listener that throws never keeps a message from the others', async ({ publisher, subscriber }) => {
+      const full = subscriber.prefix + 'robust'
+      const sharded = subscriber.transport.shardedByDefault
+      let thrown = 0
+      const bad = () => {
+        thrown++
+        throw new Error('listener bug')
+      }
+      await subscriber.transport.listen(full, bad, sharded)
+      const sub = await subscriber.subscribe<number>('robust')
+      await publisher.publish('robust', 1)
+      assert.equal((await next(sub)).data, 1)
+      assert.equal(thrown, 1)
+      await subscriber.transport.unlisten(full, bad, sharded)
+      await sub.unsubscribe()
+    })
+
     run('bad input is rejected with a message naming the field', async ({ publisher, subscriber }) => {
       await assert.rejects(publisher.publish('', 1), (e: Error) => e instanceof InvalidArgumentError && /channel/.test(e.message))
       await assert.rejects(subscriber.subscribe(''), (e: Error) => e instanceof InvalidArgumentError && /channel/.test(e.message))

@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { pubsubContract } from '../integration/pubsub-contract.ts'
 
 pubsubContract('memory', () => {
-  const bus = new MemoryPubSubBus()
+  const bus = new MemoryPubSubBus({ logger: silentLogger })
   const publisher = new MemoryPubSub({ bus, logger: silentLogger })
   const subscriber = new MemoryPubSub({ bus, logger: silentLogger })
   return Promise.resolve({

@@ -1,20 +1,25 @@
 // The in-process pub/sub transport: the embedded default. Delivery is asynchronous (a later tick), as on a network.
+import { createLogger, type Logger } from '../../config/logger.ts'
 import { globToRegExp } from '../glob.ts'
 import { type TypedPubSubOptions, TypedPubSub } from './pubsub.ts'
-import type { PubSubTransport, RawListener } from './transport.ts'
+import { deliver, type PubSubTransport, type RawListener } from './transport.ts'
 
 /** A bus shared by every MemoryPubSub created on it (one per process by default), like one Redis server. */
 export class MemoryPubSubBus {
+  readonly #logger: Logger
   readonly #channels = new Map<string, Set<RawListener>>()
   readonly #patterns = new Map<string, { regexp: RegExp; listeners: Set<RawListener> }>()
+
+  /** `logger`: where a throwing listener is reported (it never stops the others). Default: the library logger. */
+  constructor(options: { logger?: Logger } = {}) {
+    this.#logger = options.logger ?? createLogger('skalds:pubsub')
+  }
 
   /** Publishes to exact and pattern listeners; returns how many listeners it reaches. */
   publish(channel: string, payload: string): number {
     const targets: RawListener[] = [...(this.#channels.get(channel) ?? [])]
     for (const { regexp, listeners } of this.#patterns.values()) if (regexp.test(channel)) targets.push(...listeners)
-    if (targets.length > 0) setImmediate(() => {
-      for (const listener of targets) listener(payload, channel)
-    })
+    if (targets.length > 0) setImmediate(() => deliver(targets, payload, channel, this.#logger))
     return targets.length
   }
 

@@ -1,9 +1,10 @@
 // The Redis pub/sub transport: PUBLISH / SPUBLISH on the command connection, and ONE shared subscriber connection
 // per instance multiplexing every channel and pattern. node-redis resubscribes that connection after a reconnect.
+import type { Logger } from '../../config/logger.ts'
 import type { RedisConnection, RedisSubscriber } from '../connection.ts'
 import { type TypedPubSubOptions, TypedPubSub } from './pubsub.ts'
 import { PubSubClosedError } from './errors.ts'
-import type { PubSubTransport, RawListener } from './transport.ts'
+import { deliver, type PubSubTransport, type RawListener } from './transport.ts'
 
 type Kind = 'channel' | 'sharded' | 'pattern'
 
@@ -16,14 +17,16 @@ interface Entry {
 class RedisTransport implements PubSubTransport {
   readonly kind = 'redis' as const
   readonly #connection: RedisConnection
+  readonly #logger: Logger
   readonly #entries = new Map<string, Entry>()
   /** Subscribe/unsubscribe calls of one channel run in order, so a quick unsubscribe+subscribe cannot interleave. */
   readonly #chains = new Map<string, Promise<unknown>>()
   #subscriber: Promise<RedisSubscriber> | undefined
   #closed = false
 
-  constructor(connection: RedisConnection) {
+  constructor(connection: RedisConnection, logger: Logger) {
     this.#connection = connection
+    this.#logger = logger
   }
 
   get shardedByDefault(): boolean {
@@ -79,9 +82,7 @@ class RedisTransport implements PubSubTransport {
         return
       }
       const listeners = new Set([listener])
-      const dispatch: RawListener = (payload, channel) => {
-        for (const l of listeners) l(payload, channel)
-      }
+      const dispatch: RawListener = (payload, channel) => deliver(listeners, payload, channel, this.#logger)
       const subscriber = await this.#getSubscriber()
       if (kind === 'pattern') await subscriber.pSubscribe(name, dispatch)
       else if (kind === 'sharded') await subscriber.sSubscribe(name, dispatch)
@@ -137,6 +138,6 @@ export type RedisPubSubOptions = TypedPubSubOptions
  */
 export class RedisPubSub extends TypedPubSub {
   constructor(connection: RedisConnection, options: RedisPubSubOptions = {}) {
-    super(new RedisTransport(connection), { ...options, prefix: options.prefix ?? connection.keyPrefix })
+    super(new RedisTransport(connection, options.logger ?? connection.logger), { ...options, prefix: options.prefix ?? connection.keyPrefix })
   }
 }

@@ -1,5 +1,6 @@
 // The part of pub/sub that differs between Redis and the in-process bus: raw string payloads on named channels.
 // `TypedPubSub` (pubsub.ts) adds JSON, types, validation, buffering and iterators on top of any transport.
+import type { Logger } from '../../config/logger.ts'
 
 /** Receives a raw payload and the full channel name it arrived on. */
 export type RawListener = (payload: string, channel: string) => void
@@ -18,4 +19,15 @@ export interface PubSubTransport {
   listenPattern(pattern: string, listener: RawListener): Promise<void>
   unlistenPattern(pattern: string, listener: RawListener): Promise<void>
   close(): Promise<void>
+}
+
+/** Calls each listener; one that throws is logged and never keeps the message from the others. */
+export function deliver(listeners: Iterable<RawListener>, payload: string, channel: string, logger: Logger): void {
+  for (const listener of listeners) {
+    try {
+      listener(payload, channel)
+    } catch (error) {
+      logger.error({ err: error, channel }, `pubsub: a listener of ${channel} threw; the other listeners still got the message`)
+    }
+  }
 }
