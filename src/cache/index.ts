@@ -1,2 +1,3 @@
 // skalds/cache: the Cache Memory layer.
 export {}
+export * from './proxy/index.ts'
