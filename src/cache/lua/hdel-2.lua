@@ -16,13 +16,13 @@ for i = 1, #ARGV, 1000 do
   deleted = deleted + redis.call('HDEL', h, unpack(ARGV, i, j))
   dropped = dropped + redis.call('ZREM', z, unpack(ARGV, i, j))
 end
--- Deleting a field without TTL may leave every remaining field with one: give the hash their latest expiry then.
+-- Deleting a field without TTL may leave every remaining field with one: then the hash and its index get the
+-- latest field expiry as key expiry; otherwise neither expires (see hset-ttl-2.lua).
 local last = redis.call('ZRANGE', z, -1, -1, 'WITHSCORES')
 if #last == 0 then
   if dropped > 0 then redis.call('PERSIST', h) end
   return deleted
 end
-redis.call('PEXPIREAT', z, last[2])
 local fields = redis.call('HLEN', h)
 local covered = fields > 0 and redis.call('ZCARD', z) >= fields
 if covered then
@@ -33,5 +33,11 @@ if covered then
     end
   end
 end
-if covered then redis.call('PEXPIREAT', h, last[2]) else redis.call('PERSIST', h) end
+if covered then
+  redis.call('PEXPIREAT', h, last[2])
+  redis.call('PEXPIREAT', z, last[2])
+else
+  redis.call('PERSIST', h)
+  redis.call('PERSIST', z)
+end
 return deleted

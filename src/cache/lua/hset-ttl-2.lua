@@ -21,16 +21,15 @@ local function purge(now)
   return #expired
 end
 
--- The index expires with its latest entry (it never outlives the data); while every field of the hash has a TTL,
--- the hash gets the same key-level expiry, so it vanishes when its last field expires, as a native hash does.
+-- The index lives exactly as long as the hash: while every field of the hash has a TTL, both get the latest field
+-- expiry as key expiry (the hash vanishes when its last field expires, as a native hash does); otherwise neither
+-- expires (an expired entry must stay in the index until its field is purged, else the field would come back).
 local function settle(dropped)
   local last = redis.call('ZRANGE', z, -1, -1, 'WITHSCORES')
   if #last == 0 then
     if dropped then redis.call('PERSIST', h) end
     return
   end
-  local at = last[2]
-  redis.call('PEXPIREAT', z, at)
   local fields = redis.call('HLEN', h)
   local covered = fields > 0 and redis.call('ZCARD', z) >= fields
   if covered then
@@ -41,7 +40,13 @@ local function settle(dropped)
       end
     end
   end
-  if covered then redis.call('PEXPIREAT', h, at) else redis.call('PERSIST', h) end
+  if covered then
+    redis.call('PEXPIREAT', h, last[2])
+    redis.call('PEXPIREAT', z, last[2])
+  else
+    redis.call('PERSIST', h)
+    redis.call('PERSIST', z)
+  end
 end
 
 local now = now_ms()

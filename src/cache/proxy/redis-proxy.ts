@@ -63,27 +63,27 @@ export class RedisProxy {
   }
 
   /** HSET several fields of one hash, all with the same `ttl`, atomically. Resolves with the number of new fields. */
-  setHashFields(key: string, fields: HashEntries, options?: TtlOption): Promise<number> {
+  async setHashFields(key: string, fields: HashEntries, options?: TtlOption): Promise<number> {
     return this.#run(this.#ops.setHashFields(key, fields, options), true)
   }
 
   /** HGET (Python `get_hash`); undefined when the field is absent or expired. */
-  getHashField(key: string, field: string): Promise<string | undefined> {
+  async getHashField(key: string, field: string): Promise<string | undefined> {
     return this.#run(this.#ops.getHashField(key, field))
   }
 
   /** HGETALL (Python `get_all_hash`) without expired fields; `{}` for an absent key. */
-  getAllHash(key: string): Promise<Record<string, string>> {
+  async getAllHash(key: string): Promise<Record<string, string>> {
     return this.#run(this.#ops.getAllHash(key))
   }
 
   /** HDEL; resolves with the number of live fields removed. */
-  deleteHashField(key: string, ...fields: string[]): Promise<number> {
+  async deleteHashField(key: string, ...fields: string[]): Promise<number> {
     return this.#run(this.#ops.deleteHashFields(key, fields))
   }
 
   /** Time left before a field expires, in ms; null when it has no TTL; undefined when the field is absent. */
-  hashFieldTtl(key: string, field: string): Promise<FieldTtl> {
+  async hashFieldTtl(key: string, field: string): Promise<FieldTtl> {
     return this.#run(this.#ops.hashFieldTtl(key, field))
   }
 
@@ -93,12 +93,12 @@ export class RedisProxy {
    * LPUSH (`head`, default) or RPUSH values, then PEXPIRE when `ttl` is given, atomically (Python `push_list`).
    * Several values are pushed one after another, so with `head` the last one ends up first. Resolves with the length.
    */
-  pushList(key: string, value: string | readonly string[], options?: PushListOptions): Promise<number> {
+  async pushList(key: string, value: string | readonly string[], options?: PushListOptions): Promise<number> {
     return this.#run(this.#ops.pushList(key, value, options))
   }
 
   /** LRANGE start..end, inclusive, negative = from the end (Python `get_list`); [] for an absent key. */
-  getList(key: string, start = 0, end = -1): Promise<string[]> {
+  async getList(key: string, start = 0, end = -1): Promise<string[]> {
     return this.#run(this.#ops.getList(key, start, end))
   }
 
@@ -106,19 +106,19 @@ export class RedisProxy {
    * Replaces a list's content (head first) and sets its TTL in one atomic step: readers see the old list or the new
    * one, never an empty one. An empty `values` deletes the key. Resolves with the new length.
    */
-  overwriteList(key: string, values: readonly string[], options?: TtlOption): Promise<number> {
+  async overwriteList(key: string, values: readonly string[], options?: TtlOption): Promise<number> {
     return this.#run(this.#ops.overwriteList(key, values, options))
   }
 
   // ---- strings ----
 
   /** SET, with PX when `ttl` is given (Python `set_message`); without `ttl` the key keeps no TTL, as SET does. */
-  setString(key: string, value: string, options?: TtlOption): Promise<void> {
+  async setString(key: string, value: string, options?: TtlOption): Promise<void> {
     return this.#run(this.#ops.setString(key, value, options))
   }
 
   /** GET (Python `get_message`); undefined for an absent key. */
-  getString(key: string): Promise<string | undefined> {
+  async getString(key: string): Promise<string | undefined> {
     return this.#run(this.#ops.getString(key))
   }
 
@@ -161,8 +161,8 @@ export class RedisProxy {
   }
 
   /** Keys starting with `prefix` taken literally (glob characters in it match themselves). */
-  scanKeysByPrefix(prefix: string, options?: ScanOptions): AsyncGenerator<string> {
-    return this.scanKeys(`${escapeGlob(requireKey(prefix, 'prefix'))}*`, options)
+  async *scanKeysByPrefix(prefix: string, options?: ScanOptions): AsyncGenerator<string> {
+    yield* this.scanKeys(`${escapeGlob(requireKey(prefix, 'prefix'))}*`, options)
   }
 
   /** `scanKeys` collected into an array. */
