@@ -5,7 +5,7 @@
 import type { RedisConnection } from '../connection.ts'
 import { InvalidArgumentError } from '../errors.ts'
 import { loadLua } from '../lua/index.ts'
-import { companionKey } from '../slot.ts'
+import { companionKey, hashTagOf } from '../slot.ts'
 import { decodeNumber, decodeRecord, decodeString, type Op } from './op.ts'
 
 /** Suffix of the TTL index key of a hash on the emulated path (`{<hash key>}:__hfttl`). */
@@ -86,8 +86,9 @@ export class EmulatedHashTtl implements HashTtlStrategy {
 
   /** The TTL index key of a hash: same slot, never colliding with another hash's index. */
   static indexKey(key: string): string {
-    // `{x}` and `x` would share `{x}:__hfttl`; refuse the tag-only form rather than mix two hashes' expiries.
-    if (/^\{[^{}]+\}$/.test(key)) {
+    // `{x}` (tagged) and `x` (untagged) would share `{x}:__hfttl`; refuse the first rather than mix two hashes' expiries.
+    const inner = key.slice(1, -1)
+    if (key.startsWith('{') && key.endsWith('}') && hashTagOf(key) !== key && hashTagOf(inner) === inner) {
       throw new InvalidArgumentError(
         `key ${JSON.stringify(key)}: a key that is only a {hash tag} cannot carry per-field TTLs on a server without native hash-field TTL; add a suffix (e.g. "${key}:hash")`,
       )
@@ -99,13 +100,16 @@ export class EmulatedHashTtl implements HashTtlStrategy {
   static hashOfIndex(indexKey: string): string | undefined {
     if (!indexKey.endsWith(TTL_INDEX_SUFFIX)) return undefined
     const base = indexKey.slice(0, -TTL_INDEX_SUFFIX.length)
-    const wrapped = /^\{([^{}]+)\}$/.exec(base)
-    const hash = wrapped ? wrapped[1]! : base
-    try {
-      return EmulatedHashTtl.indexKey(hash) === indexKey ? hash : undefined
-    } catch {
-      return undefined
+    // `{<key>}` for a key without hash tag, `<key>` as is for a key with one; the round trip decides.
+    const candidates = base.startsWith('{') && base.endsWith('}') ? [base.slice(1, -1), base] : [base]
+    for (const hash of candidates) {
+      try {
+        if (hash !== '' && EmulatedHashTtl.indexKey(hash) === indexKey) return hash
+      } catch {
+        // not a key that can have an index
+      }
     }
+    return undefined
   }
 
   set(key: string, entries: ReadonlyArray<readonly [string, string]>, ttlMs: number): Op<number> {
