@@ -29,7 +29,7 @@ void describe('proxy validation', () => {
   void test('requireValue counts UTF-8 bytes against the limit', () => {
     assert.equal(requireValue('é'.repeat(5), 'v', 10), 'é'.repeat(5))
     assert.throws(() => requireValue('é'.repeat(6), 'v', 10), (e: unknown) => e instanceof ValueTooLargeError && /12 bytes is over the limit of 10/.test(e.message))
-    assert.throws(() => requireValue(1 as unknown, 'v', 10), InvalidArgumentError)
+    assert.throws(() => requireValue(1, 'v', 10), InvalidArgumentError)
   })
 
   void test('ttlMs: durations to whole ms, 0/undefined = none', () => {
