@@ -9,3 +9,4 @@ export {
   type BreakerStateChange,
 } from './backends/resilient.ts'
 export { ChaosBackend } from './backends/chaos.ts'
+export * from './proxy/index.ts'
