@@ -17,3 +17,7 @@ export {
 } from './backends/resilient.ts'
 export { ChaosBackend } from './backends/chaos.ts'
 export * from './proxy/index.ts'
+export * from './pubsub/index.ts'
+export * from './session/index.ts'
+export * from './bloom/index.ts'
+export * from './refresh/index.ts'
