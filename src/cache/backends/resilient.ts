@@ -12,6 +12,7 @@ import type { Duration } from '../../config/duration.ts'
 import { toMs } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
 import type { BackendEntry, BackendListener, CacheBackend } from '../backend.ts'
+import { DeadlineWheel } from '../deadline.ts'
 import { CircuitOpenError, InvalidArgumentError, isOutageError, RedisTimeoutError } from '../errors.ts'
 
 export type BreakerState = 'closed' | 'open' | 'half-open'
@@ -258,20 +259,8 @@ export class ResilientBackend implements CacheBackend {
 
   /** Settles within `timeoutMs` whatever the wrapped call does; a late outcome is dropped (and never unhandled). */
   #withTimeout<T>(operation: string, pending: Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new RedisTimeoutError(`${this.#name} ${operation}: no reply within ${timeoutMs} ms (timeout)`))
-      }, timeoutMs)
-      pending.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error: unknown) => {
-          clearTimeout(timer)
-          reject(error instanceof Error ? error : new Error(String(error)))
-        },
-      )
-    })
+    return callDeadlines.race(pending, timeoutMs, `${this.#name} ${operation}`)
   }
 }
+
+const callDeadlines = new DeadlineWheel((context, timeoutMs) => new RedisTimeoutError(`${context}: no reply within ${timeoutMs} ms (timeout)`))
