@@ -35,7 +35,7 @@ await projects.set('7:info', { title: 'Reading club' }, { tags: ['project:7'] })
 console.log('invalidateTags      → deleted', await projects.invalidateTags(['project:42']), 'keys; 7:info still', await projects.get('7:info'))
 
 // A cached function with its own key.
-const getUser = cached(async (id: string) => ({ id, name: `user ${id}` }), { cache: cache.namespace('users'), key: (id) => `user:${id}`, ttl: '5m' })
+const getUser = cached((id: string) => Promise.resolve({ id, name: `user ${id}` }), { cache: cache.namespace('users'), key: (id) => `user:${id}`, ttl: '5m' })
 await getUser('1')
 console.log('cached() getUser(1) →', await getUser('1'))
 

@@ -19,7 +19,7 @@ export async function eventually(check: () => Promise<boolean> | boolean, ms = 1
 }
 
 export function cacheContract(target: string, open: OpenCache): void {
-  describe(`CacheService contract on ${target}`, () => {
+  void describe(`CacheService contract on ${target}`, () => {
     const opened: CacheService[] = []
     const make = async (options?: CacheOptions): Promise<CacheService> => {
       const cache = await open(options)
@@ -30,7 +30,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       for (const cache of opened) await cache.close()
     })
 
-    test('set / get / exists / delete, and a cached null', async () => {
+    void test('set / get / exists / delete, and a cached null', async () => {
       const cache = await make({ namespace: 'basic' })
       assert.equal(await cache.get('missing'), undefined)
       assert.equal(await cache.set('user:1', { name: 'Ada', tags: ['x'], n: 1.5 }), true)
@@ -45,7 +45,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.equal(await cache.deleteMany([]), 0)
     })
 
-    test('namespaces isolate keys and nest as parent:child, with their own stats', async () => {
+    void test('namespaces isolate keys and nest as parent:child, with their own stats', async () => {
       const root = await make({ namespace: 'ns' })
       const a = root.namespace('a')
       const b = root.namespace('b')
@@ -65,7 +65,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.equal(stats['ns:b']!.hitRate, 1)
     })
 
-    test('TTLs: ttl() reports the remaining time, entries expire, expire() changes it', async () => {
+    void test('TTLs: ttl() reports the remaining time, entries expire, expire() changes it', async () => {
       const cache = await make({ namespace: 'ttl' })
       await cache.set('short', 1, { ttl: 300 })
       const left = await cache.ttl('short')
@@ -80,7 +80,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.equal(await cache.expire('long', '1m'), false)
     })
 
-    test('TTL jitter spreads expiries within ±percentage', async () => {
+    void test('TTL jitter spreads expiries within ±percentage', async () => {
       const cache = await make({ namespace: 'jitter', jitter: 20 })
       const ttls: number[] = []
       for (let i = 0; i < 30; i++) {
@@ -91,7 +91,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.ok(new Set(ttls.map((t) => Math.round(t / 1000))).size > 3, 'jittered TTLs should differ')
     })
 
-    test('counters: increment / decrement, TTL set when the counter is created', async () => {
+    void test('counters: increment / decrement, TTL set when the counter is created', async () => {
       const cache = await make({ namespace: 'counter' })
       assert.equal(await cache.increment('hits', 1, { ttl: '10s' }), 1)
       assert.equal(await cache.increment('hits', 5, { ttl: '1h' }), 6)
@@ -104,7 +104,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       await assert.rejects(cache.increment('hits', 1.5), InvalidArgumentError)
     })
 
-    test('getMany / setMany: one call each, results in order', async () => {
+    void test('getMany / setMany: one call each, results in order', async () => {
       const cache = await make({ namespace: 'many' })
       const keys = Array.from({ length: 40 }, (_, i) => `item:${i}`)
       await cache.setMany(keys.filter((_, i) => i % 2 === 0).map((key, i) => ({ key, value: { i }, ttl: '1m' })))
@@ -117,7 +117,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.equal(await cache.deleteMany(keys), 20)
     })
 
-    test('getOrSet runs the factory once for concurrent misses, then serves the cached value', async () => {
+    void test('getOrSet runs the factory once for concurrent misses, then serves the cached value', async () => {
       const cache = await make({ namespace: 'gos' })
       let calls = 0
       const factory = async (): Promise<{ v: number }> => {
@@ -133,7 +133,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.deepEqual(await cache.get('hot'), { v: 42 })
     })
 
-    test('getOrSet: factory errors reach every caller and nothing is cached', async () => {
+    void test('getOrSet: factory errors reach every caller and nothing is cached', async () => {
       const cache = await make({ namespace: 'gos-error' })
       let calls = 0
       const failing = async (): Promise<number> => {
@@ -148,7 +148,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.equal(await cache.getOrSet('k', () => 7), 7)
     })
 
-    test('null results are cached for nullTtl (penetration); nullTtl 0 disables it', async () => {
+    void test('null results are cached for nullTtl (penetration); nullTtl 0 disables it', async () => {
       const cache = await make({ namespace: 'nulls', nullTtl: '300ms' })
       let calls = 0
       const lookup = (): null => {
@@ -167,7 +167,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.equal(await cache.exists('never'), false)
     })
 
-    test('stale-while-revalidate: within grace the stale value is served and refreshed once in the background', async () => {
+    void test('stale-while-revalidate: within grace the stale value is served and refreshed once in the background', async () => {
       const cache = await make({ namespace: 'swr' })
       assert.equal(await cache.getOrSet('v', () => 'old', { ttl: 100, grace: '1h' }), 'old')
       await sleep(150)
@@ -188,7 +188,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.ok(typeof physical === 'number' && physical > 60_000, 'the stored TTL is ttl + grace')
     })
 
-    test('writeThrough writes, caches the result and invalidates patterns and tags', async () => {
+    void test('writeThrough writes, caches the result and invalidates patterns and tags', async () => {
       const cache = await make({ namespace: 'wt' })
       await cache.set('list:page:1', ['a'])
       await cache.set('list:page:2', ['b'])
@@ -197,6 +197,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       const saved = await cache.writeThrough(
         'user:1',
         async () => {
+          await sleep(5)
           db.set('user:1', { name: 'Grace' })
           return db.get('user:1')
         },
@@ -211,7 +212,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.equal(await cache.exists('user:2'), false)
     })
 
-    test('invalidatePattern deletes matches only; escaped user input matches literally', async () => {
+    void test('invalidatePattern deletes matches only; escaped user input matches literally', async () => {
       const cache = await make({ namespace: 'pattern' })
       await cache.setMany([
         { key: 'user:1:a', value: 1 },
@@ -231,7 +232,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       await assert.rejects(cache.invalidatePattern(''), InvalidArgumentError)
     })
 
-    test('invalidateTags deletes every key set with the tags', async () => {
+    void test('invalidateTags deletes every key set with the tags', async () => {
       const cache = await make({ namespace: 'tags' })
       await cache.set('p:1', 1, { tags: ['project:1'] })
       await cache.set('p:1:stats', 2, { tags: ['project:1', 'stats'] })
@@ -246,7 +247,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.equal(await cache.invalidateTags(['project:1']), 0)
     })
 
-    test('bad input: unserializable, oversized, empty key, bad options → clear errors, nothing written', async () => {
+    void test('bad input: unserializable, oversized, empty key, bad options → clear errors, nothing written', async () => {
       const cache = await make({ namespace: 'bad', maxValueBytes: 1000 })
       await assert.rejects(cache.set('big', 10n), SerializationError)
       const circular: Record<string, unknown> = {}
@@ -270,7 +271,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.throws(() => cache.namespace('a*'), /glob/)
     })
 
-    test('cached() wraps an async function with a key function', async () => {
+    void test('cached() wraps an async function with a key function', async () => {
       const cache = await make({ namespace: 'cached' })
       let calls = 0
       const getUser = cached(
@@ -293,7 +294,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.equal(calls, 3)
     })
 
-    test('L1 over L2: hits from process memory; writes in one instance evict L1 copies in the other', async () => {
+    void test('L1 over L2: hits from process memory; writes in one instance evict L1 copies in the other', async () => {
       const a = await make({ namespace: 'l1', l1: { maxEntries: 100, ttl: '1h' } })
       const b = await make({ namespace: 'l1', l1: { maxEntries: 100, ttl: '1h' } })
       await a.set('k', 'v1', { tags: ['t'] })
@@ -318,7 +319,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.equal(await b.get('tagged'), undefined)
     })
 
-    test('statistics: key counts per namespace, memory, counters; health', async () => {
+    void test('statistics: key counts per namespace, memory, counters; health', async () => {
       const cache = await make({ namespace: 'statistics' })
       const child = cache.namespace('child')
       await cache.set('a', 1)
