@@ -2,7 +2,7 @@
 // background; on a miss run the factory (under the distributed lock when asked) and store its value.
 // The service coalesces concurrent callers of one key onto one load (its flight map).
 import { randomUUID } from 'node:crypto'
-import type { CacheService, StoredEntry } from './cache-service.ts'
+import type { NamespaceCore, StoredEntry } from './core.ts'
 import type { GetOrSetOptions } from './options.ts'
 import type { CacheRuntime, Loaded } from './runtime.ts'
 import { loadWithLock } from './stampede.ts'
@@ -18,18 +18,18 @@ export interface FactoryContext<T = unknown> {
 export type Factory<T> = (context: FactoryContext<T>) => Promise<T> | T
 
 export class Loader {
-  readonly #service: CacheService
+  readonly #core: NamespaceCore
   readonly #rt: CacheRuntime
   readonly #counters: NamespaceCounters
 
-  constructor(service: CacheService, runtime: CacheRuntime, counters: NamespaceCounters) {
-    this.#service = service
-    this.#rt = runtime
-    this.#counters = counters
+  constructor(core: NamespaceCore) {
+    this.#core = core
+    this.#rt = core.rt
+    this.#counters = core.counters
   }
 
   async load(full: string, key: string, factory: Factory<unknown>, options: GetOrSetOptions | undefined): Promise<Loaded> {
-    const entry = await this.#service.readEntry(full, 'getOrSet')
+    const entry = await this.#core.readEntry(full, 'getOrSet')
     const failed = typeof entry === 'symbol'
     if (!failed && entry !== undefined) {
       if (entry.staleAt > Date.now()) return { value: entry.value, source: 1 }
@@ -38,23 +38,23 @@ export class Loader {
     }
     // The store failed: run the factory, keep its value in L1 only (another store call could wait a full timeout).
     if (failed) return this.#compute(full, key, factory, options, undefined, false, false)
-    const defaults = this.#service.defaults
+    const defaults = this.#core.defaults
     const distributed = options?.lock?.distributed ?? defaults.lockDistributed
     if (!distributed) return this.#compute(full, key, factory, options, undefined, false, true)
     const rt = this.#rt
     return loadWithLock<Loaded>({
       backend: rt.backend,
       notifier: rt.fills,
-      lockKey: this.#service.lockKey(key),
+      lockKey: this.#core.lockKey(key),
       key: full,
       lockTtlMs: options?.lock?.ttl === undefined ? defaults.lockTtlMs : rt.durationMs(options.lock.ttl, 'lock.ttl', true),
       waitMs: options?.lock?.wait === undefined ? defaults.lockWaitMs : rt.durationMs(options.lock.wait, 'lock.wait', false),
       read: async () => {
-        const filled = await this.#service.readEntry(full, 'getOrSet')
+        const filled = await this.#core.readEntry(full, 'getOrSet')
         return typeof filled === 'symbol' || filled === undefined || filled.staleAt <= Date.now() ? undefined : { value: filled.value, source: 1 }
       },
       compute: (announce) => this.#compute(full, key, factory, options, undefined, announce, true),
-      onStoreError: (error) => this.#rt.fail('getOrSet lock', this.#service.lockKey(key), error, this.#counters),
+      onStoreError: (error) => this.#rt.fail('getOrSet lock', this.#core.lockKey(key), error, this.#counters),
     })
   }
 
@@ -69,7 +69,7 @@ export class Loader {
     toStore: boolean,
   ): Promise<Loaded> {
     const value = await factory({ key, stale })
-    const service = this.#service
+    const service = this.#core
     if (value === null || value === undefined) {
       const nullTtl = options?.nullTtl === undefined ? service.defaults.nullTtlMs : this.#rt.durationMs(options.nullTtl, 'nullTtl', false)
       if (nullTtl > 0) {
@@ -97,15 +97,15 @@ export class Loader {
   }
 
   async #refresh(full: string, key: string, factory: Factory<unknown>, options: GetOrSetOptions | undefined, stale: unknown): Promise<void> {
-    const distributed = options?.lock?.distributed ?? this.#service.defaults.lockDistributed
+    const distributed = options?.lock?.distributed ?? this.#core.defaults.lockDistributed
     if (!distributed) {
       await this.#compute(full, key, factory, options, stale, false, true)
       return
     }
     const rt = this.#rt
-    const lockKey = this.#service.lockKey(key)
+    const lockKey = this.#core.lockKey(key)
     const token = randomUUID()
-    const lockTtl = options?.lock?.ttl === undefined ? this.#service.defaults.lockTtlMs : rt.durationMs(options.lock.ttl, 'lock.ttl', true)
+    const lockTtl = options?.lock?.ttl === undefined ? this.#core.defaults.lockTtlMs : rt.durationMs(options.lock.ttl, 'lock.ttl', true)
     let acquired: boolean
     try {
       acquired = await rt.backend.setIfAbsent(lockKey, token, lockTtl)
