@@ -5,8 +5,8 @@ import type { Duration } from '../../config/duration.ts'
 import { InvalidArgumentError, isOutageError } from '../errors.ts'
 import { globToRegExp } from '../glob.ts'
 import { hasHeader, sealEnvelope } from './envelope.ts'
-import type { L1Cache } from './l1.ts'
-import { checkTags, isList, NamespaceCore } from './core.ts'
+import type { L1Space } from './l1.ts'
+import { checkKey, checkTags, isList, NamespaceCore } from './core.ts'
 import { Loader, type Factory } from './loader.ts'
 import {
   checkNamespace,
@@ -35,7 +35,7 @@ export class CacheService {
   readonly name: string
   readonly #core: NamespaceCore
   readonly #rt: CacheRuntime
-  readonly #l1: L1Cache | undefined
+  readonly #space: L1Space | undefined
   readonly #counters: NamespaceCounters
   readonly #loader: Loader
   readonly #children = new Map<string, CacheService>()
@@ -45,28 +45,29 @@ export class CacheService {
     this.name = namespace
     this.#core = new NamespaceCore(runtime, namespace, defaults)
     this.#rt = runtime
-    this.#l1 = runtime.l1
+    this.#space = this.#core.space
     this.#counters = this.#core.counters
     this.#loader = new Loader(this.#core)
   }
 
   /** The cached value, `undefined` on a miss (or when the store is down), `null` for a cached null. */
   get<T = unknown>(key: string): Promise<T | undefined> {
-    const full = this.#core.full(key)
-    const l1 = this.#l1
-    if (l1 !== undefined) {
-      const entry = l1.get(full)
+    const space = this.#space
+    if (space !== undefined) {
+      checkKey(key)
+      const entry = space.get(key)
       if (entry !== undefined) {
         this.#counters.hits++
         return Promise.resolve(entry.value as T)
       }
     }
-    return this.#getFromStore(full) as Promise<T | undefined>
+    return this.#getFromStore(key, this.#core.full(key)) as Promise<T | undefined>
   }
 
   /** The L1 copy of a key, synchronously; `undefined` when L1 is off or does not hold it (L2 is not asked). */
   getSync<T = unknown>(key: string): T | undefined {
-    const entry = this.#l1?.get(this.#core.full(key))
+    checkKey(key)
+    const entry = this.#space?.get(key)
     if (entry === undefined) return undefined
     this.#counters.hits++
     return entry.value as T
@@ -77,7 +78,7 @@ export class CacheService {
     const full = this.#core.full(key)
     const payload = this.#rt.serialize(value, full)
     const tags = checkTags(options?.tags)
-    return this.#core.store(full, value, payload, this.#core.ttlOf(options?.ttl, options?.jitter), this.#core.graceOf(options?.grace), tags, true, 'set')
+    return this.#core.store(key, full, value, payload, this.#core.ttlOf(options?.ttl, options?.jitter), this.#core.graceOf(options?.grace), tags, true, 'set')
   }
 
   /** Deletes a key; true when it existed. */
@@ -94,7 +95,7 @@ export class CacheService {
 
   async exists(key: string): Promise<boolean> {
     const full = this.#core.full(key)
-    if (this.#l1?.get(full) !== undefined) return true
+    if (this.#space?.get(key) !== undefined) return true
     return this.#core.call('exists', full, false, () => this.#core.backend.exists(full))
   }
 
@@ -145,9 +146,9 @@ export class CacheService {
     const fulls = keys.map((key) => this.#core.full(key))
     const out = new Array<T | undefined>(fulls.length)
     const missing: number[] = []
-    const l1 = this.#l1
+    const space = this.#space
     for (let i = 0; i < fulls.length; i++) {
-      const entry = l1?.get(fulls[i]!)
+      const entry = space?.get(keys[i]!)
       if (entry === undefined) missing.push(i)
       else {
         out[i] = entry.value as T
@@ -155,10 +156,12 @@ export class CacheService {
       }
     }
     if (missing.length === 0) return out
+    const l1 = this.#core.l1
     const epoch = l1?.epoch
     const wanted = missing.map((i) => fulls[i]!)
     const raws = await this.#core.call<Array<string | undefined> | undefined>('getMany', wanted[0]!, undefined, () => this.#core.backend.getMany(wanted))
     const now = Date.now()
+    const fill = l1 !== undefined && l1.epoch === epoch
     missing.forEach((index, j) => {
       const raw = raws?.[j]
       const entry = raw === undefined ? undefined : this.#core.decode(fulls[index]!, raw)
@@ -168,7 +171,7 @@ export class CacheService {
       }
       this.#counters.hits++
       out[index] = entry.value as T
-      if (l1 !== undefined && l1.epoch === epoch) l1.set(fulls[index]!, entry.value, entry.staleAt - now, this.#core.tagKeys(entry.tags))
+      if (fill) space!.fill(keys[index]!, entry.value, entry.staleAt - now, this.#core.tagKeys(entry.tags))
     })
     return out
   }
@@ -184,7 +187,7 @@ export class CacheService {
       const graceMs = this.#core.graceOf(entry.grace)
       const payload = this.#rt.serialize(entry.value, full)
       const stored = sealEnvelope(payload, graceMs > 0 ? Date.now() + ttlMs : undefined, tags)
-      return { full, value: entry.value, ttlMs, stored, physicalMs: ttlMs + graceMs, tagKeys: tags && this.#core.tagKeys(tags) }
+      return { key: entry.key, full, value: entry.value, ttlMs, stored, physicalMs: ttlMs + graceMs, tagKeys: tags && this.#core.tagKeys(tags) }
     })
     if (prepared.length === 0) return true
     const ok = await this.#core.call('setMany', prepared[0]!.full, false, async () => {
@@ -192,11 +195,8 @@ export class CacheService {
       await Promise.all(prepared.filter((p) => p.tagKeys !== undefined).map((p) => this.#core.backend.addToTags(p.tagKeys!, p.full, p.physicalMs)))
       return true
     })
-    const l1 = this.#l1
-    if (l1 !== undefined) {
-      l1.epoch++
-      for (const p of prepared) l1.set(p.full, p.value, p.ttlMs, p.tagKeys)
-    }
+    const space = this.#space
+    if (space !== undefined) for (const p of prepared) space.set(p.key, p.value, p.ttlMs, p.tagKeys)
     this.#rt.bus?.publishKeys(prepared.map((p) => p.full))
     return ok
   }
@@ -210,9 +210,9 @@ export class CacheService {
   getOrSet<T>(key: string, factory: Factory<T>, options?: GetOrSetOptions): Promise<T> {
     const full = this.#core.full(key)
     if (typeof factory !== 'function') throw new InvalidArgumentError('factory: must be a function returning the value (or a promise of it)')
-    const l1 = this.#l1
-    if (l1 !== undefined) {
-      const entry = l1.get(full)
+    const space = this.#space
+    if (space !== undefined) {
+      const entry = space.get(key)
       if (entry !== undefined) {
         this.#counters.hits++
         return Promise.resolve(entry.value as T)
@@ -251,7 +251,7 @@ export class CacheService {
     if (typeof pattern !== 'string' || pattern.length === 0) throw new InvalidArgumentError('pattern: must be a non-empty glob string (escape user input with escapeGlob)')
     const full = this.#core.base + pattern
     const count = await this.#core.call('invalidatePattern', full, 0, () => this.#core.backend.deleteMatching(full))
-    if (this.#l1 !== undefined) this.#l1.deleteMatching(globToRegExp(full))
+    this.#core.l1?.deleteMatching(globToRegExp(full))
     this.#rt.bus?.publishPattern(full)
     return count
   }
@@ -262,7 +262,7 @@ export class CacheService {
     if (checked === undefined) return 0
     const tagKeys = this.#core.tagKeys(checked)!
     const count = await this.#core.call('invalidateTags', tagKeys[0]!, 0, () => this.#core.backend.invalidateTags(tagKeys))
-    this.#l1?.deleteTags(tagKeys)
+    this.#core.l1?.deleteTags(tagKeys)
     this.#rt.bus?.publishTags(tagKeys)
     return count
   }
@@ -323,8 +323,8 @@ export class CacheService {
     return loaded.value
   }
 
-  async #getFromStore(full: string): Promise<unknown> {
-    const l1 = this.#l1
+  async #getFromStore(key: string, full: string): Promise<unknown> {
+    const l1 = this.#core.l1
     const epoch = l1 === undefined ? 0 : l1.epoch
     const started = performance.now()
     let raw: string | undefined
@@ -346,7 +346,7 @@ export class CacheService {
         return undefined
       }
       this.#counters.hits++
-      if (l1 !== undefined && l1.epoch === epoch) l1.set(full, value, l1.maxTtlMs, undefined)
+      if (l1 !== undefined && l1.epoch === epoch) this.#space!.fill(key, value, l1.maxTtlMs, undefined)
       return value
     }
     const entry = raw === undefined ? undefined : this.#core.decode(full, raw)
@@ -356,7 +356,7 @@ export class CacheService {
       return undefined
     }
     this.#counters.hits++
-    if (l1 !== undefined && l1.epoch === epoch) l1.set(full, entry.value, entry.staleAt - now, this.#core.tagKeys(entry.tags))
+    if (l1 !== undefined && l1.epoch === epoch) this.#space!.fill(key, entry.value, entry.staleAt - now, this.#core.tagKeys(entry.tags))
     return entry.value
   }
 

@@ -4,7 +4,7 @@ import type { Duration } from '../../config/duration.ts'
 import type { CacheBackend } from '../backend.ts'
 import { InvalidArgumentError } from '../errors.ts'
 import { hasHeader, openEnvelope, sealEnvelope } from './envelope.ts'
-import type { L1Cache } from './l1.ts'
+import type { L1Cache, L1Space } from './l1.ts'
 import { checkJitter, type ResolvedDefaults } from './options.ts'
 import type { CacheRuntime } from './runtime.ts'
 import type { NamespaceCounters } from './stats.ts'
@@ -24,6 +24,8 @@ export class NamespaceCore {
   readonly rt: CacheRuntime
   readonly backend: CacheBackend
   readonly l1: L1Cache | undefined
+  /** this namespace's L1 entries */
+  readonly space: L1Space | undefined
   /** `${globalPrefix}${namespace}:` */
   readonly base: string
   readonly defaults: ResolvedDefaults
@@ -34,12 +36,13 @@ export class NamespaceCore {
     this.backend = runtime.backend
     this.l1 = runtime.l1
     this.base = `${runtime.globalPrefix}${namespace}:`
+    this.space = runtime.l1?.space(this.base)
     this.defaults = defaults
     this.counters = runtime.stats.counters(namespace)
   }
 
   /** Reads and decodes one entry; STORE_FAILED when the store failed. Fills L1 with fresh entries. */
-  async readEntry(full: string, op: string): Promise<StoredEntry | undefined | typeof STORE_FAILED> {
+  async readEntry(key: string, full: string, op: string): Promise<StoredEntry | undefined | typeof STORE_FAILED> {
     const l1 = this.l1
     const epoch = l1 === undefined ? 0 : l1.epoch
     const started = performance.now()
@@ -55,7 +58,7 @@ export class NamespaceCore {
     const entry = this.decode(full, raw)
     if (entry !== undefined && l1 !== undefined && l1.epoch === epoch) {
       const fresh = entry.staleAt - Date.now()
-      if (fresh > 0) l1.set(full, entry.value, fresh, this.tagKeys(entry.tags))
+      if (fresh > 0) this.space!.fill(key, entry.value, fresh, this.tagKeys(entry.tags))
     }
     return entry
   }
@@ -81,7 +84,7 @@ export class NamespaceCore {
    * @internal Writes an entry to L2 (unless `toStore` is false: the store just failed), then L1, then tells other
    * processes to evict their copies. Resolves false when the store write failed or was skipped.
    */
-  async store(full: string, value: unknown, payload: string, ttlMs: number, graceMs: number, tags: string[] | undefined, toStore: boolean, op: string): Promise<boolean> {
+  async store(key: string, full: string, value: unknown, payload: string, ttlMs: number, graceMs: number, tags: string[] | undefined, toStore: boolean, op: string): Promise<boolean> {
     const tagKeys = tags === undefined ? undefined : this.tagKeys(tags)
     let ok = false
     if (toStore) {
@@ -98,11 +101,7 @@ export class NamespaceCore {
         this.rt.fail(op, full, error, this.counters)
       }
     }
-    const l1 = this.l1
-    if (l1 !== undefined) {
-      l1.epoch++
-      l1.set(full, value, ttlMs, tagKeys)
-    }
+    this.space?.set(key, value, ttlMs, tagKeys)
     this.rt.bus?.publishKeys([full])
     return ok
   }
@@ -132,10 +131,10 @@ export class NamespaceCore {
   }
 
   full(key: string): string {
-    if (typeof key !== 'string' || key.length === 0) throw new InvalidArgumentError(`key: must be a non-empty string, got ${key === '' ? 'an empty string' : typeof key}`)
-    if (key.charCodeAt(0) === 95 && key.charCodeAt(1) === 95) throw new InvalidArgumentError(`key: ${JSON.stringify(key)} must not start with "__" (reserved for locks and tags)`)
+    checkKey(key)
     return this.base + key
   }
+
 
   /** get()'s L2 path, kept to one async frame: the hot path of an L2 hit. */
   evictLocal(fulls: string[]): void {
@@ -176,4 +175,10 @@ export function checkTags(tags: readonly string[] | undefined): string[] | undef
 /** Array.isArray without narrowing (a readonly array type would narrow to any[]). */
 export function isList(value: unknown): boolean {
   return Array.isArray(value)
+}
+
+/** Keys: non-empty strings not starting with `__` (reserved for the lock and tag keys). */
+export function checkKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0) throw new InvalidArgumentError(`key: must be a non-empty string, got ${key === '' ? 'an empty string' : typeof key}`)
+  if (key.charCodeAt(0) === 95 && key.charCodeAt(1) === 95) throw new InvalidArgumentError(`key: ${JSON.stringify(key)} must not start with "__" (reserved for locks and tags)`)
 }

@@ -29,7 +29,7 @@ export class Loader {
   }
 
   async load(full: string, key: string, factory: Factory<unknown>, options: GetOrSetOptions | undefined): Promise<Loaded> {
-    const entry = await this.#core.readEntry(full, 'getOrSet')
+    const entry = await this.#core.readEntry(key, full, 'getOrSet')
     const failed = typeof entry === 'symbol'
     if (!failed && entry !== undefined) {
       if (entry.staleAt > Date.now()) return { value: entry.value, source: 1 }
@@ -50,7 +50,7 @@ export class Loader {
       lockTtlMs: options?.lock?.ttl === undefined ? defaults.lockTtlMs : rt.durationMs(options.lock.ttl, 'lock.ttl', true),
       waitMs: options?.lock?.wait === undefined ? defaults.lockWaitMs : rt.durationMs(options.lock.wait, 'lock.wait', false),
       read: async () => {
-        const filled = await this.#core.readEntry(full, 'getOrSet')
+        const filled = await this.#core.readEntry(key, full, 'getOrSet')
         return typeof filled === 'symbol' || filled === undefined || filled.staleAt <= Date.now() ? undefined : { value: filled.value, source: 1 }
       },
       compute: (announce) => this.#compute(full, key, factory, options, undefined, announce, true),
@@ -74,11 +74,11 @@ export class Loader {
       const nullTtl = options?.nullTtl === undefined ? service.defaults.nullTtlMs : this.#rt.durationMs(options.nullTtl, 'nullTtl', false)
       if (nullTtl > 0) {
         const payload = this.#rt.serialize(null, full)
-        await service.store(full, null, payload, nullTtl, 0, options?.tags, toStore, 'getOrSet')
+        await service.store(key, full, null, payload, nullTtl, 0, options?.tags, toStore, 'getOrSet')
       }
     } else {
       const payload = this.#rt.serialize(value, full)
-      await service.store(full, value, payload, service.ttlOf(options?.ttl, options?.jitter), service.graceOf(options?.grace), options?.tags, toStore, 'getOrSet')
+      await service.store(key, full, value, payload, service.ttlOf(options?.ttl, options?.jitter), service.graceOf(options?.grace), options?.tags, toStore, 'getOrSet')
     }
     if (announce) this.#rt.fills.announce(full)
     return { value, source: 0 }
