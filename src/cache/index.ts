@@ -2,3 +2,12 @@
 export {}
 export * from './service/index.ts'
 export { escapeGlob } from './glob.ts'
+export { RedisBackend, type RedisBackendOptions } from './backends/redis.ts'
+export {
+  ResilientBackend,
+  type ResilientBackendOptions,
+  type BreakerOptions,
+  type BreakerState,
+  type BreakerStateChange,
+} from './backends/resilient.ts'
+export { ChaosBackend } from './backends/chaos.ts'
