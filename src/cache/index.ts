@@ -1,7 +1,5 @@
 // skalds/cache: the Cache Memory layer.
 export {}
-export * from './service/index.ts'
-export { escapeGlob } from './glob.ts'
 export { RedisBackend, type RedisBackendOptions } from './backends/redis.ts'
 export {
   ResilientBackend,
@@ -11,3 +9,5 @@ export {
   type BreakerStateChange,
 } from './backends/resilient.ts'
 export { ChaosBackend } from './backends/chaos.ts'
+export * from './service/index.ts'
+export { escapeGlob } from './glob.ts'

@@ -144,7 +144,7 @@ export class CacheService {
   async getMany<T = unknown>(keys: readonly string[]): Promise<Array<T | undefined>> {
     if (!isList(keys)) throw new InvalidArgumentError('keys: must be an array of non-empty strings')
     const fulls = keys.map((key) => this.#core.full(key))
-    const out = new Array<T | undefined>(fulls.length)
+    const out = new Array<T | undefined>(fulls.length).fill(undefined)
     const missing: number[] = []
     const space = this.#space
     for (let i = 0; i < fulls.length; i++) {

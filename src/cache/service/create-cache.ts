@@ -1,9 +1,12 @@
 // createCache(): picks the L2 (Redis, a given backend, or the embedded memory backend), wires the runtime, and
 // returns the root CacheService.
 import { toMs } from '../../config/duration.ts'
-import { createLogger } from '../../config/logger.ts'
+import { createLogger, type Logger } from '../../config/logger.ts'
 import type { CacheBackend } from '../backend.ts'
 import { MemoryBackend } from '../backends/memory.ts'
+import { RedisBackend } from '../backends/redis.ts'
+import { ResilientBackend } from '../backends/resilient.ts'
+import { RedisConnection } from '../connection.ts'
 import { InvalidArgumentError } from '../errors.ts'
 import { CacheService } from './cache-service.ts'
 import { L1Cache } from './l1.ts'
@@ -34,7 +37,7 @@ export async function createCache(options: CacheOptions = {}): Promise<CacheServ
   }
   const logger = options.logger ?? createLogger('skalds:cache')
   const closers: Array<() => Promise<void>> = []
-  const { backend, globalPrefix } = await openBackend(options, timeoutMs, closers)
+  const { backend, globalPrefix } = await openBackend(options, timeoutMs, logger, closers)
   const runtime = new CacheRuntime({
     backend,
     globalPrefix,
@@ -52,18 +55,29 @@ export async function createCache(options: CacheOptions = {}): Promise<CacheServ
   return new CacheService(runtime, namespace, defaults)
 }
 
-function openBackend(
+async function openBackend(
   options: CacheOptions,
-  _timeoutMs: number,
+  timeoutMs: number,
+  logger: Logger,
   closers: Array<() => Promise<void>>,
 ): Promise<{ backend: CacheBackend; globalPrefix: string }> {
   if (options.redis !== undefined) {
-    throw new InvalidArgumentError('redis: the Redis backend is not available in this build')
+    let connection: RedisConnection
+    if (options.redis instanceof RedisConnection) {
+      connection = options.redis
+    } else {
+      connection = await RedisConnection.connect({ logger, ...options.redis })
+      closers.push(() => connection.close())
+    }
+    const redis = new RedisBackend(connection, { logger })
+    const backend = new ResilientBackend(redis, { timeout: timeoutMs, breaker: options.breaker ?? {}, logger })
+    // Closed before the connection (closers run in order): the backend owns only its subscriber connection.
+    closers.unshift(() => backend.close())
+    return { backend, globalPrefix: connection.key('') }
   }
-  if (options.backend !== undefined) {
-    return Promise.resolve({ backend: options.backend, globalPrefix: '' })
-  }
+  if (options.breaker !== undefined) throw new InvalidArgumentError('breaker: applies to the Redis backend (`redis`); wrap a custom backend in ResilientBackend yourself')
+  if (options.backend !== undefined) return { backend: options.backend, globalPrefix: '' }
   const memory = new MemoryBackend()
   closers.push(() => memory.close())
-  return Promise.resolve({ backend: memory, globalPrefix: '' })
+  return { backend: memory, globalPrefix: '' }
 }

@@ -3,7 +3,6 @@ export { createCache } from './create-cache.ts'
 export { cached, type CachedFunction, type CachedOptions } from './cached.ts'
 export {
   CacheService,
-  type BreakerState,
   type CacheHealth,
   type CacheStatistics,
   type Factory,
@@ -11,7 +10,6 @@ export {
   type SetManyEntry,
 } from './cache-service.ts'
 export type {
-  BreakerOptions,
   CacheOptions,
   CounterOptions,
   GetOrSetOptions,

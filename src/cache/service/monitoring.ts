@@ -3,7 +3,9 @@ import type { CacheBackend } from '../backend.ts'
 import type { CacheRuntime } from './runtime.ts'
 import type { NamespaceStats } from './stats.ts'
 
-export type BreakerState = 'closed' | 'open' | 'half-open'
+import type { BreakerState } from '../backends/resilient.ts'
+
+export type { BreakerState }
 
 export interface CacheHealth {
   status: 'healthy' | 'degraded'

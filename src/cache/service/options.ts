@@ -4,6 +4,7 @@ import type { Logger } from '../../config/logger.ts'
 import type { CacheBackend } from '../backend.ts'
 import type { RedisConnectionOptions } from '../connection-options.ts'
 import type { RedisConnection } from '../connection.ts'
+import type { BreakerOptions } from '../backends/resilient.ts'
 import { InvalidArgumentError } from '../errors.ts'
 
 /** Turns values into the strings stored in the cache and back. Must throw on values it cannot handle. */
@@ -46,13 +47,6 @@ export interface L1Config {
   ttl?: Duration
 }
 
-export interface BreakerOptions {
-  /** Consecutive failures that open the circuit. Default `5`. */
-  failureThreshold?: number
-  /** How long the circuit stays open before a half-open probe. Default `'5s'`. */
-  openFor?: Duration
-}
-
 export interface CacheOptions extends NamespaceOptions {
   /** Redis connection options, or an open RedisConnection (not closed by `close()`). Selects the Redis L2. */
   redis?: RedisConnectionOptions | RedisConnection
@@ -75,8 +69,8 @@ export interface CacheOptions extends NamespaceOptions {
    * processes without L1 that write keys other processes hold in L1.
    */
   broadcastInvalidations?: boolean
-  /** Circuit breaker of the Redis L2 (passed to ResilientBackend). */
-  breaker?: BreakerOptions
+  /** Circuit breaker of the Redis L2 (ResilientBackend): `{ failureThreshold?: 5, openFor?: '5s' }`, or `false` for timeouts only. */
+  breaker?: BreakerOptions | false
   /** Operations slower than this are logged at warn and kept in `slowOperations()`. Default `100` ms. */
   slowThreshold?: Duration
   /** Where warnings go. Default: the library logger (`skalds:cache`). */
