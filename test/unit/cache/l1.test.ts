@@ -6,7 +6,7 @@ import { SerializationError } from '../../../src/cache/errors.ts'
 import { hasHeader, openEnvelope, sealEnvelope } from '../../../src/cache/service/envelope.ts'
 import { L1Cache } from '../../../src/cache/service/l1.ts'
 import { SlowLog, StatsRegistry } from '../../../src/cache/service/stats.ts'
-import { silentLogger } from '../../../src/config/logger.ts'
+import { capturingLogger, type LogLine } from '../../helpers/capture-logger.ts'
 
 void test('L1 evicts past maxEntries, sparing recently read entries (CLOCK)', () => {
   const l1 = new L1Cache({ maxEntries: 3, maxTtlMs: 60_000 })
@@ -81,7 +81,10 @@ void test('stats: hit rate per namespace; the slow log keeps the most recent ent
   c.misses += 1
   assert.equal(stats.snapshot().a!.hitRate, 0.75)
   assert.equal(stats.counters('a'), c)
-  const slow = new SlowLog(10, silentLogger, 3)
+  const lines: LogLine[] = []
+  const slow = new SlowLog(10, capturingLogger(lines), 3)
   for (let i = 0; i < 5; i++) slow.record('get', `k${i}`, 20 + i)
   assert.deepEqual(slow.entries().map((e) => e.key), ['k2', 'k3', 'k4'])
+  assert.equal(slow.count, 5)
+  assert.equal(lines.filter((l) => l.msg === 'slow cache operation').length, 1, 'a burst of slow calls logs one line')
 })
