@@ -66,7 +66,17 @@ async function openBackend(
     if (options.redis instanceof RedisConnection) {
       connection = options.redis
     } else {
-      connection = await RedisConnection.connect({ logger, ...options.redis })
+      // A strict cache fails fast with a clear error when Redis is unreachable. A non-strict one waits for the first
+      // connection just as long, then starts degraded and keeps connecting in the background. An explicit
+      // `waitForReady` wins (true: wait and throw; false: do not wait).
+      const explicit = options.redis.waitForReady
+      const strictStart = explicit ?? options.strict === true
+      connection = await RedisConnection.connect({ logger, ...options.redis, waitForReady: strictStart })
+      if (explicit === undefined && !strictStart) {
+        await connection.whenReady().catch((error: unknown) => {
+          logger.warn({ err: error }, 'cache: Redis is unreachable at startup; starting degraded (reads fall through, writes skipped) and connecting in the background')
+        })
+      }
       closers.push(() => connection.close())
     }
     const redis = new RedisBackend(connection, { logger })
