@@ -86,8 +86,11 @@ async function openBackend(
     return { backend, globalPrefix: connection.key('') }
   }
   if (options.breaker !== undefined) throw new InvalidArgumentError('breaker: applies to the Redis backend (`redis`); wrap a custom backend in ResilientBackend yourself')
-  if (options.backend !== undefined) return { backend: options.backend, globalPrefix: '' }
-  const memory = new MemoryBackend()
+  if (options.backend !== undefined) {
+    if (options.memory !== undefined) throw new InvalidArgumentError('memory: applies to the embedded backend only, not to a given `backend`')
+    return { backend: options.backend, globalPrefix: '' }
+  }
+  const memory = new MemoryBackend(options.memory)
   closers.push(() => memory.close())
   return { backend: memory, globalPrefix: '' }
 }
