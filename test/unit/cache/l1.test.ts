@@ -37,18 +37,15 @@ void test('L1 entries expire at min(ttl, maxTtl)', async () => {
   assert.equal(l1.size, 0)
 })
 
-void test('L1 evicts by full key (in parent and child namespaces), pattern and tag; writes bump the epoch, fills do not', () => {
+void test('L1 evicts by full key (in parent and child namespaces), pattern and tag', () => {
   const l1 = new L1Cache({ maxEntries: 10, maxTtlMs: 60_000 })
   const parent = l1.space('p:')
   const child = l1.space('p:user:')
   parent.set('user:1', 1, 60_000, ['p:__tag:a'])
   child.set('2', 2, 60_000, ['p:__tag:a', 'p:__tag:b'])
   parent.set('page:1', 3, 60_000, ['p:__tag:b'])
-  const epoch = l1.epoch
   parent.fill('x', 0, 60_000, undefined)
-  assert.equal(l1.epoch, epoch, 'a fill invalidates nothing')
   assert.equal(l1.deleteMatching(/^p:user:1$/), 1)
-  assert.ok(l1.epoch > epoch)
   assert.equal(l1.deleteTags(['p:__tag:b']), 2)
   assert.equal(l1.size, 1)
   parent.set('user:3', 'parent copy', 60_000, undefined)
@@ -60,6 +57,28 @@ void test('L1 evicts by full key (in parent and child namespaces), pattern and t
   parent.set('t', 2, 60_000, undefined) // re-set without the tag: the tag must no longer evict it
   assert.equal(l1.deleteTags(['p:__tag:a']), 0)
   assert.equal(parent.get('t')?.value, 2)
+})
+
+void test('an L2 read in flight may fill L1 unless its key was written or evicted meanwhile', () => {
+  const l1 = new L1Cache({ maxEntries: 10, maxTtlMs: 60_000 })
+  const space = l1.space('p:')
+  l1.beginRead('p:a')
+  l1.beginRead('p:b')
+  l1.beginRead('p:c')
+  space.fill('z', 1, 60_000, undefined) // fills touch nothing
+  space.set('b', 2, 60_000, undefined) // a write of b in this process
+  l1.delete('p:c') // an eviction message for c
+  assert.equal(l1.endRead('p:a'), true)
+  assert.equal(l1.endRead('p:b'), false)
+  assert.equal(l1.endRead('p:c'), false)
+  l1.beginRead('p:c')
+  assert.equal(l1.endRead('p:c'), true, 'a later read of c is clean again')
+  l1.beginRead('p:d')
+  l1.deleteMatching(/^p:d$/)
+  assert.equal(l1.endRead('p:d'), false)
+  l1.beginRead('p:e')
+  l1.deleteTags(['p:__tag:any'])
+  assert.equal(l1.endRead('p:e'), false, 'tag evictions make every read in flight suspect')
 })
 
 void test('envelope: plain values stay plain; headers carry logical expiry and tags', () => {
