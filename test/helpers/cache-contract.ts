@@ -318,6 +318,11 @@ export function cacheContract(target: string, open: OpenCache): void {
       await a.invalidateTags(['group'])
       await eventually(() => b.getSync('tagged') === undefined, 10_000, 'b to evict tagged after a tag invalidation')
       assert.equal(await b.get('tagged'), undefined)
+
+      // An L1 copy never outlives the entry's own TTL (l1.ttl is 1h here).
+      await a.set('short', 'soon gone', { ttl: 300 })
+      assert.equal(a.getSync('short'), 'soon gone')
+      await eventually(async () => a.getSync('short') === undefined && (await a.get('short')) === undefined, 10_000, 'the L1 copy to expire with its entry')
     })
 
     void test('statistics: key counts per namespace, memory, counters; health', async () => {
