@@ -34,7 +34,7 @@ export function cached<A extends unknown[], R>(fn: (...args: A) => Promise<R> | 
       return cache.getOrSet<R>(keyOf(...args), () => fn(...args), callOptions)
     } catch (error) {
       // A bad key (from the key function) rejects like any other failure of the call.
-      return Promise.reject(error)
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
   }) as CachedFunction<A, R>
   wrapper.invalidate = (...args: A) => cache.delete(keyOf(...args))
