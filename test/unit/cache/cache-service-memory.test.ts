@@ -21,3 +21,34 @@ void test('the embedded backend is bounded by the memory option', async () => {
   await cache.close()
   await assert.rejects(createCache({ memory: { maxEntries: 0 } }), /maxEntries/)
 })
+
+void test('a pluggable serializer: its output is what is stored; its failures are SerializationErrors', async () => {
+  const shared = new MemoryBackend()
+  const serializer = {
+    serialize: (value: unknown): string => {
+      if (value instanceof Date) return `date:${value.toISOString()}`
+      return `json:${JSON.stringify(value)}`
+    },
+    deserialize: (text: string): unknown => (text.startsWith('date:') ? new Date(text.slice(5)) : (JSON.parse(text.slice(5)) as unknown)),
+  }
+  const cache = await createCache({ backend: shared, serializer, namespace: 'ser', logger: silentLogger })
+  const when = new Date('2026-01-02T03:04:05.000Z')
+  await cache.set('when', when)
+  assert.equal(await shared.get('ser:when'), 'date:2026-01-02T03:04:05.000Z')
+  assert.deepEqual(await cache.get('when'), when)
+  await cache.set('obj', { a: 1 }, { tags: ['t'] })
+  assert.deepEqual(await cache.get('obj'), { a: 1 })
+  const failing = await createCache({
+    backend: shared,
+    namespace: 'ser2',
+    logger: silentLogger,
+    serializer: { serialize: () => { throw new Error('nope') }, deserialize: (t) => t },
+  })
+  await assert.rejects(failing.set('x', 1), /value of ser2:x: cannot be serialized \(nope\)/)
+  await shared.set('ser:garbage', 'json:{not json')
+  assert.equal(await cache.get('garbage'), undefined, 'an unreadable entry reads as a miss')
+  assert.equal(cache.stats()['ser']!.errors, 1)
+  await cache.close()
+  await failing.close()
+  await shared.close()
+})
