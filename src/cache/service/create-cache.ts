@@ -71,7 +71,7 @@ async function openBackend(
       // `waitForReady` wins (true: wait and throw; false: do not wait).
       const explicit = options.redis.waitForReady
       const strictStart = explicit ?? options.strict === true
-      connection = await RedisConnection.connect({ logger, ...options.redis, waitForReady: strictStart })
+      connection = await RedisConnection.connect({ logger, commandTimeoutMs: timeoutMs, ...options.redis, waitForReady: strictStart })
       if (explicit === undefined && !strictStart) {
         await connection.whenReady().catch((error: unknown) => {
           logger.warn({ err: error }, 'cache: Redis is unreachable at startup; starting degraded (reads fall through, writes skipped) and connecting in the background')
@@ -80,7 +80,9 @@ async function openBackend(
       closers.push(() => connection.close())
     }
     const redis = new RedisBackend(connection, { logger })
-    const backend = new ResilientBackend(redis, { timeout: timeoutMs, breaker: options.breaker ?? {}, logger })
+    // When the connection already bounds every command by the cache's timeout, a second timer per call is waste.
+    const innerBoundsCalls = connection.options.commandTimeoutMs <= timeoutMs
+    const backend = new ResilientBackend(redis, { timeout: timeoutMs, innerBoundsCalls, breaker: options.breaker ?? {}, logger })
     // Closed before the connection (closers run in order): the backend owns only its subscriber connection.
     closers.unshift(() => backend.close())
     return { backend, globalPrefix: connection.key('') }
