@@ -114,12 +114,38 @@ mongo_ensure_bin() {
 # True when something accepts TCP connections on host:port.
 _mongo_port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
+# Pid of the FerretDB this module runs on $MONGO_PORT: from the pidfile, else (state dir wiped while it ran)
+# found by its command line: our cached binary with our listen address. Empty when none runs.
 _mongo_pid() {
-  local pid
-  [[ -f $MONGO_STATE_DIR/ferretdb.pid ]] || return 0
-  pid="$(<"$MONGO_STATE_DIR/ferretdb.pid")"
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && printf '%s' "$pid"
+  local pid f
+  if [[ -f $MONGO_STATE_DIR/ferretdb.pid ]]; then
+    pid="$(<"$MONGO_STATE_DIR/ferretdb.pid")"
+    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && { printf '%s' "$pid"; return 0; }
+  fi
+  for f in /proc/[0-9]*/cmdline; do
+    if tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$FERRETDB_BIN --handler=sqlite" &&
+      tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "--listen-addr=$MONGO_HOST_ADDR:$MONGO_PORT "; then
+      pid="${f#/proc/}"
+      printf '%s' "${pid%/cmdline}"
+      return 0
+    fi
+  done
   return 0
+}
+
+# Stops our FerretDB (TERM, then KILL after 10 s) and forgets its pidfile.
+_mongo_stop() {
+  local pid="$1" i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    warn "mongo: pid $pid still alive after 10s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$MONGO_STATE_DIR/ferretdb.pid"
 }
 
 mongo_up() {
@@ -130,7 +156,14 @@ mongo_up() {
   mongo_ensure_bin
   local pid
   pid="$(_mongo_pid)"
+  if [[ -n $pid && ! -d $MONGO_STATE_DIR/data ]]; then
+    # Its data directory was deleted under it: every new database would fail. Start afresh.
+    warn "mongo: FerretDB (pid $pid) runs without its data directory; restarting it"
+    _mongo_stop "$pid"
+    pid=""
+  fi
   if [[ -n $pid ]] && _mongo_port_open "$MONGO_HOST_ADDR" "$MONGO_PORT"; then
+    [[ -f $MONGO_STATE_DIR/ferretdb.pid ]] || echo "$pid" >"$MONGO_STATE_DIR/ferretdb.pid"
     log "mongo: FerretDB already running on $MONGO_HOST_ADDR:$MONGO_PORT (pid $pid)"
     return 0
   fi
@@ -163,19 +196,11 @@ mongo_down() {
     log "mongo: external MONGO_URL, nothing to stop"
     return 0
   fi
-  local pid i
+  local pid
   pid="$(_mongo_pid)"
   if [[ -n $pid ]]; then
     log "mongo: stopping FerretDB (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      warn "mongo: pid $pid still alive after 10s, sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
+    _mongo_stop "$pid"
   else
     log "mongo: already down"
   fi
