@@ -135,9 +135,13 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)
 }
 
-/** Escapes a user string so a regular expression matches it literally. */
+/**
+ * Escapes a user string so a regular expression (JavaScript, also with the `u` flag, or the server's PCRE)
+ * matches it literally. `-` is left alone: it is special only inside a character class, and `\-` is a
+ * syntax error in JavaScript's unicode mode.
+ */
 export function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 }
 
 /** Upper bound of patch retries when a blind update keeps racing with other writers. */

@@ -265,9 +265,15 @@ export class SqliteTaskStore implements TaskStore {
       const q = normalizeQuery(query)
       const where = whereClause(q.filter)
       const order = q.sort.map((s) => `${COLUMNS[s.field]} ${s.direction === 'desc' ? 'DESC' : 'ASC'}`).join(', ')
-      const rows = db.prepare(`SELECT * FROM tasks ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...where.params, q.limit, q.offset) as unknown as Row[]
-      const total = (db.prepare(`SELECT COUNT(*) AS n FROM tasks ${where.sql}`).get(...where.params) as { n: number }).n
-      return { items: rows.map(rowToTask), total, offset: q.offset, limit: q.limit }
+      // One read transaction, so the page and the total come from the same snapshot.
+      db.exec('BEGIN')
+      try {
+        const rows = db.prepare(`SELECT * FROM tasks ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...where.params, q.limit, q.offset) as unknown as Row[]
+        const total = (db.prepare(`SELECT COUNT(*) AS n FROM tasks ${where.sql}`).get(...where.params) as { n: number }).n
+        return { items: rows.map(rowToTask), total, offset: q.offset, limit: q.limit }
+      } finally {
+        db.exec('COMMIT')
+      }
     })
   }
 
