@@ -122,9 +122,10 @@ _mongo_pid() {
     pid="$(<"$MONGO_STATE_DIR/ferretdb.pid")"
     [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && { printf '%s' "$pid"; return 0; }
   fi
+  local cmd
   for f in /proc/[0-9]*/cmdline; do
-    if tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$FERRETDB_BIN --handler=sqlite" &&
-      tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "--listen-addr=$MONGO_HOST_ADDR:$MONGO_PORT "; then
+    cmd="$(tr '\0' ' ' <"$f" 2>/dev/null)" || continue
+    if [[ $cmd == "$FERRETDB_BIN --handler=sqlite "* && $cmd == *" --listen-addr=$MONGO_HOST_ADDR:$MONGO_PORT "* ]]; then
       pid="${f#/proc/}"
       printf '%s' "${pid%/cmdline}"
       return 0
