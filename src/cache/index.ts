@@ -9,3 +9,5 @@ export {
   type BreakerStateChange,
 } from './backends/resilient.ts'
 export { ChaosBackend } from './backends/chaos.ts'
+export * from './service/index.ts'
+export { escapeGlob } from './glob.ts'
