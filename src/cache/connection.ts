@@ -26,8 +26,20 @@ export interface SendOptions {
   timeoutMs?: number
 }
 
+/** A node-redis MULTI builder, reduced to what `transaction()` uses. */
+interface NodeMulti {
+  addCommand(args: readonly RedisArg[]): NodeMulti
+  exec(): Promise<unknown[]>
+}
+
+interface ClusterMulti {
+  addCommand(firstKey: RedisArg | undefined, isReadonly: boolean | undefined, args: readonly RedisArg[]): ClusterMulti
+  exec(): Promise<unknown[]>
+}
+
 /** The part of a node-redis client this layer uses; node-redis' generic types are too wide to pass around. */
 interface NodeClient {
+  multi(): NodeMulti
   sendCommand(args: readonly RedisArg[], options?: { timeout?: number }): Promise<unknown>
   connect(): Promise<unknown>
   close?(): Promise<unknown>
@@ -46,6 +58,7 @@ interface NodeClient {
 }
 
 interface ClusterClient {
+  multi(routing?: RedisArg): ClusterMulti
   sendCommand(firstKey: RedisArg | undefined, isReadonly: boolean | undefined, args: readonly RedisArg[], options?: { timeout?: number }): Promise<unknown>
   connect(): Promise<unknown>
   close?(): Promise<unknown>
@@ -183,6 +196,29 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
       return Promise.reject(toSkaldsError(error, `redis ${String(args[0])}`))
     }
     return withTimeout(pending, timeout, `redis ${String(args[0])}`) as Promise<T>
+  }
+
+  /**
+   * Runs commands in one MULTI/EXEC on a connection of its own turn (node-redis never interleaves other callers'
+   * commands into it). On a cluster every command must touch the slot of `options.key`, else the server answers
+   * CROSSSLOT. EXEC does not roll back: a command that fails at run time (WRONGTYPE) leaves the others applied, and
+   * the call rejects with that error. The timeout covers the whole transaction.
+   */
+  transaction(commands: RedisArg[][], options?: SendOptions): Promise<Reply[]> {
+    const timeout = options?.timeoutMs ?? this.options.commandTimeoutMs
+    let pending: Promise<unknown[]>
+    if (this.#cluster) {
+      const multi = this.#cluster.multi(options?.key)
+      for (const command of commands) multi.addCommand(options?.key, false, command)
+      pending = multi.exec()
+    } else if (this.#single) {
+      const multi = this.#single.multi()
+      for (const command of commands) multi.addCommand(command)
+      pending = multi.exec()
+    } else {
+      return Promise.reject(new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`))
+    }
+    return withTimeout(pending, timeout, `redis MULTI (${commands.length} commands)`) as Promise<Reply[]>
   }
 
   /**

@@ -9,5 +9,6 @@ export {
   type BreakerStateChange,
 } from './backends/resilient.ts'
 export { ChaosBackend } from './backends/chaos.ts'
+export * from './proxy/index.ts'
 export * from './service/index.ts'
 export { escapeGlob } from './glob.ts'

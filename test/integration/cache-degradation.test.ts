@@ -101,3 +101,43 @@ void test('Redis stalled (SIGSTOP): no call waits past the timeout, reads fall t
     await stalled.kill()
   }
 })
+
+void test('Redis down at startup: the cache starts degraded, caches once Redis is up, and its L1 bus subscribes late', async () => {
+  const late = await RedisProcess.start()
+  await late.kill() // the port now refuses connections
+  const lines: LogLine[] = []
+  const options = {
+    redis: { url: late.url, keyPrefix: 'late:', reconnect: { minDelayMs: 20, maxDelayMs: 200 }, connectTimeoutMs: 500 },
+    namespace: 'app',
+    timeout: 300,
+    l1: { maxEntries: 100, ttl: '1h' as const },
+  }
+  const a = await createCache({ ...options, logger: capturingLogger(lines) })
+  let b: Awaited<ReturnType<typeof createCache>> | undefined
+  try {
+    assert.equal(await a.set('k', 'v0'), false)
+    assert.equal(await a.getOrSet('other', () => 'from source'), 'from source')
+    assert.equal(outageWarnings(lines).length, 1)
+    assert.ok(lines.some((line) => line.level === 'warn' && line.msg.includes('unreachable at startup')))
+    await late.restart()
+    await eventually(async () => (await a.set('probe', 1)) === true, 20_000, 'the cache to start caching')
+    b = await createCache({ ...options, logger: capturingLogger([]) })
+    await b.set('k', 'v1')
+    const other = b
+    await eventually(async () => (await a.get('k')) === 'v1' && a.getSync('k') === 'v1', 20_000, 'a to hold k in L1')
+    // a's eviction subscription was retried in the background: b's write must reach it.
+    await eventually(
+      async () => {
+        await other.set('k', `v${Date.now()}`)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        return a.getSync('k') === undefined
+      },
+      30_000,
+      'a to receive evictions after its late subscription',
+    )
+  } finally {
+    await b?.close()
+    await a.close()
+    await late.kill()
+  }
+})

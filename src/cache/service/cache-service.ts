@@ -157,11 +157,11 @@ export class CacheService {
     }
     if (missing.length === 0) return out
     const l1 = this.#core.l1
-    const epoch = l1?.epoch
     const wanted = missing.map((i) => fulls[i]!)
+    if (l1 !== undefined) for (const full of wanted) l1.beginRead(full)
     const raws = await this.#core.call<Array<string | undefined> | undefined>('getMany', wanted[0]!, undefined, () => this.#core.backend.getMany(wanted))
+    const clean = l1 === undefined ? undefined : wanted.map((full) => l1.endRead(full))
     const now = Date.now()
-    const fill = l1 !== undefined && l1.epoch === epoch
     missing.forEach((index, j) => {
       const raw = raws?.[j]
       const entry = raw === undefined ? undefined : this.#core.decode(fulls[index]!, raw)
@@ -171,7 +171,7 @@ export class CacheService {
       }
       this.#counters.hits++
       out[index] = entry.value as T
-      if (fill) space!.fill(keys[index]!, entry.value, entry.staleAt - now, this.#core.tagKeys(entry.tags))
+      if (clean?.[j] === true) space!.fill(keys[index]!, entry.value, entry.staleAt - now, this.#core.tagKeys(entry.tags))
     })
     return out
   }
@@ -325,16 +325,18 @@ export class CacheService {
 
   async #getFromStore(key: string, full: string): Promise<unknown> {
     const l1 = this.#core.l1
-    const epoch = l1 === undefined ? 0 : l1.epoch
+    l1?.beginRead(full)
     const started = performance.now()
     let raw: string | undefined
     try {
       raw = await this.#core.backend.get(full)
     } catch (error) {
+      l1?.endRead(full)
       this.#counters.misses++
       this.#rt.fail('get', full, error, this.#counters)
       return undefined
     }
+    const clean = l1 !== undefined && l1.endRead(full)
     this.#core.succeeded('get', full, started)
     if (raw !== undefined && !hasHeader(raw)) {
       let value: unknown
@@ -346,7 +348,7 @@ export class CacheService {
         return undefined
       }
       this.#counters.hits++
-      if (l1 !== undefined && l1.epoch === epoch) this.#space!.fill(key, value, l1.maxTtlMs, undefined)
+      if (clean) this.#space!.fill(key, value, l1.maxTtlMs, undefined)
       return value
     }
     const entry = raw === undefined ? undefined : this.#core.decode(full, raw)
@@ -356,7 +358,7 @@ export class CacheService {
       return undefined
     }
     this.#counters.hits++
-    if (l1 !== undefined && l1.epoch === epoch) this.#space!.fill(key, entry.value, entry.staleAt - now, this.#core.tagKeys(entry.tags))
+    if (clean) this.#space!.fill(key, entry.value, entry.staleAt - now, this.#core.tagKeys(entry.tags))
     return entry.value
   }
 

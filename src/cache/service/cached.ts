@@ -29,7 +29,14 @@ export function cached<A extends unknown[], R>(fn: (...args: A) => Promise<R> | 
   if (key !== undefined && typeof key !== 'function') throw new InvalidArgumentError('options.key: must be a function of the arguments returning the cache key')
   if (key === undefined && fn.name === '') throw new InvalidArgumentError('options.key: required for an anonymous function (the default key uses fn.name)')
   const keyOf = key ?? ((...args: A): string => `${fn.name}:${JSON.stringify(args)}`)
-  const wrapper = ((...args: A): Promise<R> => cache.getOrSet<R>(keyOf(...args), () => fn(...args), callOptions)) as CachedFunction<A, R>
+  const wrapper = ((...args: A): Promise<R> => {
+    try {
+      return cache.getOrSet<R>(keyOf(...args), () => fn(...args), callOptions)
+    } catch (error) {
+      // A bad key (from the key function) rejects like any other failure of the call.
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
+  }) as CachedFunction<A, R>
   wrapper.invalidate = (...args: A) => cache.delete(keyOf(...args))
   wrapper.keyOf = keyOf
   return wrapper

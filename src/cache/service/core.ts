@@ -44,19 +44,21 @@ export class NamespaceCore {
   /** Reads and decodes one entry; STORE_FAILED when the store failed. Fills L1 with fresh entries. */
   async readEntry(key: string, full: string, op: string): Promise<StoredEntry | undefined | typeof STORE_FAILED> {
     const l1 = this.l1
-    const epoch = l1 === undefined ? 0 : l1.epoch
+    l1?.beginRead(full)
     const started = performance.now()
     let raw: string | undefined
     try {
       raw = await this.backend.get(full)
     } catch (error) {
+      l1?.endRead(full)
       this.rt.fail(op, full, error, this.counters)
       return STORE_FAILED
     }
+    const clean = l1 !== undefined && l1.endRead(full)
     this.succeeded(op, full, started)
     if (raw === undefined) return undefined
     const entry = this.decode(full, raw)
-    if (entry !== undefined && l1 !== undefined && l1.epoch === epoch) {
+    if (entry !== undefined && clean) {
       const fresh = entry.staleAt - Date.now()
       if (fresh > 0) this.space!.fill(key, entry.value, fresh, this.tagKeys(entry.tags))
     }

@@ -66,7 +66,17 @@ async function openBackend(
     if (options.redis instanceof RedisConnection) {
       connection = options.redis
     } else {
-      connection = await RedisConnection.connect({ logger, ...options.redis })
+      // A strict cache fails fast with a clear error when Redis is unreachable. A non-strict one waits for the first
+      // connection just as long, then starts degraded and keeps connecting in the background. An explicit
+      // `waitForReady` wins (true: wait and throw; false: do not wait).
+      const explicit = options.redis.waitForReady
+      const strictStart = explicit ?? options.strict === true
+      connection = await RedisConnection.connect({ logger, ...options.redis, waitForReady: strictStart })
+      if (explicit === undefined && !strictStart) {
+        await connection.whenReady().catch((error: unknown) => {
+          logger.warn({ err: error }, 'cache: Redis is unreachable at startup; starting degraded (reads fall through, writes skipped) and connecting in the background')
+        })
+      }
       closers.push(() => connection.close())
     }
     const redis = new RedisBackend(connection, { logger })
@@ -76,8 +86,11 @@ async function openBackend(
     return { backend, globalPrefix: connection.key('') }
   }
   if (options.breaker !== undefined) throw new InvalidArgumentError('breaker: applies to the Redis backend (`redis`); wrap a custom backend in ResilientBackend yourself')
-  if (options.backend !== undefined) return { backend: options.backend, globalPrefix: '' }
-  const memory = new MemoryBackend()
+  if (options.backend !== undefined) {
+    if (options.memory !== undefined) throw new InvalidArgumentError('memory: applies to the embedded backend only, not to a given `backend`')
+    return { backend: options.backend, globalPrefix: '' }
+  }
+  const memory = new MemoryBackend(options.memory)
   closers.push(() => memory.close())
   return { backend: memory, globalPrefix: '' }
 }

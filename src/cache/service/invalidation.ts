@@ -23,6 +23,7 @@ export class InvalidationBus {
   #pending: { k: string[]; p: string[]; t: string[] } | undefined
   #unsubscribe: (() => Promise<void>) | undefined
   #closed = false
+  #retry: NodeJS.Timeout | undefined
   /** resolves when the last batch was handed to the backend (for close and tests) */
   #flushing: Promise<void> = Promise.resolve()
 
@@ -34,13 +35,31 @@ export class InvalidationBus {
     this.#logger = logger
   }
 
-  /** Subscribes (when this process has an L1 to evict from). A failure is logged; eviction then relies on l1.ttl. */
+  /**
+   * Subscribes (when this process has an L1 to evict from). Resolves after the first attempt; when it fails (the
+   * store is down at startup) it is retried in the background with backoff (1 s doubling to 30 s) until it works,
+   * L1 being cleared then; meanwhile L1 entries of this process expire by l1.ttl.
+   */
   async start(): Promise<void> {
     if (this.#l1 === undefined) return
+    await this.#subscribe(1000, true)
+  }
+
+  async #subscribe(retryMs: number, first: boolean): Promise<void> {
+    if (this.#closed) return
     try {
-      this.#unsubscribe = await this.#backend.subscribe(this.channel, (message) => this.#receive(message))
+      const unsubscribe = await this.#backend.subscribe(this.channel, (message) => this.#receive(message))
+      if (this.#closed) {
+        await unsubscribe().catch(() => {})
+        return
+      }
+      this.#unsubscribe = unsubscribe
+      // Evictions published before we listened were missed: start L1 from empty.
+      if (!first) this.#l1?.clear()
     } catch (error) {
-      this.#logger.warn({ err: error, channel: this.channel }, 'L1 eviction bus: subscribe failed; L1 entries of this process expire by l1.ttl only')
+      if (first) this.#logger.warn({ err: error, channel: this.channel }, 'L1 eviction bus: subscribe failed; retrying in the background (L1 entries expire by l1.ttl meanwhile)')
+      this.#retry = setTimeout(() => void this.#subscribe(Math.min(retryMs * 2, 30_000), false), retryMs)
+      this.#retry.unref()
     }
   }
 
@@ -65,6 +84,7 @@ export class InvalidationBus {
   async close(): Promise<void> {
     await this.flush()
     this.#closed = true
+    clearTimeout(this.#retry)
     const unsubscribe = this.#unsubscribe
     this.#unsubscribe = undefined
     if (unsubscribe !== undefined) await unsubscribe().catch(() => {})

@@ -66,13 +66,13 @@ export class L1Space {
     this.#owner.store(this, key, value, ttlMs, tags, true)
   }
 
-  /** Like set, for a value just read from L2: does not bump the epoch (it invalidates nothing). */
+  /** Like set, for a value just read from L2 (it invalidates nothing: reads in flight stay clean). */
   fill(key: string, value: unknown, ttlMs: number, tags: readonly string[] | undefined): void {
     this.#owner.store(this, key, value, ttlMs, tags, false)
   }
 
   delete(key: string): boolean {
-    this.#owner.epoch++
+    this.#owner.touched(this.base, key)
     const entry = this.entries.get(key)
     if (entry === undefined) return false
     this.#owner.drop(entry)
@@ -84,10 +84,11 @@ export class L1Cache {
   readonly maxEntries: number
   readonly maxTtlMs: number
   /**
-   * Bumped by every eviction and write. A read of L2 that started before one must not fill L1 with what it read:
-   * the value may be the one the eviction was about (a write in another process raced the read).
+   * L2 reads in flight (full key → count) and the ones an eviction or write hit meanwhile. A read that was hit must
+   * not fill L1 with what it read: the value may be the one the eviction was about (a write raced the read).
    */
-  epoch = 0
+  readonly #reading = new Map<string, number>()
+  readonly #dirty = new Set<string>()
   #size = 0
   readonly #spaces = new Map<string, L1Space>()
   readonly #tagIndex = new Map<string, Set<L1Entry>>()
@@ -113,7 +114,7 @@ export class L1Cache {
 
   /** Evicts a full key from every space it can live in (a key of `a` may be a key of its child `a:b` too). */
   delete(fullKey: string): boolean {
-    this.epoch++
+    if (this.#reading.size !== 0 && this.#reading.has(fullKey)) this.#dirty.add(fullKey)
     let found = false
     for (const space of this.#spaces.values()) {
       if (!fullKey.startsWith(space.base)) continue
@@ -128,7 +129,7 @@ export class L1Cache {
 
   /** Evicts every full key the (anchored) expression matches; returns how many. */
   deleteMatching(pattern: RegExp): number {
-    this.epoch++
+    for (const key of this.#reading.keys()) if (pattern.test(key)) this.#dirty.add(key)
     let count = 0
     for (const space of this.#spaces.values()) {
       for (const entry of [...space.entries.values()]) {
@@ -143,7 +144,8 @@ export class L1Cache {
 
   /** Evicts every entry recorded under one of the full tag keys; returns how many. */
   deleteTags(tagKeys: readonly string[]): number {
-    this.epoch++
+    // The tags of values being read are unknown until they arrive: every read in flight is suspect.
+    for (const key of this.#reading.keys()) this.#dirty.add(key)
     let count = 0
     for (const tag of tagKeys) {
       const entries = this.#tagIndex.get(tag)
@@ -160,7 +162,7 @@ export class L1Cache {
   }
 
   clear(): void {
-    this.epoch++
+    for (const key of this.#reading.keys()) this.#dirty.add(key)
     for (const space of this.#spaces.values()) space.entries.clear()
     this.#tagIndex.clear()
     this.#ring = []
@@ -170,7 +172,7 @@ export class L1Cache {
 
   /** @internal see L1Space.set */
   store(space: L1Space, key: string, value: unknown, ttlMs: number, tags: readonly string[] | undefined, write: boolean): void {
-    if (write) this.epoch++
+    if (write) this.touched(space.base, key)
     const previous = space.entries.get(key)
     if (previous !== undefined) this.drop(previous)
     if (this.#spaces.size > 1) this.#dropAliases(space, space.base + key)
@@ -189,6 +191,31 @@ export class L1Cache {
     }
     while (this.#size > this.maxEntries) this.#evictOne()
     if (this.#ring.length - this.#hand > 2 * this.maxEntries + 64) this.#compact()
+  }
+
+  /** Registers an L2 read of a full key about to start. Pair with `endRead`. */
+  beginRead(fullKey: string): void {
+    this.#reading.set(fullKey, (this.#reading.get(fullKey) ?? 0) + 1)
+  }
+
+  /** Ends an L2 read; true when no eviction or write touched the key meanwhile (its value may fill L1). */
+  endRead(fullKey: string): boolean {
+    const count = this.#reading.get(fullKey) ?? 1
+    const clean = this.#dirty.size === 0 || !this.#dirty.has(fullKey)
+    if (count <= 1) {
+      this.#reading.delete(fullKey)
+      this.#dirty.delete(fullKey)
+    } else {
+      this.#reading.set(fullKey, count - 1)
+    }
+    return clean
+  }
+
+  /** @internal a write or eviction of `base + key`: reads of it in flight must not fill L1 */
+  touched(base: string, key: string): void {
+    if (this.#reading.size === 0) return
+    const fullKey = base + key
+    if (this.#reading.has(fullKey)) this.#dirty.add(fullKey)
   }
 
   /** @internal removes a live entry */

@@ -4,6 +4,7 @@ import type { Logger } from '../../config/logger.ts'
 import type { CacheBackend } from '../backend.ts'
 import type { RedisConnectionOptions } from '../connection-options.ts'
 import type { RedisConnection } from '../connection.ts'
+import type { MemoryBackendOptions } from '../backends/memory.ts'
 import type { BreakerOptions } from '../backends/resilient.ts'
 import { InvalidArgumentError } from '../errors.ts'
 
@@ -52,6 +53,11 @@ export interface CacheOptions extends NamespaceOptions {
   redis?: RedisConnectionOptions | RedisConnection
   /** Any CacheBackend as L2 (used when `redis` is not given). Default: an in-process MemoryBackend. */
   backend?: CacheBackend
+  /**
+   * Bounds of the embedded MemoryBackend (used when neither `redis` nor `backend` is given):
+   * `{ maxEntries?: 100000, maxBytes?: 256 MiB, sweepIntervalMs?: 1000 }`.
+   */
+  memory?: MemoryBackendOptions
   /** Root namespace. Default `'cache'`. Keys are `${globalPrefix}${namespace}:${key}`. */
   namespace?: string
   /** Per-call L2 timeout: no cache call waits longer for the store. Default `1000` ms. */

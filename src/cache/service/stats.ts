@@ -66,13 +66,21 @@ export interface SlowOperation {
   at: number
 }
 
-/** Remembers the last `capacity` operations slower than `thresholdMs` and logs each at warn. */
+/**
+ * Remembers the last `capacity` operations slower than `thresholdMs`, and logs them at warn — at most one line per
+ * second (with how many more were slow meanwhile): when Redis or the event loop stalls, every in-flight call is slow
+ * at once, and a line per call would flood the log.
+ */
 export class SlowLog {
   readonly thresholdMs: number
   readonly #capacity: number
   readonly #ring: SlowOperation[] = []
   #next = 0
   readonly #logger: Logger
+  #loggedAt = 0
+  #suppressed = 0
+  /** total slow operations seen */
+  count = 0
 
   constructor(thresholdMs: number, logger: Logger, capacity = 100) {
     this.thresholdMs = thresholdMs
@@ -85,7 +93,15 @@ export class SlowLog {
     if (this.#ring.length < this.#capacity) this.#ring.push(entry)
     else this.#ring[this.#next] = entry
     this.#next = (this.#next + 1) % this.#capacity
-    this.#logger.warn({ op, key, durationMs: entry.durationMs, thresholdMs: this.thresholdMs }, 'slow cache operation')
+    this.count++
+    if (entry.at - this.#loggedAt < 1000) {
+      this.#suppressed++
+      return
+    }
+    this.#loggedAt = entry.at
+    const suppressed = this.#suppressed
+    this.#suppressed = 0
+    this.#logger.warn({ op, key, durationMs: entry.durationMs, thresholdMs: this.thresholdMs, alsoSlowSinceLastLine: suppressed }, 'slow cache operation')
   }
 
   /** Oldest first. */

@@ -6,7 +6,7 @@ import { SerializationError } from '../../../src/cache/errors.ts'
 import { hasHeader, openEnvelope, sealEnvelope } from '../../../src/cache/service/envelope.ts'
 import { L1Cache } from '../../../src/cache/service/l1.ts'
 import { SlowLog, StatsRegistry } from '../../../src/cache/service/stats.ts'
-import { silentLogger } from '../../../src/config/logger.ts'
+import { capturingLogger, type LogLine } from '../../helpers/capture-logger.ts'
 
 void test('L1 evicts past maxEntries, sparing recently read entries (CLOCK)', () => {
   const l1 = new L1Cache({ maxEntries: 3, maxTtlMs: 60_000 })
@@ -37,18 +37,15 @@ void test('L1 entries expire at min(ttl, maxTtl)', async () => {
   assert.equal(l1.size, 0)
 })
 
-void test('L1 evicts by full key (in parent and child namespaces), pattern and tag; writes bump the epoch, fills do not', () => {
+void test('L1 evicts by full key (in parent and child namespaces), pattern and tag', () => {
   const l1 = new L1Cache({ maxEntries: 10, maxTtlMs: 60_000 })
   const parent = l1.space('p:')
   const child = l1.space('p:user:')
   parent.set('user:1', 1, 60_000, ['p:__tag:a'])
   child.set('2', 2, 60_000, ['p:__tag:a', 'p:__tag:b'])
   parent.set('page:1', 3, 60_000, ['p:__tag:b'])
-  const epoch = l1.epoch
   parent.fill('x', 0, 60_000, undefined)
-  assert.equal(l1.epoch, epoch, 'a fill invalidates nothing')
   assert.equal(l1.deleteMatching(/^p:user:1$/), 1)
-  assert.ok(l1.epoch > epoch)
   assert.equal(l1.deleteTags(['p:__tag:b']), 2)
   assert.equal(l1.size, 1)
   parent.set('user:3', 'parent copy', 60_000, undefined)
@@ -60,6 +57,28 @@ void test('L1 evicts by full key (in parent and child namespaces), pattern and t
   parent.set('t', 2, 60_000, undefined) // re-set without the tag: the tag must no longer evict it
   assert.equal(l1.deleteTags(['p:__tag:a']), 0)
   assert.equal(parent.get('t')?.value, 2)
+})
+
+void test('an L2 read in flight may fill L1 unless its key was written or evicted meanwhile', () => {
+  const l1 = new L1Cache({ maxEntries: 10, maxTtlMs: 60_000 })
+  const space = l1.space('p:')
+  l1.beginRead('p:a')
+  l1.beginRead('p:b')
+  l1.beginRead('p:c')
+  space.fill('z', 1, 60_000, undefined) // fills touch nothing
+  space.set('b', 2, 60_000, undefined) // a write of b in this process
+  l1.delete('p:c') // an eviction message for c
+  assert.equal(l1.endRead('p:a'), true)
+  assert.equal(l1.endRead('p:b'), false)
+  assert.equal(l1.endRead('p:c'), false)
+  l1.beginRead('p:c')
+  assert.equal(l1.endRead('p:c'), true, 'a later read of c is clean again')
+  l1.beginRead('p:d')
+  l1.deleteMatching(/^p:d$/)
+  assert.equal(l1.endRead('p:d'), false)
+  l1.beginRead('p:e')
+  l1.deleteTags(['p:__tag:any'])
+  assert.equal(l1.endRead('p:e'), false, 'tag evictions make every read in flight suspect')
 })
 
 void test('envelope: plain values stay plain; headers carry logical expiry and tags', () => {
@@ -81,7 +100,10 @@ void test('stats: hit rate per namespace; the slow log keeps the most recent ent
   c.misses += 1
   assert.equal(stats.snapshot().a!.hitRate, 0.75)
   assert.equal(stats.counters('a'), c)
-  const slow = new SlowLog(10, silentLogger, 3)
+  const lines: LogLine[] = []
+  const slow = new SlowLog(10, capturingLogger(lines), 3)
   for (let i = 0; i < 5; i++) slow.record('get', `k${i}`, 20 + i)
   assert.deepEqual(slow.entries().map((e) => e.key), ['k2', 'k3', 'k4'])
+  assert.equal(slow.count, 5)
+  assert.equal(lines.filter((l) => l.msg === 'slow cache operation').length, 1, 'a burst of slow calls logs one line')
 })
