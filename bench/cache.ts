@@ -5,17 +5,14 @@
 // Noise control (the machine is shared): each (scenario, subject) is measured in BENCH_CACHE_ROUNDS rounds
 // (default 8) of about BENCH_CACHE_SECONDS seconds (default 0.25), subjects in a rotated order each round, and the
 // best round (highest ops/s, with its own p50/p99) is kept. Other processes only ever slow a round down.
-import { fork } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
-import { fileURLToPath } from 'node:url'
 import { LRUCache } from 'lru-cache'
 import { type BenchResult, measure, measureSync, ratio } from './lib.ts'
-import type { WorkerDone } from './fixtures/cache-stampede-worker.ts'
+import { stampede } from './fixtures/cache-stampede.ts'
 import {
   deleteMatching,
   L1_MAX_ENTRIES,
   L1_TTL_MS,
-  type NodeRedis,
   openBentocache,
   openCacheManager,
   openNodeRedis,
@@ -34,11 +31,6 @@ const CONCURRENCY = 32
 const HIT_KEYS = 1000
 /** in-process hits timed per batch (one timer read per batch, not per hit) */
 const L1_BATCH = 1000
-const STAMPEDE_PROCESSES = 4
-const STAMPEDE_CALLS = 250
-const STAMPEDE_FACTORY_MS = 50
-
-const worker = fileURLToPath(new URL('./fixtures/cache-stampede-worker.ts', import.meta.url))
 const json = JSON.stringify
 
 /** One subject's operation in one scenario. */
@@ -201,7 +193,7 @@ export async function run(): Promise<BenchResult[]> {
 
     for (const subject of ['skalds', 'bentocache', 'cache-manager'] as const) {
       const subjectPrefix = subject === 'skalds' ? prefix.skalds : subject === 'bentocache' ? prefix.bentocache : prefix.cacheManager
-      results.push(await stampede(admin, url, subject, subjectPrefix, base))
+      results.push(await stampede({ admin, url, subject, subjectPrefix, counterKey: `${base}stampede-calls:${subject}` }))
     }
   } finally {
     await Promise.allSettled([skalds.close(), skaldsL1.close(), raw.close(), bento.disconnectAll(), cm.disconnect(), cmTiered.disconnect()])
@@ -356,65 +348,6 @@ async function once(scenario: string, c: Contender, ops: number, concurrency: nu
   return { result, cpuNsPerOp: ((used.user + used.system) * 1000) / executed }
 }
 
-/**
- * `stampede-4proc`: STAMPEDE_PROCESSES forked processes, each firing STAMPEDE_CALLS concurrent getOrSet calls on
- * one fresh key, released together (each reports `ready`, then all get `go`). The factory INCRs a Redis counter.
- */
-async function stampede(admin: NodeRedis, url: string, subject: string, subjectPrefix: string, base: string): Promise<BenchResult> {
-  const key = `stampede-${Date.now().toString(36)}`
-  const counterKey = `${base}stampede-calls:${subject}`
-  const children = Array.from({ length: STAMPEDE_PROCESSES }, () =>
-    fork(worker, [], {
-      execArgv: [],
-      env: {
-        ...process.env,
-        SUBJECT: subject,
-        REDIS_URL: url,
-        SUBJECT_PREFIX: subjectPrefix,
-        STAMPEDE_KEY: key,
-        COUNTER_KEY: counterKey,
-        CALLS: String(STAMPEDE_CALLS),
-        FACTORY_MS: String(STAMPEDE_FACTORY_MS),
-      },
-    }),
-  )
-  try {
-    const message = (type: string): Array<Promise<unknown>> =>
-      children.map(
-        (child) =>
-          new Promise((resolve, reject) => {
-            const onMessage = (m: { type?: string }): void => {
-              if (m.type !== type) return
-              child.off('message', onMessage)
-              resolve(m)
-            }
-            child.on('message', onMessage)
-            child.once('exit', (code) => reject(new Error(`stampede worker (${subject}) exited with ${code} before "${type}"`)))
-          }),
-      )
-    await Promise.all(message('ready'))
-    const done = message('done')
-    for (const child of children) child.send({ type: 'go' })
-    const reports = (await Promise.all(done)) as WorkerDone[]
-    const errors = reports.flatMap((r) => r.errors)
-    const wrong = reports.reduce((n, r) => n + r.wrongValues, 0)
-    if (errors.length > 0 || wrong > 0) console.error(`bench cache: stampede ${subject}: ${wrong} wrong values, errors: ${json(errors)}`)
-    const latencies = Float64Array.from(reports.flatMap((r) => r.latenciesMs)).sort()
-    const wallMs = Math.max(...reports.map((r) => r.endedAt)) - Math.min(...reports.map((r) => r.startedAt))
-    const factoryCalls = Number((await admin.get(counterKey)) ?? 0)
-    return {
-      scenario: 'stampede-4proc',
-      subject,
-      opsPerSec: Math.round((latencies.length / wallMs) * 1000),
-      p50Ms: round3(latencies[Math.floor(0.5 * latencies.length)]!),
-      p99Ms: round3(latencies[Math.min(latencies.length - 1, Math.floor(0.99 * latencies.length))]!),
-      factoryCalls,
-    }
-  } finally {
-    for (const child of children) if (child.exitCode === null) child.kill()
-  }
-}
-
 /** The raw baseline's deserialization: what every cache does with a stored JSON string. */
 function parseReply(text: string | null): unknown {
   return text === null ? undefined : (JSON.parse(text) as unknown)
@@ -431,10 +364,6 @@ function positiveNumber(name: string, fallback: number): number {
   const value = Number(text)
   if (!(value > 0)) throw new Error(`${name}: must be a positive number, got ${json(text)}`)
   return value
-}
-
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000
 }
 
 function round6(value: number): number {
