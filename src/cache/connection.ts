@@ -440,10 +440,16 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
 
   async #probe(): Promise<void> {
     try {
+      // Bounded like every command: a probe hanging on a stalled server would block every later re-probe.
+      const timeout = this.options.connectTimeoutMs
       const send = (args: string[]): Promise<unknown> =>
-        this.#cluster
-          ? this.#cluster.sendCommand(undefined, true, args, { timeout: this.options.connectTimeoutMs })
-          : this.#single!.sendCommand(args, { timeout: this.options.connectTimeoutMs })
+        withTimeout(
+          this.#cluster
+            ? this.#cluster.sendCommand(undefined, true, args, { timeout })
+            : this.#single!.sendCommand(args, { timeout }),
+          timeout,
+          `redis ${this.options.describe} ${args[0]} (feature probe)`,
+        )
       const features = await probeFeatures(send)
       if (features.clusterEnabled && !this.isCluster) {
         this.#fatal = new RedisTopologyError(
@@ -469,7 +475,13 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
       this.#wakeWaiters()
     } catch (error) {
       this.#lastError = error instanceof Error ? error : new Error(String(error))
-      this.logger.warn({ err: this.#lastError }, `redis ${this.options.describe}: feature probe failed; will retry on reconnect`)
+      this.logger.warn({ err: this.#lastError }, `redis ${this.options.describe}: feature probe failed; retrying`)
+      // The socket may stay up (a stalled server that resumes): no new 'ready' event would come, so retry here.
+      const retry = setTimeout(() => {
+        const up = this.#cluster ? this.#cluster.isOpen : this.#single?.isReady === true
+        if (up && !this.#closed) this.#onReady()
+      }, this.options.maxDelayMs)
+      retry.unref()
     }
   }
 

@@ -18,7 +18,7 @@ import {
   type SetOptions,
   type WriteThroughOptions,
 } from './options.ts'
-import type { CacheRuntime, Loaded } from './runtime.ts'
+import type { CacheRuntime, Flight } from './runtime.ts'
 import { healthOf, statisticsOf, type CacheHealth, type CacheStatistics } from './monitoring.ts'
 import type { NamespaceCounters, NamespaceStats, SlowOperation } from './stats.ts'
 
@@ -219,16 +219,16 @@ export class CacheService {
       }
     }
     const flights = this.#rt.flights
-    let flight = flights.get(full)
-    if (flight === undefined) {
-      flight = this.#loader.load(full, key, factory as Factory<unknown>, options)
-      flights.set(full, flight)
-      const forget = (): void => {
-        if (flights.get(full) === flight) flights.delete(full)
-      }
-      flight.then(forget, forget)
+    const joined = flights.get(full)
+    if (joined !== undefined) {
+      joined.joiners++
+      return joined.promise as Promise<T>
     }
-    return flight.then(this.#settle) as Promise<T>
+    // Registered before the load starts: the load removes it (and counts every caller) when it settles.
+    const flight: Flight = { promise: undefined as unknown as Promise<unknown>, joiners: 0 }
+    flights.set(full, flight)
+    flight.promise = this.#loader.load(full, key, factory as Factory<unknown>, options, flight)
+    return flight.promise as Promise<T>
   }
 
   /** Runs `write` (e.g. the database update), caches its result under `key`, then runs the invalidations. */
@@ -315,13 +315,6 @@ export class CacheService {
   // ---- used by the loader (same module family; not part of the public API) ----
 
   // ---- internals ----
-
-  #settle = (loaded: Loaded): unknown => {
-    if (loaded.source === 1) this.#counters.hits++
-    else if (loaded.source === 2) this.#counters.staleHits++
-    else this.#counters.misses++
-    return loaded.value
-  }
 
   async #getFromStore(key: string, full: string): Promise<unknown> {
     const l1 = this.#core.l1

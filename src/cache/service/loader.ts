@@ -2,9 +2,9 @@
 // background; on a miss run the factory (under the distributed lock when asked) and store its value.
 // The service coalesces concurrent callers of one key onto one load (its flight map).
 import { randomUUID } from 'node:crypto'
-import type { NamespaceCore, StoredEntry } from './core.ts'
+import type { NamespaceCore, STORE_FAILED, StoredEntry } from './core.ts'
 import type { GetOrSetOptions } from './options.ts'
-import type { CacheRuntime, Loaded } from './runtime.ts'
+import type { CacheRuntime, Flight, Loaded } from './runtime.ts'
 import { loadWithLock } from './stampede.ts'
 import type { NamespaceCounters } from './stats.ts'
 
@@ -28,11 +28,38 @@ export class Loader {
     this.#counters = core.counters
   }
 
-  async load(full: string, key: string, factory: Factory<unknown>, options: GetOrSetOptions | undefined): Promise<Loaded> {
-    const entry = await this.#core.readEntry(key, full, 'getOrSet')
+  /** Loads a key for every caller of `flight`, counts them all once, and ends the flight. */
+  async load(full: string, key: string, factory: Factory<unknown>, options: GetOrSetOptions | undefined, flight: Flight): Promise<unknown> {
+    let source: Loaded['source'] = 0
+    try {
+      const entry = await this.#core.readEntry(key, full, 'getOrSet')
+      // The common case, a fresh L2 hit, returns from here without another async frame.
+      if (typeof entry !== 'symbol' && entry !== undefined && entry.staleAt > Date.now()) {
+        source = 1
+        return entry.value
+      }
+      const loaded = await this.#afterRead(full, key, factory, options, entry)
+      source = loaded.source
+      return loaded.value
+    } finally {
+      this.#rt.flights.delete(full)
+      const callers = 1 + flight.joiners
+      if (source === 1) this.#counters.hits += callers
+      else if (source === 2) this.#counters.staleHits += callers
+      else this.#counters.misses += callers
+    }
+  }
+
+  /** After an L2 read that was not a fresh hit: stale (grace), miss, or store failure. */
+  async #afterRead(
+    full: string,
+    key: string,
+    factory: Factory<unknown>,
+    options: GetOrSetOptions | undefined,
+    entry: StoredEntry | undefined | typeof STORE_FAILED,
+  ): Promise<Loaded> {
     const failed = typeof entry === 'symbol'
     if (!failed && entry !== undefined) {
-      if (entry.staleAt > Date.now()) return { value: entry.value, source: 1 }
       this.#refreshInBackground(full, key, factory, options, entry)
       return { value: entry.value, source: 2 }
     }

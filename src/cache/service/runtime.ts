@@ -33,6 +33,13 @@ export interface Loaded {
   source: 0 | 1 | 2
 }
 
+/** One in-flight getOrSet load of a key: every concurrent caller gets `promise`; counters are added once at the end. */
+export interface Flight {
+  promise: Promise<unknown>
+  /** callers that joined after the first */
+  joiners: number
+}
+
 export class CacheRuntime {
   readonly backend: CacheBackend
   readonly globalPrefix: string
@@ -50,7 +57,7 @@ export class CacheRuntime {
   readonly slow: SlowLog
   readonly origin = randomUUID()
   /** in-flight getOrSet loads by full key */
-  readonly flights = new Map<string, Promise<Loaded>>()
+  readonly flights = new Map<string, Flight>()
   /** full keys whose stale value is being refreshed in the background */
   readonly refreshing = new Set<string>()
   /** true from the first store failure (warned once) until a store call succeeds again */
