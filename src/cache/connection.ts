@@ -77,6 +77,55 @@ interface ClusterClient {
   sUnsubscribe(channels?: string | string[], listener?: (message: string, channel: string) => void): Promise<void>
 }
 
+/** node-redis' Sentinel client: the same calls as a client, but commands and MULTI take a read-only flag first. */
+interface SentinelClient {
+  sendCommand(isReadonly: boolean | undefined, args: readonly RedisArg[]): Promise<unknown>
+  multi(): { addCommand(isReadonly: boolean | undefined, args: readonly RedisArg[]): unknown; exec(): Promise<unknown[]> }
+  connect(): Promise<unknown>
+  close(): Promise<unknown>
+  destroy(): void
+  on(event: string, listener: (...args: unknown[]) => void): unknown
+  isReady: boolean
+  isOpen: boolean
+  subscribe: NodeClient['subscribe']
+  unsubscribe: NodeClient['unsubscribe']
+  pSubscribe: NodeClient['pSubscribe']
+  pUnsubscribe: NodeClient['pUnsubscribe']
+}
+
+/** Presents a Sentinel client as a NodeClient; `make` opens another one for duplicate() (it has none of its own). */
+function sentinelAdapter(sentinel: SentinelClient, make: () => SentinelClient): NodeClient {
+  return {
+    sendCommand: (args) => sentinel.sendCommand(false, args),
+    multi: () => {
+      const multi = sentinel.multi()
+      const adapted: NodeMulti = {
+        addCommand: (args) => {
+          multi.addCommand(false, args)
+          return adapted
+        },
+        exec: () => multi.exec(),
+      }
+      return adapted
+    },
+    connect: () => sentinel.connect(),
+    close: () => sentinel.close(),
+    destroy: () => sentinel.destroy(),
+    on: (event, listener) => sentinel.on(event, listener),
+    get isReady() {
+      return sentinel.isReady
+    },
+    get isOpen() {
+      return sentinel.isOpen
+    },
+    duplicate: () => sentinelAdapter(make(), make),
+    subscribe: (channels, listener) => sentinel.subscribe(channels, listener),
+    unsubscribe: (channels, listener) => sentinel.unsubscribe(channels, listener),
+    pSubscribe: (patterns, listener) => sentinel.pSubscribe(patterns, listener),
+    pUnsubscribe: (patterns, listener) => sentinel.pUnsubscribe(patterns, listener),
+  }
+}
+
 /** One master of the deployment, for commands that must run on every master (SCAN, INFO, DBSIZE). */
 export interface RedisNodeHandle {
   address: string
@@ -373,12 +422,14 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
       this.#cluster = client
     } else if (o.kind === 'sentinel') {
       const s = o.sentinel!
-      client = createSentinel({
-        name: s.name,
-        sentinelRootNodes: s.sentinels,
-        nodeClientOptions: { ...clientBase, socket: socketBase },
-        sentinelClientOptions: { username: s.username, password: s.password, socket: socketBase },
-      }) as unknown as NodeClient
+      const make = (): SentinelClient =>
+        createSentinel({
+          name: s.name,
+          sentinelRootNodes: s.sentinels,
+          nodeClientOptions: { ...clientBase, socket: socketBase },
+          sentinelClientOptions: { username: s.username, password: s.password, socket: socketBase },
+        }) as unknown as SentinelClient
+      client = sentinelAdapter(make(), make)
       this.#single = client
     } else {
       const single = o.single!
@@ -390,7 +441,12 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
       this.#single = client
     }
     client.on('error', (error) => this.#onError(error as Error))
-    if (o.kind === 'cluster') {
+    if (o.kind === 'sentinel') {
+      // The sentinel client emits no ready event: probe once connected, and again when the master changes.
+      client.on('topology-change', () => {
+        if (this.#features) this.#onReady()
+      })
+    } else if (o.kind === 'cluster') {
       // The cluster client emits per-node events only; the first probe runs once slots are discovered.
       client.on('node-error', (error) => this.#onError(error as Error))
       client.on('node-reconnecting', () => this.#onDown(this.#lastError ?? new RedisUnavailableError(`redis ${o.describe}: a node is reconnecting`)))
@@ -415,7 +471,7 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
     client.connect().then(
       () => {
         this.#clusterRetries = 0
-        if (o.kind === 'cluster') this.#onReady()
+        if (o.kind !== 'single') this.#onReady()
       },
       (error: unknown) => {
         const err = error instanceof Error ? error : new Error(String(error))

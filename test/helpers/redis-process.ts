@@ -23,7 +23,8 @@ export async function freePort(): Promise<number> {
 }
 
 /** Sends one inline command over a raw socket and resolves with the first reply line. */
-function rawCommand(port: number, line: string, timeoutMs = 500): Promise<string> {
+/** Sends one inline command over a fresh socket and returns the first line of the reply (e.g. `+PONG`, `$1`). */
+export function rawCommand(port: number, line: string, timeoutMs = 500): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: '127.0.0.1', port })
     const timer = setTimeout(() => {

@@ -1,0 +1,80 @@
+// Sentinel: a throwaway master and a sentinel watching it, both from REDIS_SERVER_BIN; the connection finds the
+// master through the sentinel and works like a single-server one.
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { RedisConnection } from '../../src/cache/connection.ts'
+import { RedisUnavailableError } from '../../src/cache/errors.ts'
+import { silentLogger } from '../../src/config/logger.ts'
+import { freePort, RedisProcess, redisServerBin, rawCommand } from '../helpers/redis-process.ts'
+
+void describe('RedisConnection through Sentinel', () => {
+  let master: RedisProcess
+  let sentinel: ChildProcess
+  let sentinelPort: number
+  let dir: string
+
+  before(async () => {
+    master = await RedisProcess.start()
+    sentinelPort = await freePort()
+    dir = mkdtempSync(join(tmpdir(), 'skalds-sentinel-'))
+    const conf = join(dir, 'sentinel.conf')
+    // Sentinel rewrites its config file, so it must be a writable file of its own.
+    writeFileSync(conf, [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor skalds 127.0.0.1 ${master.port} 1`, ''].join('\n'))
+    sentinel = spawn(redisServerBin(), [conf, '--sentinel'], { stdio: 'ignore' })
+    const until = Date.now() + 10_000
+    for (;;) {
+      try {
+        const reply = await rawCommand(sentinelPort, 'SENTINEL get-master-addr-by-name skalds')
+        if (reply.startsWith('*2')) break
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > until) throw new Error('sentinel did not start')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  })
+
+  after(async () => {
+    const exited = once(sentinel, 'exit')
+    sentinel.kill('SIGKILL')
+    await exited
+    await master.kill()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  void it('finds the master through the sentinel, probes it, and runs commands there', async () => {
+    const connection = await RedisConnection.connect({
+      sentinel: { name: 'skalds', sentinels: [`127.0.0.1:${sentinelPort}`] },
+      keyPrefix: 'sentinel-test:',
+      logger: silentLogger,
+    })
+    try {
+      assert.equal(connection.features?.major, 8)
+      assert.equal(connection.isCluster, false)
+      await connection.send(['SET', connection.key('k'), 'v'])
+      assert.equal(await connection.send(['GET', connection.key('k')]), 'v')
+      // The value landed on the master the sentinel names.
+      assert.match(await rawCommand(master.port, `GET ${connection.key('k')}`), /^\$1/)
+    } finally {
+      await connection.close()
+    }
+  })
+
+  void it('an unknown master name fails with a clear error instead of hanging', async () => {
+    const started = Date.now()
+    await assert.rejects(
+      RedisConnection.connect({
+        sentinel: { name: 'no-such-master', sentinels: [`127.0.0.1:${sentinelPort}`] },
+        connectTimeoutMs: 1500,
+        logger: silentLogger,
+      }),
+      (error: unknown) => error instanceof RedisUnavailableError && /sentinel master no-such-master/.test(error.message),
+    )
+    assert.ok(Date.now() - started < 10_000, 'bounded by the connect timeout')
+  })
+})
