@@ -187,13 +187,7 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
     const connection = new RedisConnection(options, resolved, options.logger ?? createLogger('skalds:redis'))
     connection.#open()
     if (!resolved.waitForReady) return connection
-    try {
-      await connection.whenReady(resolved.connectTimeoutMs)
-    } catch (error) {
-      await connection.close().catch(() => {})
-      throw error
-    }
-    return connection
+    return connection.#readyOrClosed()
   }
 
   /** The probed features; undefined until the first successful connection. */
@@ -355,13 +349,18 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
     const resolved = overrides ? resolveConnectionOptions(input) : this.options
     const connection = new RedisConnection(input, resolved, overrides?.logger ?? this.logger)
     connection.#open()
+    return connection.#readyOrClosed()
+  }
+
+  /** Waits for the first connection; on failure closes this one (stopping its reconnect loop) and rethrows. */
+  async #readyOrClosed(): Promise<RedisConnection> {
     try {
-      await connection.whenReady(resolved.connectTimeoutMs)
+      await this.whenReady(this.options.connectTimeoutMs)
     } catch (error) {
-      await connection.close().catch(() => {})
+      await this.close().catch(() => {})
       throw error
     }
-    return connection
+    return this
   }
 
   /** Closes the connection; pending commands are rejected. Idempotent. */
