@@ -1,0 +1,65 @@
+// Locks on one Redis deployment (single server, Sentinel or Cluster): SET NX PX + a same-slot fencing counter,
+// owner-checked release and extend, each one Lua call.
+import type { RedisConnection } from '../connection.ts'
+import { loadLua } from '../lua/index.ts'
+import { companionKey } from '../slot.ts'
+import type { AcquireAttempt, LockStore } from './lock-store.ts'
+
+const ACQUIRE = loadLua('lock-acquire-2.lua')
+const RELEASE = loadLua('lock-release-1.lua')
+const EXTEND = loadLua('lock-extend-1.lua')
+
+export interface RedisLockStoreOptions {
+  /** Prefix of lock keys, after the connection's own `keyPrefix`. Default `lock:`. */
+  keyPrefix?: string
+}
+
+/** The Redis keys of one lock: the lock itself and its fencing counter (same slot, never expires). */
+export function lockKeys(connection: RedisConnection, prefix: string, key: string): { lock: string; fence: string } {
+  const lock = connection.key(prefix + key)
+  return { lock, fence: companionKey(lock, ':fence') }
+}
+
+export class RedisLockStore implements LockStore {
+  readonly kind = 'redis' as const
+  readonly connection: RedisConnection
+  #prefix: string
+
+  constructor(connection: RedisConnection, options: RedisLockStoreOptions = {}) {
+    this.connection = connection
+    this.#prefix = options.keyPrefix ?? 'lock:'
+  }
+
+  async tryAcquire(key: string, owner: string, ttlMs: number, fenceFloor = 0): Promise<AcquireAttempt> {
+    const keys = lockKeys(this.connection, this.#prefix, key)
+    const [ok, value] = await this.connection.evalScript<[number, number]>(ACQUIRE, [keys.lock, keys.fence], [owner, ttlMs, fenceFloor])
+    // The server starts the TTL after the call was sent, so the whole TTL counts from the call's start.
+    if (ok === 1) return { acquired: true, fencingToken: Number(value), validityMs: ttlMs }
+    return { acquired: false, holderTtlMs: Number(value) }
+  }
+
+  async release(key: string, owner: string): Promise<boolean> {
+    const { lock } = lockKeys(this.connection, this.#prefix, key)
+    return (await this.connection.evalScript<number>(RELEASE, [lock], [owner])) === 1
+  }
+
+  async extend(key: string, owner: string, ttlMs: number): Promise<number> {
+    const { lock } = lockKeys(this.connection, this.#prefix, key)
+    const ok = await this.connection.evalScript<number>(EXTEND, [lock], [owner, ttlMs])
+    return ok === 1 ? ttlMs : 0
+  }
+
+  async ownerOf(key: string): Promise<string | undefined> {
+    const { lock } = lockKeys(this.connection, this.#prefix, key)
+    const value = await this.connection.send<string | null>(['GET', lock], { key: lock })
+    return value ?? undefined
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+export function createRedisLockStore(connection: RedisConnection, options?: RedisLockStoreOptions): RedisLockStore {
+  return new RedisLockStore(connection, options)
+}
