@@ -51,7 +51,6 @@ interface ClusterClient {
   close?(): Promise<unknown>
   destroy?(): void
   on(event: string, listener: (...args: unknown[]) => void): unknown
-  isReady: boolean
   isOpen: boolean
   masters: Array<{ host: string; port: number }>
   nodeClient(node: unknown): NodeClient | Promise<NodeClient>
@@ -135,8 +134,9 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   }
 
   get isReady(): boolean {
-    const client = this.#cluster ?? this.#single
-    return client !== undefined && client.isReady && this.#features !== undefined
+    // The cluster client has no isReady; it is open once its slots are discovered.
+    const up = this.#cluster ? this.#cluster.isOpen : this.#single?.isReady === true
+    return up && this.#features !== undefined
   }
 
   get closed(): boolean {
