@@ -27,7 +27,7 @@ function key(label: string): string {
 }
 
 export function lockContract(name: string, setup: () => Promise<LockStoreFixture>): void {
-  describe(`lock contract: ${name}`, () => {
+  void describe(`lock contract: ${name}`, () => {
     let fixture: LockStoreFixture
     let locks: LockManager
     before(async () => {
@@ -38,7 +38,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       await fixture.close()
     })
 
-    it('acquire hands out a fencing token, isLocked/isOwned see it, release frees it', async () => {
+    void it('acquire hands out a fencing token, isLocked/isOwned see it, release frees it', async () => {
       const k = key('basic')
       assert.equal(await locks.isLocked(k), false)
       const lock = await locks.acquire(k)
@@ -54,7 +54,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       assert.equal(await lock.isOwned(), false)
     })
 
-    it('fencing tokens strictly increase across owners of one key', async () => {
+    void it('fencing tokens strictly increase across owners of one key', async () => {
       const k = key('fence')
       let last = 0
       for (let i = 0; i < 6; i++) {
@@ -66,7 +66,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       }
     })
 
-    it('a lock object can be reused after release and gets a new token', async () => {
+    void it('a lock object can be reused after release and gets a new token', async () => {
       const lock = locks.lock(key('reuse'))
       const first = await lock.acquire()
       await assert.rejects(lock.tryAcquire(), /already holds the lock/)
@@ -77,7 +77,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       await assert.rejects(lock.release(), LockNotHeldError)
     })
 
-    it('acquire waits for the holder to release, then wins with a larger token', async () => {
+    void it('acquire waits for the holder to release, then wins with a larger token', async () => {
       const k = key('wait')
       const holder = await locks.acquire(k)
       const waiting = locks.acquire(k, { waitTimeout: '8s' })
@@ -88,7 +88,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       await next.release()
     })
 
-    it('acquire gives up with LockTimeoutError after its wait timeout', async () => {
+    void it('acquire gives up with LockTimeoutError after its wait timeout', async () => {
       const k = key('timeout')
       const holder = await locks.acquire(k)
       const started = Date.now()
@@ -103,7 +103,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       await holder.release()
     })
 
-    it('an abort signal stops a waiting acquire', async () => {
+    void it('an abort signal stops a waiting acquire', async () => {
       const k = key('abort')
       const holder = await locks.acquire(k)
       const controller = new AbortController()
@@ -113,7 +113,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       await holder.release()
     })
 
-    it('release and extend are checked against the owner token', async () => {
+    void it('release and extend are checked against the owner token', async () => {
       const k = key('owner')
       const lock = await locks.acquire(k)
       assert.equal(await fixture.store.release(k, 'not-the-owner'), false)
@@ -122,7 +122,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       await lock.release()
     })
 
-    it('extend keeps a lock past its original TTL', async () => {
+    void it('extend keeps a lock past its original TTL', async () => {
       const k = key('extend')
       const lock = await locks.acquire(k, { ttl: 400, autoExtend: false })
       await lock.extend('10s')
@@ -132,7 +132,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       await lock.release()
     })
 
-    it('the watchdog extends a held lock automatically', async () => {
+    void it('the watchdog extends a held lock automatically', async () => {
       const k = key('watchdog')
       const lock = await locks.acquire(k, { ttl: 600 })
       await sleep(1500)
@@ -142,7 +142,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       await lock.release()
     })
 
-    it('an expired lock aborts its signal, goes to the next owner with a larger token, and release throws', async () => {
+    void it('an expired lock aborts its signal, goes to the next owner with a larger token, and release throws', async () => {
       const k = key('expire')
       const lock = await locks.acquire(k, { ttl: 200, autoExtend: false })
       await waitFor(() => lock.signal.aborted, 'the signal to abort on expiry')
@@ -156,7 +156,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       await next.release()
     })
 
-    it('a lock taken over by another owner is reported through the signal by the watchdog', async () => {
+    void it('a lock taken over by another owner is reported through the signal by the watchdog', async () => {
       const k = key('stolen')
       const lock = await locks.acquire(k, { ttl: 900 })
       const owner = await fixture.store.ownerOf(k)
@@ -171,7 +171,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       await thief.release()
     })
 
-    it('withLock runs the function under the lock and releases, also when it throws', async () => {
+    void it('withLock runs the function under the lock and releases, also when it throws', async () => {
       const k = key('with')
       const result = await locks.withLock(k, async (lock) => {
         assert.equal(await lock.isOwned(), true)
@@ -188,7 +188,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       assert.equal(await locks.isLocked(k), false)
     })
 
-    it('withLock rejects with LockLostError when the lock was lost during the function', async () => {
+    void it('withLock rejects with LockLostError when the lock was lost during the function', async () => {
       const k = key('with-lost')
       await assert.rejects(
         locks.withLock(
@@ -203,7 +203,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       )
     })
 
-    it('concurrent contenders in one process never overlap', async () => {
+    void it('concurrent contenders in one process never overlap', async () => {
       const k = key('mutex')
       let inside = 0
       let maxInside = 0
@@ -231,7 +231,7 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       assert.equal(new Set(tokens).size, tokens.length)
     })
 
-    it('rejects bad input with a message naming the field', () => {
+    void it('rejects bad input with a message naming the field', () => {
       assert.throws(() => locks.lock(''), /lock key: must be a non-empty string/)
       assert.throws(() => locks.lock(undefined as unknown as string), /lock key/)
       assert.throws(() => locks.lock('k', { ttl: 0 }), /lock ttl: must be a whole number of ms >= 1/)

@@ -20,7 +20,7 @@ for (const target of redisTargets()) {
   })
 }
 
-describe('quorum lock over three independent servers', () => {
+void describe('quorum lock over three independent servers', () => {
   const servers: ThrowawayRedis[] = []
   const connections: RedisConnection[] = []
   before(async () => {
@@ -36,7 +36,7 @@ describe('quorum lock over three independent servers', () => {
     Promise.resolve({ store: createQuorumLockStore(connections, { keyPrefix: uniquePrefix('qlock') }), close: () => Promise.resolve() }),
   )
 
-  it('keeps working with one master down, and fencing tokens still increase across changing majorities', async () => {
+  void it('keeps working with one master down, and fencing tokens still increase across changing majorities', async () => {
     const locks = createQuorumLock(connections, { keyPrefix: uniquePrefix('qlock-down'), logger: silentLogger, waitTimeout: '5s' })
     const tokens: number[] = []
     const first = await locks.acquire('res')
@@ -54,7 +54,7 @@ describe('quorum lock over three independent servers', () => {
     await servers[2]!.start()
   })
 
-  it('refuses to hand out a lock when a majority is down, and rejects bad configuration', async () => {
+  void it('refuses to hand out a lock when a majority is down, and rejects bad configuration', async () => {
     const locks = createQuorumLock(connections, { keyPrefix: uniquePrefix('qlock-maj'), logger: silentLogger, waitTimeout: 0 })
     await servers[1]!.stop()
     await servers[2]!.stop()
