@@ -22,11 +22,11 @@ end
 local elapsed = now - start
 local estimate = prev * (window - elapsed) / window + cur
 local reset = window - elapsed
-if estimate + cost <= limit then
+if estimate + cost <= limit + 1e-9 then
   cur = cur + cost
   redis.call('HSET', KEYS[1], 'w', start, 'c', cur, 'p', prev)
   redis.call('PEXPIRE', KEYS[1], reset + window)
-  return {1, math.floor(limit - estimate - cost), reset, 0}
+  return {1, math.max(0, math.floor(limit - estimate - cost + 1e-9)), reset, 0}
 end
 local retry
 if cur + cost <= limit then

@@ -20,8 +20,8 @@ else
 end
 local allowed = 0
 local retry = 0
-if tokens >= cost then
-  tokens = tokens - cost
+if tokens >= cost - 1e-9 then
+  tokens = math.max(0, tokens - cost)
   allowed = 1
 else
   retry = math.ceil((cost - tokens) / rate)
