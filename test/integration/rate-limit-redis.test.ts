@@ -118,3 +118,30 @@ void describe('rate limiting while Redis is down (onStoreError)', () => {
     assert.ok(warnings.some((w) => /answers again/.test(w)))
   })
 })
+
+void describe('Fastify plugin on Redis', () => {
+  void it('two app instances on one Redis share the limit', async () => {
+    const { default: Fastify } = await import('fastify')
+    const { rateLimitPlugin } = await import('../../src/cache/rate-limit/fastify-plugin.ts')
+    const connection = await connect({ url: redis8Url() })
+    const store = createRedisRateLimitStore(connection)
+    const keyPrefix = uniquePrefix('rlhttp')
+    const apps = await Promise.all(
+      [0, 1].map(async () => {
+        const app = Fastify()
+        await app.register(rateLimitPlugin, { store, keyPrefix, global: { limit: 3, window: '1h', algorithm: 'token-bucket' }, logger: silentLogger })
+        app.get('/', () => 'ok')
+        await app.ready()
+        return app
+      }),
+    )
+    try {
+      const codes = []
+      for (let i = 0; i < 5; i++) codes.push((await apps[i % 2]!.inject({ url: '/' })).statusCode)
+      assert.deepEqual(codes, [200, 200, 200, 429, 429])
+    } finally {
+      for (const app of apps) await app.close()
+      await connection.close()
+    }
+  })
+})
