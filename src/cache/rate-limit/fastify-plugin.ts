@@ -190,7 +190,7 @@ const plugin: FastifyPluginAsync<RateLimitPluginOptions> = (fastify, options) =>
     setup(fastify, options)
     return Promise.resolve()
   } catch (error) {
-    return Promise.reject(error)
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)))
   }
 }
 
