@@ -59,6 +59,14 @@ function resolveOptions(options: LockOptions, base?: ResolvedLockOptions): Resol
   return { ttlMs, waitTimeoutMs, retryDelayMs, autoExtend, extendIntervalMs }
 }
 
+// Owner tokens only need to be unique across processes: a random per-process part plus a counter is enough,
+// and far cheaper than fresh random bytes per acquisition.
+const PROCESS_TOKEN = randomBytes(12).toString('base64url')
+let ownerCounter = 0
+function nextOwnerToken(): string {
+  return `${PROCESS_TOKEN}.${(++ownerCounter).toString(36)}`
+}
+
 /** One lock on one key. Reusable: acquire, release, acquire again. Not shared between concurrent tasks. */
 export class DistributedLock implements AsyncDisposable {
   readonly key: string
@@ -67,7 +75,8 @@ export class DistributedLock implements AsyncDisposable {
   #logger: Logger
   #owner: string | undefined
   #fencingToken: number | undefined
-  #controller = new AbortController()
+  // Created on first use of `signal` (or on loss): most holds never look at it, and it is not free.
+  #controller: AbortController | undefined
   #watchdog: LockWatchdog | undefined
   #lost: LockLostError | undefined
 
@@ -85,6 +94,7 @@ export class DistributedLock implements AsyncDisposable {
 
   /** Aborts, with a LockLostError reason, when the current hold is lost. A fresh signal per acquisition. */
   get signal(): AbortSignal {
+    this.#controller ??= new AbortController()
     return this.#controller.signal
   }
 
@@ -125,14 +135,14 @@ export class DistributedLock implements AsyncDisposable {
     if (this.held) {
       throw new InvalidArgumentError(`lock ${this.key}: this object already holds the lock; release it first or use another lock object`)
     }
-    const owner = randomBytes(16).toString('base64url')
+    const owner = nextOwnerToken()
     const startedAt = performance.now()
     const result = await this.#store.tryAcquire(this.key, owner, this.#options.ttlMs)
     if (!result.acquired) return result.holderTtlMs
     this.#owner = owner
     this.#fencingToken = result.fencingToken
     this.#lost = undefined
-    this.#controller = new AbortController()
+    this.#controller = undefined
     this.#startWatchdog(startedAt + result.validityMs)
     return undefined
   }
@@ -154,6 +164,7 @@ export class DistributedLock implements AsyncDisposable {
     if (this.#owner !== owner || this.#lost) return
     this.#lost = new LockLostError(this.key, fencingToken, `lock ${this.key} (fencing token ${fencingToken}) was lost: ${reason}`)
     this.#logger.error({ key: this.key, fencingToken }, this.#lost.message)
+    this.#controller ??= new AbortController()
     this.#controller.abort(this.#lost)
   }
 
@@ -217,6 +228,8 @@ export class DistributedLock implements AsyncDisposable {
   }
 }
 
+const NO_OPTIONS = {}
+
 /** Hands out locks over one store with shared defaults. */
 export class LockManager {
   readonly store: LockStore
@@ -232,13 +245,15 @@ export class LockManager {
 
   /** A lock object for `key` (not acquired yet), with per-lock overrides of the defaults. */
   lock(key: string, options: LockOptions = {}): DistributedLock {
-    return new DistributedLock(this.store, key, resolveOptions(options, this.#options), this.#logger)
+    const resolved = Object.keys(options).length === 0 ? this.#options : resolveOptions(options, this.#options)
+    return new DistributedLock(this.store, key, resolved, this.#logger)
   }
 
   /** Acquires `key`, waiting up to `waitTimeout`; throws LockTimeoutError. */
   async acquire(key: string, options: LockOptions & { signal?: AbortSignal } = {}): Promise<DistributedLock> {
-    const lock = this.lock(key, options)
-    await lock.acquire({ signal: options.signal })
+    const { signal, ...lockOptions } = options
+    const lock = this.lock(key, lockOptions)
+    await lock.acquire(signal ? { signal } : NO_OPTIONS)
     return lock
   }
 

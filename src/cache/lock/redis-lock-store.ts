@@ -2,6 +2,7 @@
 // owner-checked release and extend, each one Lua call.
 import type { RedisConnection } from '../connection.ts'
 import { loadLua } from '../lua/index.ts'
+import { ScriptCaller } from '../script-call.ts'
 import { companionKey } from '../slot.ts'
 import type { AcquireAttempt, LockStore } from './lock-store.ts'
 
@@ -12,45 +13,51 @@ const EXTEND = loadLua('lock-extend-1.lua')
 export interface RedisLockStoreOptions {
   /** Prefix of lock keys, after the connection's own `keyPrefix`. Default `lock:`. */
   keyPrefix?: string
+  /** Time a lock command may take, reply included (ms). Default the connection's `commandTimeoutMs`. */
+  timeoutMs?: number
 }
 
 /** The Redis keys of one lock: the lock itself and its fencing counter (same slot, never expires). */
 export function lockKeys(connection: RedisConnection, prefix: string, key: string): { lock: string; fence: string } {
   const lock = connection.key(prefix + key)
-  return { lock, fence: companionKey(lock, ':fence') }
+  // Without braces the key's slot is that of the whole key, so `{key}:fence` shares it; skip the slot check.
+  const fence = lock.includes('{') || lock.includes('}') ? companionKey(lock, ':fence') : `{${lock}}:fence`
+  return { lock, fence }
 }
 
 export class RedisLockStore implements LockStore {
   readonly kind = 'redis' as const
   readonly connection: RedisConnection
   #prefix: string
+  #scripts: ScriptCaller
 
   constructor(connection: RedisConnection, options: RedisLockStoreOptions = {}) {
     this.connection = connection
     this.#prefix = options.keyPrefix ?? 'lock:'
+    this.#scripts = new ScriptCaller(connection, { timeoutMs: options.timeoutMs })
   }
 
   async tryAcquire(key: string, owner: string, ttlMs: number, fenceFloor = 0): Promise<AcquireAttempt> {
     const keys = lockKeys(this.connection, this.#prefix, key)
-    const [ok, value] = await this.connection.evalScript<[number, number]>(ACQUIRE, [keys.lock, keys.fence], [owner, ttlMs, fenceFloor])
+    const [ok, value] = await this.#scripts.call<[number, number]>(ACQUIRE, [keys.lock, keys.fence], [owner, ttlMs, fenceFloor])
     // The server starts the TTL after the call was sent, so the whole TTL counts from the call's start.
     if (ok === 1) return { acquired: true, fencingToken: Number(value), validityMs: ttlMs }
     return { acquired: false, holderTtlMs: Number(value) }
   }
 
   async release(key: string, owner: string): Promise<boolean> {
-    const { lock } = lockKeys(this.connection, this.#prefix, key)
-    return (await this.connection.evalScript<number>(RELEASE, [lock], [owner])) === 1
+    const lock = this.connection.key(this.#prefix + key)
+    return (await this.#scripts.call<number>(RELEASE, [lock], [owner])) === 1
   }
 
   async extend(key: string, owner: string, ttlMs: number): Promise<number> {
-    const { lock } = lockKeys(this.connection, this.#prefix, key)
-    const ok = await this.connection.evalScript<number>(EXTEND, [lock], [owner, ttlMs])
+    const lock = this.connection.key(this.#prefix + key)
+    const ok = await this.#scripts.call<number>(EXTEND, [lock], [owner, ttlMs])
     return ok === 1 ? ttlMs : 0
   }
 
   async ownerOf(key: string): Promise<string | undefined> {
-    const { lock } = lockKeys(this.connection, this.#prefix, key)
+    const lock = this.connection.key(this.#prefix + key)
     const value = await this.connection.send<string | null>(['GET', lock], { key: lock })
     return value ?? undefined
   }

@@ -39,7 +39,7 @@ export class StoreErrorPolicy {
         this.#failing = false
         this.#options.logger.info(`rate limiter: ${store.kind} store answers again; back to shared limits`)
       }
-      return { ...result, limit: policy.limit }
+      return result
     } catch (error) {
       if (error instanceof InvalidArgumentError) throw error
       const { mode } = this.#options
@@ -54,7 +54,9 @@ export class StoreErrorPolicy {
         return { allowed: false, limit: policy.limit, remaining: 0, resetMs: wait, retryAfterMs: wait, degraded: mode }
       }
       this.#local ??= new MemoryRateLimitStore()
-      return { ...(await this.#local.consume(key, policy, cost)), limit: policy.limit, degraded: mode }
+      const local = await this.#local.consume(key, policy, cost)
+      local.degraded = mode
+      return local
     }
   }
 }

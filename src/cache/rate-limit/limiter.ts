@@ -45,7 +45,7 @@ export interface RateLimitResult {
 export interface RateLimitStore {
   readonly kind: 'memory' | 'redis'
   /** Counts `cost` units against `key` under `policy` if they fit, atomically. Inputs are already validated. */
-  consume(key: string, policy: RateLimitPolicy, cost: number, nonce: string): Promise<Omit<RateLimitResult, 'limit' | 'degraded'>>
+  consume(key: string, policy: RateLimitPolicy, cost: number, nonce: string): Promise<RateLimitResult>
   /** Forgets the state of `key` (every algorithm's). */
   reset(key: string): Promise<void>
   close(): Promise<void>
@@ -95,6 +95,9 @@ export interface RateLimiterOptions {
   logger?: Logger
 }
 
+const PROCESS_NONCE = randomBytes(9).toString('base64url')
+let nonceCounter = 0
+
 export class RateLimiter {
   readonly policy: RateLimitPolicy
   readonly store: RateLimitStore
@@ -120,13 +123,14 @@ export class RateLimiter {
   }
 
   /** Counts `cost` units (default 1) against `key` when they fit; the verdict says allowed, remaining, reset, retry-after. */
-  async check(key: string, options: { cost?: number } = {}): Promise<RateLimitResult> {
+  async check(key: string, options?: { cost?: number }): Promise<RateLimitResult> {
     const full = this.#key(key)
-    const cost = options.cost ?? 1
+    const cost = options?.cost ?? 1
     if (!Number.isInteger(cost) || cost < 1 || cost > this.policy.limit) {
       throw new InvalidArgumentError(`rate limit cost: must be a whole number from 1 to the limit (${this.policy.limit}), got ${JSON.stringify(cost)}`)
     }
-    const nonce = randomBytes(8).toString('base64url')
+    // Only the sliding log needs a per-call nonce (distinct sorted-set members within one millisecond).
+    const nonce = this.policy.algorithm === 'sliding-log' ? `${PROCESS_NONCE}.${(++nonceCounter).toString(36)}` : ''
     return this.#guard.run(this.policy, full, cost, nonce, this.store)
   }
 

@@ -13,7 +13,7 @@ export interface MemoryRateLimitStoreOptions {
 /** Tolerance for float rounding in the weighted estimate and the refilled tokens (same in the Lua scripts). */
 const EPSILON = 1e-9
 
-type Verdict = Omit<RateLimitResult, 'limit' | 'degraded'>
+type Verdict = RateLimitResult
 
 interface FixedState { kind: 'fixed'; w: number; c: number; expiresAt: number }
 interface LogState { kind: 'log'; times: number[]; expiresAt: number }
@@ -71,9 +71,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
     if (count + cost <= limit) {
       count += cost
       this.#states.set(key, { kind: 'fixed', w: start, c: count, expiresAt: now + reset })
-      return { allowed: true, remaining: limit - count, resetMs: reset, retryAfterMs: 0 }
+      return { allowed: true, limit, remaining: limit - count, resetMs: reset, retryAfterMs: 0 }
     }
-    return { allowed: false, remaining: limit - count, resetMs: reset, retryAfterMs: reset }
+    return { allowed: false, limit, remaining: limit - count, resetMs: reset, retryAfterMs: reset }
   }
 
   #log(key: string, { limit, windowMs: window }: RateLimitPolicy, cost: number, now: number): Verdict {
@@ -83,10 +83,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
     if (count + cost <= limit) {
       for (let i = 0; i < cost; i++) times.push(now)
       this.#states.set(key, { kind: 'log', times, expiresAt: now + window })
-      return { allowed: true, remaining: limit - count - cost, resetMs: times[0]! + window - now, retryAfterMs: 0 }
+      return { allowed: true, limit, remaining: limit - count - cost, resetMs: times[0]! + window - now, retryAfterMs: 0 }
     }
     if (state) state.times = times
-    return { allowed: false, remaining: limit - count, resetMs: times[0]! + window - now, retryAfterMs: times[count + cost - limit - 1]! + window - now }
+    return { allowed: false, limit, remaining: limit - count, resetMs: times[0]! + window - now, retryAfterMs: times[count + cost - limit - 1]! + window - now }
   }
 
   #counter(key: string, { limit, windowMs: window }: RateLimitPolicy, cost: number, now: number): Verdict {
@@ -106,7 +106,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     if (estimate + cost <= limit + EPSILON) {
       cur += cost
       this.#states.set(key, { kind: 'counter', w: start, c: cur, p: prev, expiresAt: now + reset + window })
-      return { allowed: true, remaining: Math.max(0, Math.floor(limit - estimate - cost + EPSILON)), resetMs: reset, retryAfterMs: 0 }
+      return { allowed: true, limit, remaining: Math.max(0, Math.floor(limit - estimate - cost + EPSILON)), resetMs: reset, retryAfterMs: 0 }
     }
     let retry: number
     if (cur + cost <= limit) {
@@ -115,10 +115,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
       const into = cur > 0 ? Math.max(0, Math.ceil(window - ((limit - cost) * window) / cur)) : 0
       retry = reset + into
     }
-    return { allowed: false, remaining: Math.max(0, Math.floor(limit - estimate)), resetMs: reset, retryAfterMs: Math.max(1, retry) }
+    return { allowed: false, limit, remaining: Math.max(0, Math.floor(limit - estimate)), resetMs: reset, retryAfterMs: Math.max(1, retry) }
   }
 
-  #bucket(key: string, { limit: capacity, windowMs: window }: RateLimitPolicy, cost: number, now: number): Verdict {
+  #bucket(key: string, { limit, windowMs: window }: RateLimitPolicy, cost: number, now: number): Verdict {
+    const capacity = limit
     const rate = capacity / window
     const state = this.#get(key, 'bucket', now)
     let tokens = capacity
@@ -133,7 +134,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
     const reset = Math.ceil((capacity - tokens) / rate)
     if (allowed) this.#states.set(key, { kind: 'bucket', t: tokens, ts: now, expiresAt: now + reset + 1 })
-    return { allowed, remaining: Math.floor(tokens), resetMs: reset, retryAfterMs: retry }
+    return { allowed, limit, remaining: Math.floor(tokens), resetMs: reset, retryAfterMs: retry }
   }
 
   reset(key: string): Promise<void> {

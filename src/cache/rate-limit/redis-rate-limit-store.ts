@@ -2,6 +2,7 @@
 // so every process sharing the Redis shares the limit. Works on Redis 7.0+, single server or cluster.
 import type { RedisConnection } from '../connection.ts'
 import { loadLua, type LuaScript } from '../lua/index.ts'
+import { ScriptCaller } from '../script-call.ts'
 import type { RateLimitAlgorithm, RateLimitPolicy, RateLimitResult, RateLimitStore } from './limiter.ts'
 
 const SCRIPTS: Record<RateLimitAlgorithm, LuaScript> = {
@@ -14,17 +15,20 @@ const SCRIPTS: Record<RateLimitAlgorithm, LuaScript> = {
 export class RedisRateLimitStore implements RateLimitStore {
   readonly kind = 'redis' as const
   readonly connection: RedisConnection
+  #scripts: ScriptCaller
 
-  constructor(connection: RedisConnection) {
+  /** `timeoutMs`: time a check may take, reply included; default the connection's `commandTimeoutMs`. */
+  constructor(connection: RedisConnection, options: { timeoutMs?: number } = {}) {
     this.connection = connection
+    this.#scripts = new ScriptCaller(connection, options)
   }
 
-  async consume(key: string, policy: RateLimitPolicy, cost: number, nonce: string): Promise<Omit<RateLimitResult, 'limit' | 'degraded'>> {
+  async consume(key: string, policy: RateLimitPolicy, cost: number, nonce: string): Promise<RateLimitResult> {
     const redisKey = this.connection.key(key)
     const args: Array<string | number> = [policy.limit, policy.windowMs, cost]
     if (policy.algorithm === 'sliding-log') args.push(nonce)
-    const [allowed, remaining, resetMs, retryAfterMs] = await this.connection.evalScript<[number, number, number, number]>(SCRIPTS[policy.algorithm], [redisKey], args)
-    return { allowed: allowed === 1, remaining: Number(remaining), resetMs: Number(resetMs), retryAfterMs: Number(retryAfterMs) }
+    const [allowed, remaining, resetMs, retryAfterMs] = await this.#scripts.call<[number, number, number, number]>(SCRIPTS[policy.algorithm], [redisKey], args)
+    return { allowed: allowed === 1, limit: policy.limit, remaining: Number(remaining), resetMs: Number(resetMs), retryAfterMs: Number(retryAfterMs) }
   }
 
   async reset(key: string): Promise<void> {
@@ -37,6 +41,6 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 }
 
-export function createRedisRateLimitStore(connection: RedisConnection): RedisRateLimitStore {
-  return new RedisRateLimitStore(connection)
+export function createRedisRateLimitStore(connection: RedisConnection, options?: { timeoutMs?: number }): RedisRateLimitStore {
+  return new RedisRateLimitStore(connection, options)
 }

@@ -1,0 +1,122 @@
+// `npm run bench -- coordination`: the distributed lock and the rate limiter against their peers, in one process,
+// on one Redis (REDIS_URL), with one method for every subject:
+//   - latency: p50/p99 of `seqOps` operations run one at a time;
+//   - throughput: opsPerSec of `concOps` operations with `CONCURRENCY` in flight.
+// Each row carries the throughput of the second run and the percentiles of the first.
+// Scenarios: lock-acquire-release (acquire + release of a free lock; keys cycle over 4096 names so 50 in-flight
+// operations never contend), rate-limit-check (one allowed check of a fixed window, keys cycle over 4096 names).
+// Bloom (bloom-add, bloom-exists) is added once the Bloom filter module lands on main.
+import { createClient } from 'redis'
+import { Redis } from 'ioredis'
+import { createLock, NodeRedisAdapter } from 'redlock-universal'
+import { Mutex } from 'redis-semaphore'
+import { RateLimiterRedis } from 'rate-limiter-flexible'
+import { silentLogger } from '../src/config/logger.ts'
+import { RedisConnection } from '../src/cache/connection.ts'
+import { LockManager } from '../src/cache/lock/lock.ts'
+import { createRedisLockStore } from '../src/cache/lock/redis-lock-store.ts'
+import { createRateLimiter } from '../src/cache/rate-limit/limiter.ts'
+import { createRedisRateLimitStore } from '../src/cache/rate-limit/redis-rate-limit-store.ts'
+import { type BenchResult, measure, ratio, report } from './lib.ts'
+
+const CONCURRENCY = 50
+const KEYS = 4096
+
+interface Subject {
+  scenario: string
+  subject: string
+  op: (i: number) => Promise<unknown>
+}
+
+async function measureSubject(s: Subject, seqOps: number, concOps: number): Promise<BenchResult> {
+  const latency = await measure(s.scenario, s.subject, s.op, { ops: seqOps, concurrency: 1, warmup: 500 })
+  const throughput = await measure(s.scenario, s.subject, s.op, { ops: concOps, concurrency: CONCURRENCY, warmup: 500 })
+  return { scenario: s.scenario, subject: s.subject, opsPerSec: throughput.opsPerSec, p50Ms: latency.p50Ms, p99Ms: latency.p99Ms }
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const url = process.env.REDIS_URL
+  if (!url) throw new Error('REDIS_URL is not set: eval "$(bash scripts/services.sh env)" first, or run through `npm run bench`')
+  const seqOps = Number(process.env.BENCH_SEQ_OPS ?? 4000)
+  const concOps = Number(process.env.BENCH_CONC_OPS ?? 30000)
+  const prefix = `bench:coord:${process.pid}:${Date.now().toString(36)}:`
+
+  const connection = await RedisConnection.connect({ url, logger: silentLogger })
+  const nodeRedis = createClient({ url })
+  await nodeRedis.connect()
+  const ioredis = new Redis(url, { lazyConnect: true })
+  await ioredis.connect()
+
+  const locks = new LockManager({ store: createRedisLockStore(connection, { keyPrefix: `${prefix}skalds:` }), logger: silentLogger, ttl: '10s' })
+  const redlockAdapter = new NodeRedisAdapter(nodeRedis)
+  const limiter = createRateLimiter({
+    store: createRedisRateLimitStore(connection),
+    algorithm: 'fixed-window',
+    limit: 1_000_000_000,
+    window: '1h',
+    keyPrefix: `${prefix}rl:`,
+    logger: silentLogger,
+  })
+  const flexible = new RateLimiterRedis({
+    storeClient: nodeRedis,
+    useRedisPackage: true,
+    keyPrefix: `${prefix}rlf`,
+    points: 1_000_000_000,
+    duration: 3600,
+  })
+
+  const subjects: Subject[] = [
+    {
+      scenario: 'lock-acquire-release',
+      subject: 'skalds',
+      op: async (i) => {
+        const lock = await locks.acquire(`k${i % KEYS}`)
+        await lock.release()
+      },
+    },
+    {
+      scenario: 'lock-acquire-release',
+      subject: 'redlock-universal',
+      op: async (i) => {
+        // Its fastest documented mode ('lean': no circuit breaker or monitoring).
+        const lock = createLock({ adapter: redlockAdapter, key: `${prefix}rlu:k${i % KEYS}`, ttl: 10_000, performance: 'lean' })
+        const handle = await lock.acquire()
+        await lock.release(handle)
+      },
+    },
+    {
+      scenario: 'lock-acquire-release',
+      subject: 'redis-semaphore',
+      op: async (i) => {
+        const mutex = new Mutex(ioredis, `${prefix}rs:k${i % KEYS}`, { lockTimeout: 10_000 })
+        await mutex.acquire()
+        await mutex.release()
+      },
+    },
+    { scenario: 'rate-limit-check', subject: 'skalds', op: (i) => limiter.check(`k${i % KEYS}`) },
+    { scenario: 'rate-limit-check', subject: 'rate-limiter-flexible', op: (i) => flexible.consume(`k${i % KEYS}`) },
+  ]
+
+  const results: BenchResult[] = []
+  try {
+    for (const subject of subjects) results.push(await measureSubject(subject, seqOps, concOps))
+    // TODO(bloom): bloom-add / bloom-exists rows for `skalds` (and a raw BF.ADD `redis-bloom` baseline where the
+    // server has RedisBloom) once src/cache/bloom lands on main.
+  } finally {
+    for await (const batch of connection.scan(`${prefix}*`)) await connection.send(['UNLINK', ...batch])
+    await connection.close()
+    await nodeRedis.close()
+    ioredis.disconnect()
+  }
+  return results
+}
+
+if (import.meta.main) {
+  const results = await run()
+  report('coordination', results)
+  const lockVsRedlock = ratio(results, 'lock-acquire-release', 'skalds', 'redlock-universal')
+  const lockVsSemaphore = ratio(results, 'lock-acquire-release', 'skalds', 'redis-semaphore')
+  const rlVsFlexible = ratio(results, 'rate-limit-check', 'skalds', 'rate-limiter-flexible')
+  console.log(`lock: ${lockVsRedlock}x redlock-universal, ${lockVsSemaphore}x redis-semaphore (target >= 1.2x the faster)`)
+  console.log(`rate-limit check: ${rlVsFlexible}x rate-limiter-flexible (target >= 1x)`)
+}
