@@ -6,6 +6,7 @@
 // (± one tick) rejects with RedisTimeoutError, whatever stage it is stuck in.
 import type { RedisConnection } from './connection.ts'
 import { RedisTimeoutError } from './errors.ts'
+import { slotOf } from './slot.ts'
 import type { LuaScript } from './lua/index.ts'
 
 interface Pending {
@@ -46,7 +47,12 @@ export class ScriptCaller {
       command[1] = script.source
       return this.connection.send<T>(command, { key, timeoutMs: 0 })
     })
-    return this.#withDeadline(sent, script.name)
+    return this.#withDeadline(sent, `lua ${script.name}`)
+  }
+
+  /** Sends a plain command under the same deadline (reply included). */
+  command<T>(args: string[], key?: string): Promise<T> {
+    return this.#withDeadline(this.connection.send<T>(args, { key, timeoutMs: 0 }), args[0] ?? 'command')
   }
 
   #withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -75,11 +81,92 @@ export class ScriptCaller {
     for (const entry of this.#pending) {
       if (entry.deadline > now) continue
       this.#pending.delete(entry)
-      entry.reject(new RedisTimeoutError(`redis lua ${entry.what}: no reply within ${this.#timeoutMs} ms`))
+      entry.reject(new RedisTimeoutError(`redis ${entry.what}: no reply within ${this.#timeoutMs} ms`))
     }
     if (this.#pending.size === 0) {
       clearInterval(this.#timer)
       this.#timer = undefined
     }
+  }
+}
+
+interface BatchQueue {
+  keys: string[]
+  args: Array<string | number>
+  waiters: Array<{ resolve: (value: unknown[]) => void; reject: (error: Error) => void }>
+}
+
+export interface BatchedScriptOptions {
+  /** Keys of one entry (the script takes `n` entries' keys back to back). */
+  keysPerEntry: number
+  /** ARGV items of one entry. */
+  argsPerEntry: number
+  /** Reply items of one entry (the script returns a flat array). */
+  repliesPerEntry: number
+  /** Most entries in one call. Default `32`. */
+  maxEntries?: number
+}
+
+/**
+ * Coalesces calls of one entry-wise Lua script made in the same event-loop turn into one EVALSHA (per cluster
+ * slot): many concurrent lock acquisitions or rate-limit checks cost Redis one script invocation instead of one
+ * each. Each entry is still handled atomically and in arrival order; a lone call goes out as a batch of one,
+ * after the current turn's microtasks (no timer).
+ */
+export class BatchedScript {
+  #caller: ScriptCaller
+  #script: LuaScript
+  #options: Required<BatchedScriptOptions>
+  #queues = new Map<number | string, BatchQueue>()
+  #scheduled = false
+
+  constructor(caller: ScriptCaller, script: LuaScript, options: BatchedScriptOptions) {
+    this.#caller = caller
+    this.#script = script
+    this.#options = { maxEntries: 32, ...options }
+  }
+
+  /** Queues one entry; resolves with its slice of the reply. Keys of one entry must share a slot. */
+  run(keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown[]> {
+    if (keys.length !== this.#options.keysPerEntry || args.length !== this.#options.argsPerEntry) {
+      throw new TypeError(`lua ${this.#script.name}: an entry takes ${this.#options.keysPerEntry} keys and ${this.#options.argsPerEntry} args`)
+    }
+    const group = this.#caller.connection.isCluster ? slotOf(keys[0]!) : 0
+    let queue = this.#queues.get(group)
+    if (!queue) {
+      queue = { keys: [], args: [], waiters: [] }
+      this.#queues.set(group, queue)
+    }
+    for (const key of keys) queue.keys.push(key)
+    for (const arg of args) queue.args.push(arg)
+    const result = new Promise<unknown[]>((resolve, reject) => queue.waiters.push({ resolve, reject }))
+    if (queue.waiters.length >= this.#options.maxEntries) {
+      this.#queues.delete(group)
+      this.#send(queue)
+    } else if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(() => this.#flush())
+    }
+    return result
+  }
+
+  #flush(): void {
+    this.#scheduled = false
+    const queues = [...this.#queues.values()]
+    this.#queues.clear()
+    for (const queue of queues) this.#send(queue)
+  }
+
+  #send(queue: BatchQueue): void {
+    const per = this.#options.repliesPerEntry
+    this.#caller.call<unknown[]>(this.#script, queue.keys, queue.args).then(
+      (reply) => {
+        queue.waiters.forEach((waiter, i) => waiter.resolve(reply.slice(i * per, i * per + per)))
+      },
+      (error: unknown) => {
+        const err = error instanceof Error ? error : new Error(String(error))
+        for (const waiter of queue.waiters) waiter.reject(err)
+      },
+    )
   }
 }

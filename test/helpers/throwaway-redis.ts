@@ -10,6 +10,9 @@ export interface ThrowawayRedis {
   stop(): Promise<void>
   /** Starts it again on the same port (after stop). */
   start(): Promise<void>
+  /** SIGSTOP / SIGCONT: the server keeps its connections but stops answering. */
+  pause(): void
+  resume(): void
 }
 
 async function freePort(): Promise<number> {
@@ -55,9 +58,17 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
     child = undefined
     if (!c || c.exitCode !== null) return
     const exited = once(c, 'exit')
+    c.kill('SIGCONT')
     c.kill('SIGKILL')
     await exited
   }
   await start()
-  return { url: `redis://127.0.0.1:${port}`, port, start, stop }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    start,
+    stop,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
+  }
 }

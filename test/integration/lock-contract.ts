@@ -231,6 +231,15 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       assert.equal(new Set(tokens).size, tokens.length)
     })
 
+    void it('many locks taken at once (one batch) each go to exactly one contender', async () => {
+      const keys = Array.from({ length: 20 }, (_, i) => key(`many-${i}`))
+      const attempts = await Promise.all(keys.flatMap((k) => [k, k, k].map((kk) => locks.tryAcquire(kk).then((lock) => [kk, lock] as const))))
+      for (const k of keys) assert.equal(attempts.filter(([kk, lock]) => kk === k && lock).length, 1, `key ${k}`)
+      const held = attempts.flatMap(([, lock]) => (lock ? [lock] : []))
+      await Promise.all(held.map((lock) => lock.release()))
+      for (const k of keys) assert.equal(await locks.isLocked(k), false)
+    })
+
     void it('rejects bad input with a message naming the field', () => {
       assert.throws(() => locks.lock(''), /lock key: must be a non-empty string/)
       assert.throws(() => locks.lock(undefined as unknown as string), /lock key/)

@@ -54,6 +54,20 @@ void describe('quorum lock over three independent servers', () => {
     await servers[2]!.start()
   })
 
+  void it('a paused (unresponsive) master times out and the majority still serves locks', async () => {
+    const locks = createQuorumLock(connections, { keyPrefix: uniquePrefix('qlock-pause'), logger: silentLogger, waitTimeout: '5s', ttl: '5s' })
+    // The previous test restarted servers: let every connection come back first.
+    await Promise.all(connections.map((c) => c.whenReady(15_000)))
+    servers[0]!.pause()
+    try {
+      const lock = await locks.acquire('res')
+      assert.equal(await lock.isOwned(), true)
+      await lock.release()
+    } finally {
+      servers[0]!.resume()
+    }
+  })
+
   void it('refuses to hand out a lock when a majority is down, and rejects bad configuration', async () => {
     const locks = createQuorumLock(connections, { keyPrefix: uniquePrefix('qlock-maj'), logger: silentLogger, waitTimeout: 0 })
     await servers[1]!.stop()

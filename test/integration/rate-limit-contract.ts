@@ -88,6 +88,18 @@ export function rateLimitContract(name: string, setup: () => Promise<RateLimitSt
       })
     }
 
+    void it('concurrent checks (one batch) count exactly: on one key and across many keys', async () => {
+      for (const algorithm of RATE_LIMIT_ALGORITHMS) {
+        const rl = limiter(algorithm, 5, '1h')
+        const k = key(`${algorithm}-burst`)
+        const one = await Promise.all(Array.from({ length: 20 }, () => rl.check(k)))
+        assert.equal(one.filter((r) => r.allowed).length, 5, `${algorithm}: exactly the limit passes a burst`)
+        const keys = Array.from({ length: 10 }, (_, i) => key(`${algorithm}-many-${i}`))
+        const many = await Promise.all(keys.flatMap((kk) => [kk, kk, kk, kk, kk, kk, kk].map((x) => rl.check(x).then((r) => [x, r.allowed] as const))))
+        for (const kk of keys) assert.equal(many.filter(([x, ok]) => x === kk && ok).length, 5, `${algorithm}: key ${kk}`)
+      }
+    })
+
     void it('rejects bad input with a message naming the field', async () => {
       const store = fixture.store
       assert.throws(() => createRateLimiter({ store, limit: 0, window: '1s' }), /rate limit limit: must be a whole number >= 1, got 0/)

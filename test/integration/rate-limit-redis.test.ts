@@ -117,6 +117,22 @@ void describe('rate limiting while Redis is down (onStoreError)', () => {
     assert.equal(back?.degraded, undefined, 'checks must go back to Redis once it answers')
     assert.ok(warnings.some((w) => /answers again/.test(w)))
   })
+
+  void it('a server that stops answering (paused) times out into the fallback instead of hanging', async () => {
+    const store = createRedisRateLimitStore(connection, { timeoutMs: 300 })
+    const limiter = createRateLimiter({ store, limit: 5, window: '1h', keyPrefix: uniquePrefix('rlpause'), logger: silentLogger })
+    assert.equal((await limiter.check('k')).degraded, undefined)
+    server.pause()
+    try {
+      const started = Date.now()
+      const r = await limiter.check('k')
+      assert.equal(r.degraded, 'fallback-local')
+      assert.equal(r.allowed, true)
+      assert.ok(Date.now() - started < 10_000)
+    } finally {
+      server.resume()
+    }
+  })
 })
 
 void describe('Fastify plugin on Redis', () => {

@@ -4,11 +4,8 @@
 // any later majority shares at least one of those masters, whose INCR is then larger.
 import type { RedisConnection } from '../connection.ts'
 import { InvalidArgumentError } from '../errors.ts'
-import { loadLua } from '../lua/index.ts'
 import type { AcquireAttempt, LockStore } from './lock-store.ts'
-import { lockKeys, RedisLockStore } from './redis-lock-store.ts'
-
-const RAISE_FENCE = loadLua('lock-raise-fence-1.lua')
+import { RedisLockStore } from './redis-lock-store.ts'
 
 export interface QuorumLockStoreOptions {
   /** Prefix of lock keys on every master, after each connection's own `keyPrefix`. Default `lock:`. */
@@ -22,7 +19,6 @@ export interface QuorumLockStoreOptions {
 export class QuorumLockStore implements LockStore {
   readonly kind = 'quorum' as const
   readonly quorum: number
-  #connections: RedisConnection[]
   #stores: RedisLockStore[]
   #prefix: string
   #driftFactor: number
@@ -35,7 +31,6 @@ export class QuorumLockStore implements LockStore {
     if (connections.some((c) => c.isCluster)) {
       throw new InvalidArgumentError('quorum lock connections: each must be a single independent master, not a cluster')
     }
-    this.#connections = connections
     this.#prefix = options.keyPrefix ?? 'lock:'
     this.#stores = connections.map((c) => new RedisLockStore(c, { keyPrefix: this.#prefix }))
     this.quorum = Math.floor(connections.length / 2) + 1
@@ -65,12 +60,7 @@ export class QuorumLockStore implements LockStore {
     })
     if (won.length >= this.quorum) {
       // Keep every master we hold in step with the largest token before anyone else can get a majority.
-      const raised = await Promise.allSettled(
-        won.map((i) => {
-          const fenceKey = lockKeys(this.#connections[i]!, this.#prefix, key).fence
-          return this.#connections[i]!.evalScript(RAISE_FENCE, [fenceKey], [fence])
-        }),
-      )
+      const raised = await Promise.allSettled(won.map((i) => this.#stores[i]!.raiseFence(key, fence)))
       const validityMs = this.#validity(ttlMs, started)
       if (validityMs > 0 && raised.every((r) => r.status === 'fulfilled')) return { acquired: true, fencingToken: fence, validityMs }
     }

@@ -2,7 +2,7 @@
 // so every process sharing the Redis shares the limit. Works on Redis 7.0+, single server or cluster.
 import type { RedisConnection } from '../connection.ts'
 import { loadLua, type LuaScript } from '../lua/index.ts'
-import { ScriptCaller } from '../script-call.ts'
+import { BatchedScript, ScriptCaller } from '../script-call.ts'
 import type { RateLimitAlgorithm, RateLimitPolicy, RateLimitResult, RateLimitStore } from './limiter.ts'
 
 const SCRIPTS: Record<RateLimitAlgorithm, LuaScript> = {
@@ -15,25 +15,35 @@ const SCRIPTS: Record<RateLimitAlgorithm, LuaScript> = {
 export class RedisRateLimitStore implements RateLimitStore {
   readonly kind = 'redis' as const
   readonly connection: RedisConnection
-  #scripts: ScriptCaller
+  #batches: Record<RateLimitAlgorithm, BatchedScript>
+  #caller: ScriptCaller
 
   /** `timeoutMs`: time a check may take, reply included; default the connection's `commandTimeoutMs`. */
   constructor(connection: RedisConnection, options: { timeoutMs?: number } = {}) {
     this.connection = connection
-    this.#scripts = new ScriptCaller(connection, options)
+    const caller = new ScriptCaller(connection, options)
+    this.#caller = caller
+    const batch = (algorithm: RateLimitAlgorithm): BatchedScript =>
+      new BatchedScript(caller, SCRIPTS[algorithm], { keysPerEntry: 1, argsPerEntry: algorithm === 'sliding-log' ? 4 : 3, repliesPerEntry: 4 })
+    this.#batches = {
+      'fixed-window': batch('fixed-window'),
+      'sliding-log': batch('sliding-log'),
+      'sliding-window': batch('sliding-window'),
+      'token-bucket': batch('token-bucket'),
+    }
   }
 
   async consume(key: string, policy: RateLimitPolicy, cost: number, nonce: string): Promise<RateLimitResult> {
     const redisKey = this.connection.key(key)
     const args: Array<string | number> = [policy.limit, policy.windowMs, cost]
     if (policy.algorithm === 'sliding-log') args.push(nonce)
-    const [allowed, remaining, resetMs, retryAfterMs] = await this.#scripts.call<[number, number, number, number]>(SCRIPTS[policy.algorithm], [redisKey], args)
+    const [allowed, remaining, resetMs, retryAfterMs] = (await this.#batches[policy.algorithm].run([redisKey], args)) as [number, number, number, number]
     return { allowed: allowed === 1, limit: policy.limit, remaining: Number(remaining), resetMs: Number(resetMs), retryAfterMs: Number(retryAfterMs) }
   }
 
   async reset(key: string): Promise<void> {
     const redisKey = this.connection.key(key)
-    await this.connection.send(['DEL', redisKey], { key: redisKey })
+    await this.#caller.command(['DEL', redisKey], redisKey)
   }
 
   close(): Promise<void> {
