@@ -110,8 +110,9 @@ export interface BatchedScriptOptions {
 /**
  * Coalesces calls of one entry-wise Lua script made in the same event-loop turn into one EVALSHA (per cluster
  * slot): many concurrent lock acquisitions or rate-limit checks cost Redis one script invocation instead of one
- * each. Each entry is still handled atomically and in arrival order; a lone call goes out as a batch of one,
- * after the current turn's microtasks (no timer).
+ * each. Each entry is still handled atomically and in arrival order. A call made while none of this script's calls
+ * is in flight goes out at once (no added latency when calls are sequential); calls made while some are in flight
+ * queue and go out together after the current turn's callbacks (setImmediate, no timer).
  */
 export class BatchedScript {
   #caller: ScriptCaller
@@ -119,6 +120,7 @@ export class BatchedScript {
   #options: Required<BatchedScriptOptions>
   #queues = new Map<number | string, BatchQueue>()
   #scheduled = false
+  #inFlight = 0
 
   constructor(caller: ScriptCaller, script: LuaScript, options: BatchedScriptOptions) {
     this.#caller = caller
@@ -130,6 +132,12 @@ export class BatchedScript {
   run(keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown[]> {
     if (keys.length !== this.#options.keysPerEntry || args.length !== this.#options.argsPerEntry) {
       throw new TypeError(`lua ${this.#script.name}: an entry takes ${this.#options.keysPerEntry} keys and ${this.#options.argsPerEntry} args`)
+    }
+    if (this.#inFlight === 0 && !this.#scheduled) {
+      const queue: BatchQueue = { keys: [...keys], args: [...args], waiters: [] }
+      const result = new Promise<unknown[]>((resolve, reject) => queue.waiters.push({ resolve, reject }))
+      this.#send(queue)
+      return result
     }
     const group = this.#caller.connection.isCluster ? slotOf(keys[0]!) : 0
     let queue = this.#queues.get(group)
@@ -159,11 +167,14 @@ export class BatchedScript {
 
   #send(queue: BatchQueue): void {
     const per = this.#options.repliesPerEntry
+    this.#inFlight++
     this.#caller.call<unknown[]>(this.#script, queue.keys, queue.args).then(
       (reply) => {
+        this.#inFlight--
         queue.waiters.forEach((waiter, i) => waiter.resolve(reply.slice(i * per, i * per + per)))
       },
       (error: unknown) => {
+        this.#inFlight--
         const err = error instanceof Error ? error : new Error(String(error))
         for (const waiter of queue.waiters) waiter.reject(err)
       },
