@@ -89,7 +89,7 @@ export function toSkaldsError(error: unknown, context: string): SkaldsError {
     return new CrossSlotError(`${context}: keys of one call hash to different cluster slots (${text})`, { cause: err })
   }
   if (
-    /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EPIPE|ETIMEDOUT|Socket closed|client is closed|offline queue|ClientClosed|SocketClosed|Connection is closed|The client is closed/i.test(
+    /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EPIPE|ETIMEDOUT|Socket closed|client is closed|client is offline|offline queue|queue is full|root nodes are unavailable|Cluster closed|Disconnects client|ClientClosed|SocketClosed|Connection is closed|The client is closed|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN/i.test(
       text + name,
     )
   ) {

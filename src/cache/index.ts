@@ -1,2 +1,23 @@
 // skalds/cache: the Cache Memory layer.
-export {}
+export { RedisConnection, type RedisSubscriber, type RedisNodeHandle, type SendOptions } from './connection.ts'
+export { type RedisConnectionOptions, type RedisNodeAddress, connectionOptionsFromEnv } from './connection-options.ts'
+export type { RedisFeatures } from './features.ts'
+export * from './errors.ts'
+export { escapeGlob } from './glob.ts'
+export { slotOf, hashTagOf } from './slot.ts'
+export type { CacheBackend, BackendEntry } from './backend.ts'
+export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.ts'
+export { RedisBackend, type RedisBackendOptions } from './backends/redis.ts'
+export {
+  ResilientBackend,
+  type ResilientBackendOptions,
+  type BreakerOptions,
+  type BreakerState,
+  type BreakerStateChange,
+} from './backends/resilient.ts'
+export { ChaosBackend } from './backends/chaos.ts'
+export * from './proxy/index.ts'
+export * from './pubsub/index.ts'
+export * from './session/index.ts'
+export * from './bloom/index.ts'
+export * from './refresh/index.ts'

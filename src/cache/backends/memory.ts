@@ -3,7 +3,9 @@
 import { EventEmitter } from 'node:events'
 import type { BackendEntry, BackendListener, CacheBackend } from '../backend.ts'
 import { InvalidArgumentError, RedisCommandError } from '../errors.ts'
+import { createLogger, type Logger } from '../../config/logger.ts'
 import { globToRegExp } from '../glob.ts'
+import { checkIncrement, checkTtl } from './validate.ts'
 
 export interface MemoryBackendOptions {
   /** Most entries kept; the least recently used is evicted past it. Default `100000`. */
@@ -12,6 +14,8 @@ export interface MemoryBackendOptions {
   maxBytes?: number
   /** How often expired entries are swept, in ms (reads also drop them lazily). Default `1000`. */
   sweepIntervalMs?: number
+  /** Where failures of pub/sub listeners are logged. Default: the library logger (`skalds:cache`). */
+  logger?: Logger
 }
 
 interface Slot {
@@ -28,12 +32,14 @@ export class MemoryBackend implements CacheBackend {
   readonly #bus = new EventEmitter()
   readonly #maxEntries: number
   readonly #maxBytes: number
+  readonly #logger: Logger
   #bytes = 0
   #timer: NodeJS.Timeout | undefined
 
   constructor(options: MemoryBackendOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 100_000
     this.#maxBytes = options.maxBytes ?? 256 * 1024 * 1024
+    this.#logger = options.logger ?? createLogger('skalds:cache')
     if (this.#maxEntries <= 0) throw new InvalidArgumentError(`maxEntries: must be positive, got ${this.#maxEntries}`)
     if (this.#maxBytes <= 0) throw new InvalidArgumentError(`maxBytes: must be positive, got ${this.#maxBytes}`)
     this.#bus.setMaxListeners(0)
@@ -55,19 +61,25 @@ export class MemoryBackend implements CacheBackend {
   }
 
   set(key: string, value: string, ttlMs?: number): Promise<void> {
-    this.#write(key, value, ttlMs)
-    return Promise.resolve()
+    return settle(() => this.#write(key, value, ttlMs))
   }
 
   setMany(entries: readonly BackendEntry[]): Promise<void> {
-    for (const entry of entries) this.#write(entry.key, entry.value, entry.ttlMs)
-    return Promise.resolve()
+    return settle(() => {
+      // Every entry is checked before any is written: bad input never leaves a half-applied batch.
+      for (const entry of entries) checkTtl(entry.ttlMs, entry.key)
+      for (const entry of entries) this.#write(entry.key, entry.value, entry.ttlMs)
+    })
   }
 
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    if (this.#read(key)) return Promise.resolve(false)
-    this.#write(key, value, ttlMs)
-    return Promise.resolve(true)
+    return settle(() => {
+      if (ttlMs === undefined) throw new InvalidArgumentError(`ttlMs of ${JSON.stringify(key)}: required (a lock must expire)`)
+      checkTtl(ttlMs, key)
+      if (this.#read(key)) return false
+      this.#write(key, value, ttlMs)
+      return true
+    })
   }
 
   delete(keys: readonly string[]): Promise<number> {
@@ -94,26 +106,33 @@ export class MemoryBackend implements CacheBackend {
   }
 
   expire(key: string, ttlMs: number): Promise<boolean> {
-    const slot = this.#read(key)
-    if (!slot) return Promise.resolve(false)
-    slot.expiresAt = expiryOf(ttlMs)
-    return Promise.resolve(true)
+    return settle(() => {
+      if (ttlMs === undefined) throw new InvalidArgumentError(`ttlMs of ${JSON.stringify(key)}: required`)
+      checkTtl(ttlMs, key)
+      const slot = this.#read(key)
+      if (!slot) return false
+      slot.expiresAt = expiryOf(ttlMs)
+      return true
+    })
   }
 
   increment(key: string, by: number, ttlMs?: number): Promise<number> {
-    if (!Number.isSafeInteger(by)) return Promise.reject(new InvalidArgumentError(`by: must be a safe integer, got ${by}`))
-    const slot = this.#read(key)
-    if (!slot) {
-      this.#write(key, String(by), ttlMs)
-      return Promise.resolve(by)
-    }
-    if (!/^-?\d+$/.test(slot.value)) {
-      return Promise.reject(new RedisCommandError(`increment ${key}: value is not an integer or out of range`))
-    }
-    const next = Number(slot.value) + by
-    if (!Number.isSafeInteger(next)) return Promise.reject(new RedisCommandError(`increment ${key}: increment or decrement would overflow`))
-    slot.value = String(next)
-    return Promise.resolve(next)
+    return settle(() => {
+      checkIncrement(by, key)
+      checkTtl(ttlMs, key)
+      const slot = this.#read(key)
+      if (!slot) {
+        this.#write(key, String(by), ttlMs)
+        return by
+      }
+      if (!/^-?\d+$/.test(slot.value)) throw new RedisCommandError(`increment ${key}: value is not an integer or out of range`)
+      const next = Number(slot.value) + by
+      if (!Number.isSafeInteger(next)) throw new RedisCommandError(`increment ${key}: increment or decrement would overflow`)
+      // Rewritten through #write so the byte count follows the new length; the expiry is kept.
+      const remaining = slot.expiresAt === Infinity ? undefined : Math.max(1, slot.expiresAt - Date.now())
+      this.#write(key, String(next), remaining)
+      return next
+    })
   }
 
   deleteMatching(pattern: string): Promise<number> {
@@ -133,17 +152,19 @@ export class MemoryBackend implements CacheBackend {
   }
 
   addToTags(tagKeys: readonly string[], key: string, ttlMs?: number): Promise<void> {
-    const expiresAt = expiryOf(ttlMs)
-    for (const tagKey of tagKeys) {
-      const tag = this.#tags.get(tagKey)
-      if (tag && tag.expiresAt > Date.now()) {
-        tag.keys.add(key)
-        tag.expiresAt = Math.max(tag.expiresAt, expiresAt)
-      } else {
-        this.#tags.set(tagKey, { keys: new Set([key]), expiresAt })
+    return settle(() => {
+      checkTtl(ttlMs, key)
+      const expiresAt = expiryOf(ttlMs)
+      for (const tagKey of tagKeys) {
+        const tag = this.#tags.get(tagKey)
+        if (tag && tag.expiresAt > Date.now()) {
+          tag.keys.add(key)
+          tag.expiresAt = Math.max(tag.expiresAt, expiresAt)
+        } else {
+          this.#tags.set(tagKey, { keys: new Set([key]), expiresAt })
+        }
       }
-    }
-    return Promise.resolve()
+    })
   }
 
   invalidateTags(tagKeys: readonly string[]): Promise<number> {
@@ -159,7 +180,16 @@ export class MemoryBackend implements CacheBackend {
 
   publish(channel: string, message: string): Promise<void> {
     // Delivered on a later tick, as a network bus would: publishers never run subscribers' code synchronously.
-    setImmediate(() => this.#bus.emit(channel, message))
+    // A throwing listener is logged and skipped: it must neither starve the others nor crash the process.
+    setImmediate(() => {
+      for (const listener of this.#bus.listeners(channel) as BackendListener[]) {
+        try {
+          listener(message)
+        } catch (error) {
+          this.#logger.error({ err: error, channel }, `pub/sub listener of ${channel} threw; other listeners still run`)
+        }
+      }
+    })
     return Promise.resolve()
   }
 
@@ -202,9 +232,7 @@ export class MemoryBackend implements CacheBackend {
   }
 
   #write(key: string, value: string, ttlMs: number | undefined): void {
-    if (ttlMs !== undefined && (!Number.isFinite(ttlMs) || ttlMs <= 0)) {
-      throw new InvalidArgumentError(`ttl of ${key}: must be a positive number of ms, got ${ttlMs}`)
-    }
+    checkTtl(ttlMs, key)
     const bytes = (key.length + value.length) * 2
     if (bytes > this.#maxBytes) {
       throw new InvalidArgumentError(`value of ${key}: ${bytes} bytes exceeds the memory backend's maxBytes ${this.#maxBytes}`)
@@ -231,6 +259,15 @@ export class MemoryBackend implements CacheBackend {
     const now = Date.now()
     for (const [key, slot] of this.#entries) if (slot.expiresAt <= now) this.#remove(key)
     for (const [tagKey, tag] of this.#tags) if (tag.expiresAt <= now) this.#tags.delete(tagKey)
+  }
+}
+
+/** Runs synchronous work as a promise: a throw becomes a rejection, as from a networked backend. */
+function settle<T>(run: () => T): Promise<T> {
+  try {
+    return Promise.resolve(run())
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)))
   }
 }
 

@@ -1,0 +1,14 @@
+export { TypedPubSub } from './pubsub.ts'
+export type { Channel, ChannelOptions, MessageParser, OverflowPolicy, PubSubMessage, SubscribeOptions, Subscription, TypedPubSubOptions } from './pubsub.ts'
+export { deliver, type PubSubTransport, type RawListener } from './transport.ts'
+export { MemoryPubSub, MemoryPubSubBus, type MemoryPubSubOptions } from './memory.ts'
+export { RedisPubSub, type RedisPubSubOptions } from './redis.ts'
+export { PubSubClosedError, PubSubOverflowError } from './errors.ts'
+export {
+  allExecutionUpdates,
+  executionUpdates,
+  executionUpdatesChannel,
+  parseExecutionUpdate,
+  type ExecutionUpdate,
+  type ExecutionUpdates,
+} from './execution-updates.ts'

@@ -1,0 +1,153 @@
+// The pub/sub contract on Redis 8, Redis 7.0 and the cluster; sharded pub/sub on the cluster; resubscription after
+// a server restart on a throwaway redis-server.
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { after, before, describe, test } from 'node:test'
+import { RedisConnection } from '../../src/cache/connection.ts'
+import { RedisPubSub } from '../../src/cache/pubsub/index.ts'
+import { silentLogger } from '../../src/config/logger.ts'
+import { connectTarget } from '../helpers/redis-connect.ts'
+import { redisClusterNodes, redisTargets, uniquePrefix } from '../helpers/servers.ts'
+import { sleep, waitFor, within } from '../helpers/wait.ts'
+import { pubsubContract } from './pubsub-contract.ts'
+
+for (const target of redisTargets()) {
+  pubsubContract(target.name, async () => {
+    const prefix = uniquePrefix(`pubsub-${target.name}`)
+    const a = await connectTarget(target, prefix)
+    const b = await connectTarget(target, prefix)
+    const publisher = new RedisPubSub(a, { logger: silentLogger })
+    const subscriber = new RedisPubSub(b, { logger: silentLogger })
+    return {
+      publisher,
+      subscriber,
+      cleanup: async () => {
+        await publisher.close()
+        await subscriber.close()
+        await a.close()
+        await b.close()
+      },
+    }
+  })
+}
+
+void describe('pubsub on the cluster', () => {
+  let connection: RedisConnection
+  before(async () => {
+    connection = await connectTarget({ name: 'cluster', clusterNodes: redisClusterNodes() }, uniquePrefix('pubsub-shard'))
+  })
+  after(async () => {
+    await connection.close()
+  })
+
+  void test('channels use sharded pub/sub (SSUBSCRIBE on the slot owner) by default, and plain pub/sub on request', async () => {
+    const pubsub = new RedisPubSub(connection, { logger: silentLogger })
+    assert.equal(pubsub.transport.shardedByDefault, true)
+    const channels = Array.from({ length: 6 }, (_, i) => `shard-${i}`)
+    const subs = await Promise.all(channels.map((c) => pubsub.subscribe<number>(c)))
+    for (const [i, channel] of channels.entries()) {
+      const full = connection.key(channel)
+      const reply = (await connection.send<unknown[]>(['PUBSUB', 'SHARDNUMSUB', full], { key: full })).map(String)
+      assert.deepEqual(reply, [full, '1'], `${channel} is shard-subscribed on its slot's master`)
+      assert.equal(await pubsub.publish(channel, i), 1)
+      assert.equal((await within(subs[i]!.next(), 10_000, channel)).value!.data, i)
+    }
+    const plain = await pubsub.subscribe<string>('plain', { sharded: false })
+    const full = connection.key('plain')
+    const shardCount = (await connection.send<unknown[]>(['PUBSUB', 'SHARDNUMSUB', full], { key: full })).map(String)
+    assert.deepEqual(shardCount, [full, '0'])
+    await pubsub.publish('plain', 'x', { sharded: false })
+    assert.equal((await within(plain.next(), 10_000, 'plain')).value!.data, 'x')
+    await pubsub.close()
+  })
+})
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+void describe('pubsub resubscribes after the server restarts', () => {
+  const bin = process.env.REDIS_SERVER_BIN
+  let port: number
+  let server: ChildProcess | undefined
+
+  const startServer = async (): Promise<ChildProcess> => {
+    if (!bin) throw new Error('REDIS_SERVER_BIN is not set: run through `npm test` or export it')
+    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    const probe = async () => {
+      try {
+        const c = await RedisConnection.connect({ url: `redis://127.0.0.1:${port}`, logger: silentLogger, connectTimeoutMs: 300 })
+        await c.close()
+        return true
+      } catch {
+        return false
+      }
+    }
+    await waitFor(probe, `redis-server on port ${port}`, 15_000, 100)
+    return child
+  }
+
+  const stopServer = async (child: ChildProcess): Promise<void> => {
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGKILL')
+    await exited
+  }
+
+  before(async () => {
+    port = await freePort()
+    server = await startServer()
+  })
+  after(async () => {
+    if (server) await stopServer(server)
+  })
+
+  void test('a subscriber keeps receiving after a kill and restart on the same port', async () => {
+    const url = `redis://127.0.0.1:${port}`
+    const options = { url, logger: silentLogger, reconnect: { minDelayMs: 50, maxDelayMs: 300 } }
+    const subConnection = await RedisConnection.connect(options)
+    const pubConnection = await RedisConnection.connect(options)
+    const subscriber = new RedisPubSub(subConnection, { logger: silentLogger })
+    const publisher = new RedisPubSub(pubConnection, { logger: silentLogger })
+    try {
+      const updates = await subscriber.subscribe<string>('status')
+      const pattern = await subscriber.pSubscribe<string>('status*')
+      await publisher.publish('status', 'before')
+      assert.equal((await within(updates.next(), 10_000, 'before')).value!.data, 'before')
+      assert.equal((await within(pattern.next(), 10_000, 'before (pattern)')).value!.data, 'before')
+
+      await stopServer(server!)
+      server = undefined
+      await sleep(300)
+      server = await startServer()
+
+      // Publish until the resubscribed connection receives (the receiver count says when the server has it again).
+      await waitFor(
+        async () => {
+          try {
+            return (await publisher.publish('status', 'after')) === 2
+          } catch {
+            return false
+          }
+        },
+        'the channel and the pattern to be resubscribed',
+        20_000,
+        100,
+      )
+      assert.equal((await within(updates.next(), 10_000, 'after')).value!.data, 'after')
+      assert.equal((await within(pattern.next(), 10_000, 'after (pattern)')).value!.data, 'after')
+    } finally {
+      await subscriber.close()
+      await publisher.close()
+      await subConnection.close()
+      await pubConnection.close()
+    }
+  })
+})
