@@ -6,7 +6,9 @@
 // the rounds, so a burst of load from elsewhere on the machine does not decide a comparison.
 // Scenarios: lock-acquire-release (acquire + release of a free lock; keys cycle over 4096 names so 50 in-flight
 // operations never contend), rate-limit-check (one allowed check of a fixed window, keys cycle over 4096 names).
-// Bloom (bloom-add, bloom-exists) is added once the Bloom filter module lands on main.
+// bloom-add / bloom-exists: our Bloom filter (src/cache/bloom, `auto`: native BF.* where the server has RedisBloom,
+// the Lua bit array otherwise) on 100k-capacity filter; no peer library. Where the server has RedisBloom a raw
+// `BF.ADD` / `BF.EXISTS` baseline runs as subject `redis-bloom`.
 import { createClient } from 'redis'
 import { Redis } from 'ioredis'
 import { createLock, NodeRedisAdapter } from 'redlock-universal'
@@ -18,6 +20,7 @@ import { LockManager } from '../src/cache/lock/lock.ts'
 import { createRedisLockStore } from '../src/cache/lock/redis-lock-store.ts'
 import { createRateLimiter } from '../src/cache/rate-limit/limiter.ts'
 import { createRedisRateLimitStore } from '../src/cache/rate-limit/redis-rate-limit-store.ts'
+import { RedisBloom } from '../src/cache/bloom/redis.ts'
 import { type BenchResult, measure, ratio, report } from './lib.ts'
 
 const CONCURRENCY = 50
@@ -78,6 +81,10 @@ export async function run(): Promise<BenchResult[]> {
     duration: 3600,
   })
 
+  const bloom = await new RedisBloom(connection, { keyPrefix: `${prefix}bloom:` }).create('bench', { capacity: 100_000, errorRate: 0.01 })
+  const rawBloomKey = `${prefix}bf-raw`
+  const nativeBloom = connection.features?.bloom === true
+
   const subjects: Subject[] = [
     {
       scenario: 'lock-acquire-release',
@@ -108,7 +115,15 @@ export async function run(): Promise<BenchResult[]> {
     },
     { scenario: 'rate-limit-check', subject: 'skalds', op: (i) => limiter.check(`k${i % KEYS}`) },
     { scenario: 'rate-limit-check', subject: 'rate-limiter-flexible', op: (i) => flexible.consume(`k${i % KEYS}`) },
+    { scenario: 'bloom-add', subject: 'skalds', op: (i) => bloom.add(`item${i}`) },
+    { scenario: 'bloom-exists', subject: 'skalds', op: (i) => bloom.exists(`item${i % 50_000}`) },
   ]
+  if (nativeBloom) {
+    subjects.push(
+      { scenario: 'bloom-add', subject: 'redis-bloom', op: (i) => nodeRedis.sendCommand(['BF.ADD', rawBloomKey, `item${i}`]) },
+      { scenario: 'bloom-exists', subject: 'redis-bloom', op: (i) => nodeRedis.sendCommand(['BF.EXISTS', rawBloomKey, `item${i % 50_000}`]) },
+    )
+  }
 
   const results: BenchResult[] = []
   try {
@@ -117,8 +132,6 @@ export async function run(): Promise<BenchResult[]> {
       for (const [i, subject] of subjects.entries()) byRound[i]!.push(await measureSubject(subject, seqOps, concOps))
     }
     for (const r of byRound) results.push(combine(r))
-    // TODO(bloom): bloom-add / bloom-exists rows for `skalds` (and a raw BF.ADD `redis-bloom` baseline where the
-    // server has RedisBloom) once src/cache/bloom lands on main.
   } finally {
     for await (const batch of connection.scan(`${prefix}*`)) await connection.send(['UNLINK', ...batch])
     await connection.close()
@@ -136,4 +149,5 @@ if (import.meta.main) {
   const rlVsFlexible = ratio(results, 'rate-limit-check', 'skalds', 'rate-limiter-flexible')
   console.log(`lock: ${lockVsRedlock}x redlock-universal, ${lockVsSemaphore}x redis-semaphore (target >= 1.2x the faster)`)
   console.log(`rate-limit check: ${rlVsFlexible}x rate-limiter-flexible (target >= 1x)`)
+  if (!results.some((r) => r.subject === 'redis-bloom')) console.log('bloom: the server has no RedisBloom module, so no raw BF.* baseline')
 }
