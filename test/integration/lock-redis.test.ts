@@ -7,7 +7,7 @@ import { createRedisLockStore } from '../../src/cache/lock/redis-lock-store.ts'
 import { createQuorumLockStore } from '../../src/cache/lock/quorum.ts'
 import { createQuorumLock } from '../../src/cache/lock/lock.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
-import { startThrowawayRedis, type ThrowawayRedis } from '../helpers/throwaway-redis.ts'
+import { RedisProcess } from '../helpers/redis-process.ts'
 import { lockContract } from './lock-contract.ts'
 
 for (const target of redisTargets()) {
@@ -21,15 +21,15 @@ for (const target of redisTargets()) {
 }
 
 void describe('quorum lock over three independent servers', () => {
-  const servers: ThrowawayRedis[] = []
+  const servers: RedisProcess[] = []
   const connections: RedisConnection[] = []
   before(async () => {
-    for (let i = 0; i < 3; i++) servers.push(await startThrowawayRedis())
+    for (let i = 0; i < 3; i++) servers.push(await RedisProcess.start())
     for (const s of servers) connections.push(await RedisConnection.connect({ url: s.url, logger: silentLogger, commandTimeoutMs: 300 }))
   })
   after(async () => {
     for (const c of connections) await c.close()
-    for (const s of servers) await s.stop()
+    for (const s of servers) await s.kill()
   })
 
   lockContract('quorum', () =>
@@ -43,7 +43,7 @@ void describe('quorum lock over three independent servers', () => {
     tokens.push(first.fencingToken!)
     await first.release()
     // Push one master's counter far ahead, then take it out: the next majority must still hand out larger tokens.
-    await servers[2]!.stop()
+    await servers[2]!.kill()
     for (let i = 0; i < 3; i++) {
       const lock = await locks.acquire('res')
       tokens.push(lock.fencingToken!)
@@ -51,14 +51,14 @@ void describe('quorum lock over three independent servers', () => {
       await lock.release()
     }
     for (let i = 1; i < tokens.length; i++) assert.ok(tokens[i]! > tokens[i - 1]!, `tokens ${tokens.join(',')} must increase`)
-    await servers[2]!.start()
+    await servers[2]!.restart()
   })
 
   void it('a paused (unresponsive) master times out and the majority still serves locks', async () => {
     const locks = createQuorumLock(connections, { keyPrefix: uniquePrefix('qlock-pause'), logger: silentLogger, waitTimeout: '5s', ttl: '5s' })
     // The previous test restarted servers: let every connection come back first.
     await Promise.all(connections.map((c) => c.whenReady(15_000)))
-    servers[0]!.pause()
+    servers[0]!.stall()
     try {
       const lock = await locks.acquire('res')
       assert.equal(await lock.isOwned(), true)
@@ -70,11 +70,11 @@ void describe('quorum lock over three independent servers', () => {
 
   void it('refuses to hand out a lock when a majority is down, and rejects bad configuration', async () => {
     const locks = createQuorumLock(connections, { keyPrefix: uniquePrefix('qlock-maj'), logger: silentLogger, waitTimeout: 0 })
-    await servers[1]!.stop()
-    await servers[2]!.stop()
+    await servers[1]!.kill()
+    await servers[2]!.kill()
     await assert.rejects(locks.acquire('res'), /majority is out of reach/)
-    await servers[1]!.start()
-    await servers[2]!.start()
+    await servers[1]!.restart()
+    await servers[2]!.restart()
     assert.throws(() => createQuorumLockStore(connections.slice(0, 2)), /odd number \(>= 3\)/)
   })
 })

@@ -10,7 +10,7 @@ import { createRateLimiter, RATE_LIMIT_ALGORITHMS } from '../../src/cache/rate-l
 import { createRedisRateLimitStore } from '../../src/cache/rate-limit/redis-rate-limit-store.ts'
 import { checkWindowInvariants, type Allowed } from '../helpers/rate-limit-invariants.ts'
 import { redis8Url, redisLegacyUrl, redisTargets, uniquePrefix } from '../helpers/servers.ts'
-import { startThrowawayRedis, type ThrowawayRedis } from '../helpers/throwaway-redis.ts'
+import { RedisProcess } from '../helpers/redis-process.ts'
 import { rateLimitContract } from './rate-limit-contract.ts'
 
 async function connect(target: { url?: string; clusterNodes?: string[] }): Promise<RedisConnection> {
@@ -69,7 +69,7 @@ for (const [name, url] of [
 }
 
 void describe('rate limiting while Redis is down (onStoreError)', () => {
-  let server: ThrowawayRedis
+  let server: RedisProcess
   let connection: RedisConnection
   const warnings: string[] = []
   const record = (m: object | string, t?: string): void => {
@@ -77,12 +77,12 @@ void describe('rate limiting while Redis is down (onStoreError)', () => {
   }
   const logger: Logger = { debug: () => {}, info: record, warn: record, error: record, child: () => logger }
   before(async () => {
-    server = await startThrowawayRedis()
+    server = await RedisProcess.start()
     connection = await RedisConnection.connect({ url: server.url, logger: silentLogger, commandTimeoutMs: 300 })
   })
   after(async () => {
     await connection.close()
-    await server.stop()
+    await server.kill()
   })
 
   void it('fallback-local (default) keeps limiting in-process, deny denies, allow allows; all say degraded; Redis back = shared again', async () => {
@@ -93,7 +93,7 @@ void describe('rate limiting while Redis is down (onStoreError)', () => {
     const open = createRateLimiter({ store, limit: 2, window: '1h', keyPrefix: prefix, onStoreError: 'allow', logger })
     assert.equal((await fallback.check('up')).degraded, undefined)
 
-    await server.stop()
+    await server.kill()
     const verdicts = [await fallback.check('k'), await fallback.check('k'), await fallback.check('k')]
     assert.deepEqual(verdicts.map((v) => v.allowed), [true, true, false], 'the local fallback must still enforce the limit')
     assert.ok(verdicts.every((v) => v.degraded === 'fallback-local'))
@@ -106,7 +106,7 @@ void describe('rate limiting while Redis is down (onStoreError)', () => {
     assert.equal(allowed.degraded, 'allow')
     assert.equal(warnings.filter((w) => /store failed/.test(w)).length, 3, 'one warning per limiter per outage')
 
-    await server.start()
+    await server.restart()
     let back
     const until = Date.now() + 15_000
     while (Date.now() < until) {
@@ -122,7 +122,7 @@ void describe('rate limiting while Redis is down (onStoreError)', () => {
     const store = createRedisRateLimitStore(connection, { timeoutMs: 300 })
     const limiter = createRateLimiter({ store, limit: 5, window: '1h', keyPrefix: uniquePrefix('rlpause'), logger: silentLogger })
     assert.equal((await limiter.check('k')).degraded, undefined)
-    server.pause()
+    server.stall()
     try {
       const started = Date.now()
       const r = await limiter.check('k')
