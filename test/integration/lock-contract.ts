@@ -134,8 +134,8 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
 
     void it('the watchdog extends a held lock automatically', async () => {
       const k = key('watchdog')
-      const lock = await locks.acquire(k, { ttl: 600 })
-      await sleep(1500)
+      const lock = await locks.acquire(k, { ttl: 1000 })
+      await sleep(2500)
       assert.equal(await lock.isOwned(), true, 'auto-extension must keep the lock')
       assert.equal(lock.signal.aborted, false)
       assert.equal(await locks.tryAcquire(k), null)
@@ -169,6 +169,15 @@ export function lockContract(name: string, setup: () => Promise<LockStoreFixture
       await assert.rejects(lock.release(), LockLostError)
       assert.equal(await thief.isOwned(), true)
       await thief.release()
+    })
+
+    void it('`await using` releases the lock at the end of the scope', async () => {
+      const k = key('using')
+      {
+        await using held = await locks.acquire(k)
+        assert.equal(await held.isOwned(), true)
+      }
+      assert.equal(await locks.isLocked(k), false)
     })
 
     void it('withLock runs the function under the lock and releases, also when it throws', async () => {

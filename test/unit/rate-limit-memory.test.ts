@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { silentLogger } from '../../src/config/logger.ts'
-import { createRateLimiter, RATE_LIMIT_ALGORITHMS, type RateLimitAlgorithm } from '../../src/cache/rate-limit/limiter.ts'
+import { createRateLimiter, RATE_LIMIT_ALGORITHMS, rateLimited, type RateLimitAlgorithm } from '../../src/cache/rate-limit/limiter.ts'
+import { RateLimitExceededError } from '../../src/cache/rate-limit/errors.ts'
 import { createMemoryRateLimitStore } from '../../src/cache/rate-limit/memory-rate-limit-store.ts'
 import { rateLimitContract } from '../integration/rate-limit-contract.ts'
 import { checkWindowInvariants, type Allowed } from '../helpers/rate-limit-invariants.ts'
@@ -64,4 +65,27 @@ void it('the memory store sweeps expired counters', async () => {
   const rl = createRateLimiter({ store, algorithm: 'fixed-window', limit: 5, window: 100, logger: silentLogger })
   for (let i = 0; i < 10; i++) await rl.check('fresh')
   assert.equal(store.size, 1)
+})
+
+void it('rateLimited wraps a function: calls pass up to the limit per key, then throw RateLimitExceededError', async () => {
+  let now = 5_000_000
+  const limiter = createRateLimiter({ store: createMemoryRateLimitStore({ now: () => now }), algorithm: 'fixed-window', limit: 2, window: '1m', logger: silentLogger })
+  let calls = 0
+  const search = rateLimited(limiter, (user: string, _q: string) => user, (_user: string, q: string) => {
+    calls++
+    return `results for ${q}`
+  })
+  assert.equal(await search('alice', 'a'), 'results for a')
+  await search('alice', 'b')
+  await assert.rejects(search('alice', 'c'), (error: unknown) => {
+    assert.ok(error instanceof RateLimitExceededError)
+    assert.equal(error.code, 'E_RATE_LIMITED')
+    assert.ok(error.retryAfterMs > 0 && error.retryAfterMs <= 60_000)
+    assert.match(error.message, /rate limit exceeded \(2 per 60000 ms\); retry in \d+ s/)
+    return true
+  })
+  assert.equal(calls, 2, 'a denied call must not run the function')
+  assert.equal(await search('bob', 'x'), 'results for x')
+  now += 60_000
+  assert.equal(await search('alice', 'd'), 'results for d')
 })
