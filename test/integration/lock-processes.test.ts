@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { RedisConnection } from '../../src/cache/connection.ts'
 import { LockManager } from '../../src/cache/lock/lock.ts'
 import { createRedisLockStore } from '../../src/cache/lock/redis-lock-store.ts'
+import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
 import { redis8Url, uniquePrefix } from '../helpers/servers.ts'
 
 const fixture = fileURLToPath(new URL('../fixtures/lock-contender.ts', import.meta.url))
@@ -36,20 +37,27 @@ async function nextEvent(child: Child): Promise<Record<string, unknown>> {
 
 void describe('lock safety across OS processes (Redis 8)', () => {
   let connection: RedisConnection
+  const prefixes: string[] = []
+  const prefix = (label: string): string => {
+    const p = uniquePrefix(label)
+    prefixes.push(p)
+    return p
+  }
   before(async () => {
     connection = await RedisConnection.connect({ url: redis8Url(), logger: silentLogger })
   })
   after(async () => {
+    for (const p of prefixes) await deleteKeysWithPrefix(connection, p)
     await connection.close()
   })
 
   void it('six contending processes: no two critical sections overlap, fencing tokens strictly increase', async () => {
-    const prefix = uniquePrefix('lockproc')
-    const children = Array.from({ length: 6 }, () => startChild(['contend', redis8Url(), prefix, 'shared', '4000']))
+    const keys = prefix('lockproc')
+    const children = Array.from({ length: 6 }, () => startChild(['contend', redis8Url(), keys, 'shared', '4000']))
     const done = await Promise.all(children.map((c) => nextEvent(c)))
     const codes = await Promise.all(children.map((c) => c.exited))
     assert.deepEqual(codes, [0, 0, 0, 0, 0, 0])
-    const raw = await connection.send<string[]>(['LRANGE', connection.key(`${prefix}log`), '0', '-1'])
+    const raw = await connection.send<string[]>(['LRANGE', connection.key(`${keys}log`), '0', '-1'])
     const sections = raw.map((s) => JSON.parse(s) as { pid: number; token: number; start: number; end: number; overlap: boolean })
     assert.equal(sections.length, done.reduce((n, d) => n + Number(d.sections), 0))
     assert.ok(sections.length >= 20, `expected many critical sections, got ${sections.length}`)
@@ -65,13 +73,13 @@ void describe('lock safety across OS processes (Redis 8)', () => {
   })
 
   void it('a paused holder loses the lock to another process and is told so when it resumes', async () => {
-    const prefix = uniquePrefix('lockpause')
-    const holder = startChild(['hold', redis8Url(), prefix, 'job', '1000'])
+    const keys = prefix('lockpause')
+    const holder = startChild(['hold', redis8Url(), keys, 'job', '1000'])
     try {
       const acquired = await nextEvent(holder)
       assert.equal(acquired.event, 'acquired')
       holder.kill('SIGSTOP')
-      const locks = new LockManager({ store: createRedisLockStore(connection, { keyPrefix: prefix }), logger: silentLogger })
+      const locks = new LockManager({ store: createRedisLockStore(connection, { keyPrefix: keys }), logger: silentLogger })
       // The paused holder cannot extend: its key expires and this process gets the lock with a larger token.
       const taker = await locks.acquire('job', { waitTimeout: '15s', ttl: '20s' })
       assert.ok(taker.fencingToken! > Number(acquired.token))

@@ -6,6 +6,7 @@ import { RedisConnection } from '../../src/cache/connection.ts'
 import { createRedisLockStore } from '../../src/cache/lock/redis-lock-store.ts'
 import { createQuorumLockStore } from '../../src/cache/lock/quorum.ts'
 import { createQuorumLock } from '../../src/cache/lock/lock.ts'
+import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
 import { lockContract } from './lock-contract.ts'
@@ -15,8 +16,15 @@ for (const target of redisTargets()) {
     const connection = await RedisConnection.connect(
       target.url ? { url: target.url, logger: silentLogger } : { cluster: { nodes: target.clusterNodes! }, logger: silentLogger },
     )
-    const store = createRedisLockStore(connection, { keyPrefix: uniquePrefix('lock') })
-    return { store, close: () => connection.close() }
+    const prefix = uniquePrefix('lock')
+    const store = createRedisLockStore(connection, { keyPrefix: prefix })
+    return {
+      store,
+      close: async () => {
+        await deleteKeysWithPrefix(connection, prefix)
+        await connection.close()
+      },
+    }
   })
 }
 

@@ -9,6 +9,7 @@ import { RedisConnection } from '../../src/cache/connection.ts'
 import { createRateLimiter, RATE_LIMIT_ALGORITHMS } from '../../src/cache/rate-limit/limiter.ts'
 import { createRedisRateLimitStore } from '../../src/cache/rate-limit/redis-rate-limit-store.ts'
 import { checkWindowInvariants, type Allowed } from '../helpers/rate-limit-invariants.ts'
+import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
 import { redis8Url, redisLegacyUrl, redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
 import { rateLimitContract } from './rate-limit-contract.ts'
@@ -20,7 +21,15 @@ async function connect(target: { url?: string; clusterNodes?: string[] }): Promi
 for (const target of redisTargets()) {
   rateLimitContract(target.name, async () => {
     const connection = await connect(target)
-    return { store: createRedisRateLimitStore(connection), prefix: uniquePrefix('rl'), close: () => connection.close() }
+    const prefix = uniquePrefix('rl')
+    return {
+      store: createRedisRateLimitStore(connection),
+      prefix,
+      close: async () => {
+        await deleteKeysWithPrefix(connection, prefix)
+        await connection.close()
+      },
+    }
   })
 }
 
@@ -157,6 +166,7 @@ void describe('Fastify plugin on Redis', () => {
       assert.deepEqual(codes, [200, 200, 200, 429, 429])
     } finally {
       for (const app of apps) await app.close()
+      await deleteKeysWithPrefix(connection, keyPrefix)
       await connection.close()
     }
   })
