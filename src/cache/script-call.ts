@@ -39,6 +39,21 @@ export class ScriptCaller {
   }
 }
 
+// Batches of every script flush in one setImmediate, so node-redis writes them to the socket together.
+const toFlush = new Set<BatchedScript>()
+let flushScheduled = false
+function scheduleFlush(batched: BatchedScript): void {
+  toFlush.add(batched)
+  if (flushScheduled) return
+  flushScheduled = true
+  setImmediate(() => {
+    flushScheduled = false
+    const scripts = [...toFlush]
+    toFlush.clear()
+    for (const script of scripts) script.flush()
+  })
+}
+
 interface BatchQueue {
   keys: string[]
   args: Array<string | number>
@@ -54,6 +69,11 @@ export interface BatchedScriptOptions {
   repliesPerEntry: number
   /** Most entries in one call. Default `32`. */
   maxEntries?: number
+  /**
+   * Most calls of this script in flight before new entries wait for one to answer (and then go out together).
+   * Default `4`: under load, calls grow larger instead of more numerous.
+   */
+  maxInFlight?: number
 }
 
 /**
@@ -61,7 +81,8 @@ export interface BatchedScriptOptions {
  * slot): many concurrent lock acquisitions or rate-limit checks cost Redis one script invocation instead of one
  * each. Each entry is still handled atomically and in arrival order. A call made while none of this script's calls
  * is in flight goes out at once (no added latency when calls are sequential); calls made while some are in flight
- * queue and go out together after the current turn's callbacks (setImmediate, no timer).
+ * queue and go out together after the current turn's callbacks (setImmediate, no timer), or, when `maxInFlight`
+ * calls are already out, as soon as one of them answers.
  */
 export class BatchedScript {
   #caller: ScriptCaller
@@ -74,7 +95,7 @@ export class BatchedScript {
   constructor(caller: ScriptCaller, script: LuaScript, options: BatchedScriptOptions) {
     this.#caller = caller
     this.#script = script
-    this.#options = { maxEntries: 32, ...options }
+    this.#options = { maxEntries: 32, maxInFlight: 4, ...options }
   }
 
   /** Queues one entry; resolves with its slice of the reply. Keys of one entry must share a slot. */
@@ -100,18 +121,27 @@ export class BatchedScript {
     if (queue.waiters.length >= this.#options.maxEntries) {
       this.#queues.delete(group)
       this.#send(queue)
-    } else if (!this.#scheduled) {
+    } else if (!this.#scheduled && this.#inFlight < this.#options.maxInFlight) {
       this.#scheduled = true
-      setImmediate(() => this.#flush())
+      scheduleFlush(this)
     }
     return result
   }
 
-  #flush(): void {
+  /** Sends what is queued (called by the shared flush). */
+  flush(): void {
     this.#scheduled = false
     const queues = [...this.#queues.values()]
     this.#queues.clear()
     for (const queue of queues) this.#send(queue)
+  }
+
+  #settled(): void {
+    this.#inFlight--
+    if (!this.#scheduled && this.#queues.size > 0) {
+      this.#scheduled = true
+      scheduleFlush(this)
+    }
   }
 
   #send(queue: BatchQueue): void {
@@ -119,11 +149,11 @@ export class BatchedScript {
     this.#inFlight++
     this.#caller.call<unknown[]>(this.#script, queue.keys, queue.args).then(
       (reply) => {
-        this.#inFlight--
+        this.#settled()
         queue.waiters.forEach((waiter, i) => waiter.resolve(reply.slice(i * per, i * per + per)))
       },
       (error: unknown) => {
-        this.#inFlight--
+        this.#settled()
         const err = error instanceof Error ? error : new Error(String(error))
         for (const waiter of queue.waiters) waiter.reject(err)
       },

@@ -230,6 +230,11 @@ export class DistributedLock implements AsyncDisposable {
 
 const NO_OPTIONS = {}
 
+function isEmpty(options: object): boolean {
+  for (const _ in options) return false
+  return true
+}
+
 /** Hands out locks over one store with shared defaults. */
 export class LockManager {
   readonly store: LockStore
@@ -245,7 +250,7 @@ export class LockManager {
 
   /** A lock object for `key` (not acquired yet), with per-lock overrides of the defaults. */
   lock(key: string, options: LockOptions = {}): DistributedLock {
-    const resolved = Object.keys(options).length === 0 ? this.#options : resolveOptions(options, this.#options)
+    const resolved = isEmpty(options) ? this.#options : resolveOptions(options, this.#options)
     return new DistributedLock(this.store, key, resolved, this.#logger)
   }
 
