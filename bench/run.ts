@@ -1,5 +1,6 @@
 // `npm run bench -- <suite...>`: runs benchmark suites (all when none is named) and writes bench/results/<suite>.json.
-// A suite is `bench/<name>.ts` exporting `run(): Promise<BenchResult[]>`. Suites that need servers read their
+// A suite is `bench/<name>.ts` exporting `run(): Promise<BenchResult[]>`, and optionally `summarize(results)`, called
+// after the table is printed (e.g. to print the ratios against the suite's targets). Suites that need servers read their
 // addresses from the env that `npm run services -- env` prints (`npm run bench` brings the servers up first).
 import { existsSync, readdirSync } from 'node:fs'
 import { type BenchResult, report } from './lib.ts'
@@ -19,7 +20,12 @@ for (const name of names) {
   }
 }
 for (const name of names) {
-  const suite = (await import(new URL(`${name}.ts`, here).href)) as { run?: () => Promise<BenchResult[]> }
+  const suite = (await import(new URL(`${name}.ts`, here).href)) as {
+    run?: () => Promise<BenchResult[]>
+    summarize?: (results: BenchResult[]) => void
+  }
   if (typeof suite.run !== 'function') throw new Error(`bench/${name}.ts does not export run()`)
-  report(name, await suite.run())
+  const results = await suite.run()
+  report(name, results)
+  suite.summarize?.(results)
 }

@@ -2,6 +2,8 @@
 # `npm run bench -- <suite...>`: brings up (or reuses) the local servers, then runs the named benchmark suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 24 from the pinned devDependency, also when this script is run directly rather than through npm.
+export PATH="$PWD/node_modules/.bin:$PATH"
 bash scripts/services.sh up >&2
 eval "$(bash scripts/services.sh env)"
 exec node bench/run.ts "$@"

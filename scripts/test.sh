@@ -3,6 +3,8 @@
 # Servers given through env vars (REDIS_URL, REDIS_LEGACY_URL, REDIS_CLUSTER_NODES, ...) are used instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 24 from the pinned devDependency, also when this script is run directly rather than through npm.
+export PATH="$PWD/node_modules/.bin:$PATH"
 bash scripts/services.sh up >&2
 eval "$(bash scripts/services.sh env)"
 files=("$@")

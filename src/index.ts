@@ -1,2 +1,4 @@
 // Public entry of the `skalds` package. Subsystems are also reachable through their own subpaths (`skalds/cache`, ...).
 export * as cache from './cache/index.ts'
+export * as model from './model/index.ts'
+export * as store from './store/index.ts'

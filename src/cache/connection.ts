@@ -9,6 +9,7 @@ import {
   resolveConnectionOptions,
 } from './connection-options.ts'
 import { RedisAuthError, RedisTimeoutError, RedisTopologyError, RedisUnavailableError, toSkaldsError } from './errors.ts'
+import { DeadlineWheel } from './deadline.ts'
 import { probeFeatures, type RedisFeatures } from './features.ts'
 import type { LuaScript } from './lua/index.ts'
 
@@ -189,8 +190,10 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
     const timeout = options?.timeoutMs ?? this.options.commandTimeoutMs
     let pending: Promise<unknown>
     try {
-      if (this.#cluster) pending = this.#cluster.sendCommand(options?.key, options?.readonly, args, { timeout })
-      else if (this.#single) pending = this.#single.sendCommand(args, { timeout })
+      // No node-redis `timeout` option here: it arms a timer per command (a large share of a GET's CPU) and does
+      // not cover a stalled socket anyway; the deadline wheel bounds the whole call.
+      if (this.#cluster) pending = this.#cluster.sendCommand(options?.key, options?.readonly, args)
+      else if (this.#single) pending = this.#single.sendCommand(args)
       else return Promise.reject(new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`))
     } catch (error) {
       return Promise.reject(toSkaldsError(error, `redis ${String(args[0])}`))
@@ -250,7 +253,7 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
             address: `${master.host}:${master.port}`,
             send: (args: RedisArg[], timeoutMs?: number) => {
               const timeout = timeoutMs ?? this.options.commandTimeoutMs
-              return withTimeout(client.sendCommand(args, { timeout }), timeout, `redis ${String(args[0])} on ${master.host}:${master.port}`)
+              return withTimeout(client.sendCommand(args), timeout, `redis ${String(args[0])} on ${master.host}:${master.port}`)
             },
           }
         }),
@@ -519,22 +522,17 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
  * forever for a stalled (e.g. SIGSTOPped) server. This timer bounds the whole call. A late reply is dropped by
  * node-redis as usual (the command stays matched to its reply slot), so the socket stays in sync.
  */
+const commandDeadlines = new DeadlineWheel(
+  (context, timeoutMs) => new RedisTimeoutError(`${context}: no reply within ${timeoutMs} ms (command timeout)`),
+)
+
+/**
+ * node-redis' own `timeout` only covers the wait in its write queue: once a command is on the socket it waits
+ * forever for a stalled (e.g. SIGSTOPped) server. This bounds the whole call. A late reply is dropped by
+ * node-redis as usual (the command stays matched to its reply slot), so the socket stays in sync.
+ */
 function withTimeout(pending: Promise<unknown>, timeoutMs: number, context: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new RedisTimeoutError(`${context}: no reply within ${timeoutMs} ms (command timeout)`))
-    }, timeoutMs)
-    pending.then(
-      (reply) => {
-        clearTimeout(timer)
-        resolve(reply)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(toSkaldsError(error, context))
-      },
-    )
-  })
+  return commandDeadlines.race(pending, timeoutMs, context, (error) => toSkaldsError(error, context))
 }
 
 function isAuthFailure(error: Error): boolean {

@@ -8,3 +8,25 @@ export class SkaldsError extends Error {
     this.name = new.target.name
   }
 }
+
+/** A task or patch failed validation; `field` names the offending field (dotted path), `reason` says why. */
+export class TaskValidationError extends SkaldsError {
+  readonly field: string
+  readonly reason: string
+  constructor(what: string, field: string, reason: string, options?: ErrorOptions) {
+    super('E_TASK_INVALID', `${what}.${field}: ${reason}`, options)
+    this.field = field
+    this.reason = reason
+  }
+}
+
+/** An event payload (TaskEvent, UpdateTaskWorkerEvent) is not valid JSON or not of the expected shape. */
+export class EventValidationError extends SkaldsError {
+  readonly field: string
+  readonly reason: string
+  constructor(what: string, field: string, reason: string, options?: ErrorOptions) {
+    super('E_EVENT_INVALID', `${what}${field ? `.${field}` : ''}: ${reason}`, options)
+    this.field = field
+    this.reason = reason
+  }
+}

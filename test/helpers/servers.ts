@@ -43,3 +43,8 @@ export function redisTargets(): RedisTarget[] {
 export function uniquePrefix(label: string): string {
   return `t:${label}:${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`
 }
+
+/** The MongoDB wire-protocol server (FerretDB or mongod) the Disk Storage tests use. */
+export function mongoUrl(): string {
+  return required('MONGO_URL')
+}

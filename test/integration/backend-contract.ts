@@ -220,6 +220,8 @@ export function backendContract(label: string, open: () => Promise<ContractTarge
       await backend.set(k('t-short'), 'v', 200)
       await backend.addToTags([tag], k('t-short'), 200)
       await eventually('the tagged key expires', async () => !(await backend.exists(k('t-short'))))
+      // The tag set gets its TTL a moment after the key (on a cluster, on another node): wait for it too.
+      await eventually('the tag set expires', async () => !(await backend.exists(tag)))
       await backend.set(k('t-short'), 'v-again')
       assert.equal(await backend.invalidateTags([tag]), 0, 'an expired tag set must not delete a newer key')
       assert.equal(await backend.get(k('t-short')), 'v-again')

@@ -49,6 +49,22 @@ void describe('ResilientBackend', () => {
     chaos.heal()
   })
 
+  void it('innerBoundsCalls: single-command calls rely on the inner bound, multi-round-trip calls keep the timer', async () => {
+    const trusting = new ResilientBackend(chaos, { timeout: 100, innerBoundsCalls: true, logger: silentLogger })
+    chaos.alwaysStall()
+    let settled = false
+    const get = trusting.get('k').then(
+      () => (settled = true),
+      () => (settled = true),
+    )
+    await assert.rejects(trusting.getMany(['a', 'b']), RedisTimeoutError)
+    await assert.rejects(trusting.increment('n', 1), RedisTimeoutError)
+    assert.equal(settled, false, 'get waits for the inner backend, which is trusted to bound it')
+    chaos.heal()
+    await get
+    await trusting.close()
+  })
+
   void it('a slow but in-time call succeeds', async () => {
     await memory.set('k', 'v')
     chaos.alwaysStall(10)

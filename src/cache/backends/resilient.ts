@@ -12,6 +12,7 @@ import type { Duration } from '../../config/duration.ts'
 import { toMs } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
 import type { BackendEntry, BackendListener, CacheBackend } from '../backend.ts'
+import { DeadlineWheel } from '../deadline.ts'
 import { CircuitOpenError, InvalidArgumentError, isOutageError, RedisTimeoutError } from '../errors.ts'
 
 export type BreakerState = 'closed' | 'open' | 'half-open'
@@ -40,6 +41,12 @@ export interface ResilientBackendOptions {
    * a Duration string. Default `'60s'`.
    */
   bulkTimeout?: Duration
+  /**
+   * The wrapped backend bounds each single-command call itself within `timeout` (RedisBackend over a RedisConnection
+   * whose `commandTimeoutMs` is at most `timeout`): those calls then skip this wrapper's own timer, which costs more
+   * than a cached GET. Bulk calls keep `bulkTimeout`. Default `false`.
+   */
+  innerBoundsCalls?: boolean
   /** Circuit breaker settings, or `false` for timeouts only. Default `{ failureThreshold: 5, openFor: '5s' }`. */
   breaker?: BreakerOptions | false
   /** Called on every state change (also emitted to listeners added with `onStateChange()`). Default none. */
@@ -57,6 +64,7 @@ export class ResilientBackend implements CacheBackend {
   readonly failureThreshold: number
   readonly openForMs: number
   readonly #breakerEnabled: boolean
+  readonly #innerBoundsCalls: boolean
   readonly #name: string
   readonly #logger: Logger
   readonly #listeners = new Set<(change: BreakerStateChange) => void>()
@@ -75,6 +83,7 @@ export class ResilientBackend implements CacheBackend {
     this.bulkTimeoutMs = toMs(options.bulkTimeout ?? '60s', 'bulkTimeout')
     if (this.bulkTimeoutMs <= 0) throw new InvalidArgumentError(`bulkTimeout: must be positive, got ${this.bulkTimeoutMs} ms`)
     this.#breakerEnabled = options.breaker !== false
+    this.#innerBoundsCalls = options.innerBoundsCalls ?? false
     const breaker = options.breaker === false ? {} : (options.breaker ?? {})
     this.failureThreshold = breaker.failureThreshold ?? 5
     if (!Number.isInteger(this.failureThreshold) || this.failureThreshold < 1) {
@@ -113,13 +122,13 @@ export class ResilientBackend implements CacheBackend {
     return this.#call('get', () => this.inner.get(key))
   }
   getMany(keys: readonly string[]): Promise<Array<string | undefined>> {
-    return this.#call('getMany', () => this.inner.getMany(keys))
+    return this.#call('getMany', () => this.inner.getMany(keys), this.timeoutMs)
   }
   set(key: string, value: string, ttlMs?: number): Promise<void> {
     return this.#call('set', () => this.inner.set(key, value, ttlMs))
   }
   setMany(entries: readonly BackendEntry[]): Promise<void> {
-    return this.#call('setMany', () => this.inner.setMany(entries))
+    return this.#call('setMany', () => this.inner.setMany(entries), this.timeoutMs)
   }
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     return this.#call('setIfAbsent', () => this.inner.setIfAbsent(key, value, ttlMs))
@@ -128,7 +137,7 @@ export class ResilientBackend implements CacheBackend {
     return this.#call('delete', () => this.inner.delete(keys))
   }
   deleteIfEquals(key: string, expected: string): Promise<boolean> {
-    return this.#call('deleteIfEquals', () => this.inner.deleteIfEquals(key, expected))
+    return this.#call('deleteIfEquals', () => this.inner.deleteIfEquals(key, expected), this.timeoutMs)
   }
   exists(key: string): Promise<boolean> {
     return this.#call('exists', () => this.inner.exists(key))
@@ -140,7 +149,7 @@ export class ResilientBackend implements CacheBackend {
     return this.#call('expire', () => this.inner.expire(key, ttlMs))
   }
   increment(key: string, by: number, ttlMs?: number): Promise<number> {
-    return this.#call('increment', () => this.inner.increment(key, by, ttlMs))
+    return this.#call('increment', () => this.inner.increment(key, by, ttlMs), this.timeoutMs)
   }
   deleteMatching(pattern: string): Promise<number> {
     // A SCAN over a big keyspace legitimately outlasts one command timeout: bulk calls get `bulkTimeout`.
@@ -150,7 +159,7 @@ export class ResilientBackend implements CacheBackend {
     return this.#call('countMatching', () => this.inner.countMatching(pattern), this.bulkTimeoutMs)
   }
   addToTags(tagKeys: readonly string[], key: string, ttlMs?: number): Promise<void> {
-    return this.#call('addToTags', () => this.inner.addToTags(tagKeys, key, ttlMs))
+    return this.#call('addToTags', () => this.inner.addToTags(tagKeys, key, ttlMs), this.timeoutMs)
   }
   invalidateTags(tagKeys: readonly string[]): Promise<number> {
     return this.#call('invalidateTags', () => this.inner.invalidateTags(tagKeys), this.bulkTimeoutMs)
@@ -159,7 +168,7 @@ export class ResilientBackend implements CacheBackend {
     return this.#call('publish', () => this.inner.publish(channel, message))
   }
   async subscribe(channel: string, listener: BackendListener): Promise<() => Promise<void>> {
-    const unsubscribe = await this.#call('subscribe', () => this.inner.subscribe(channel, listener))
+    const unsubscribe = await this.#call('subscribe', () => this.inner.subscribe(channel, listener), this.timeoutMs)
     // Unsubscribing is cleanup: bounded by the timeout, never refused by an open breaker.
     return () => this.#withTimeout('unsubscribe', unsubscribe())
   }
@@ -167,7 +176,7 @@ export class ResilientBackend implements CacheBackend {
     return this.#call('ping', () => this.inner.ping())
   }
   info(): Promise<{ usedMemoryBytes?: number; keys?: number }> {
-    return this.#call('info', () => this.inner.info())
+    return this.#call('info', () => this.inner.info(), this.timeoutMs)
   }
   /** Closes the wrapped backend (bounded by the timeout; never refused by the breaker). */
   close(): Promise<void> {
@@ -176,19 +185,39 @@ export class ResilientBackend implements CacheBackend {
 
   // ---- internals ----
 
-  async #call<T>(operation: string, run: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
-    const probe = this.#admit(operation)
-    const generation = this.#generation
+  /**
+   * Runs one call through the breaker and the timeout. Calls that may take several round trips (many keys, scripts
+   * that may be reloaded, several tag sets) always get the timer; with `innerBoundsCalls` single-command calls
+   * (get, set, exists, ttl, expire, setIfAbsent, delete, publish, ping) rely on the inner backend's own bound. A plain function, not async: on the hot path (breaker
+   * closed, inner backend bounding its own calls) it adds one `then` and nothing else.
+   */
+  #call<T>(operation: string, run: () => Promise<T>, timeoutMs?: number): Promise<T> {
+    let probe: boolean
     try {
-      const result = await this.#withTimeout(operation, run(), timeoutMs)
-      if (generation === this.#generation) this.#succeeded()
-      return result
+      probe = this.#admit(operation)
     } catch (error) {
-      if (generation === this.#generation) this.#failed(error)
-      throw error
-    } finally {
-      if (probe) this.#probeInFlight = false
+      return Promise.reject(asError(error))
     }
+    const generation = this.#generation
+    let pending: Promise<T>
+    try {
+      pending = run()
+    } catch (error) {
+      pending = Promise.reject(asError(error))
+    }
+    if (timeoutMs !== undefined || !this.#innerBoundsCalls) pending = this.#withTimeout(operation, pending, timeoutMs ?? this.timeoutMs)
+    return pending.then(
+      (result) => {
+        if (probe) this.#probeInFlight = false
+        if (generation === this.#generation && (this.#failures !== 0 || this.#state !== 'closed')) this.#succeeded()
+        return result
+      },
+      (error: unknown) => {
+        if (probe) this.#probeInFlight = false
+        if (generation === this.#generation) this.#failed(error)
+        throw error
+      },
+    )
   }
 
   /** Lets a call through or throws CircuitOpenError; returns true when the call is the half-open probe. */
@@ -258,20 +287,12 @@ export class ResilientBackend implements CacheBackend {
 
   /** Settles within `timeoutMs` whatever the wrapped call does; a late outcome is dropped (and never unhandled). */
   #withTimeout<T>(operation: string, pending: Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new RedisTimeoutError(`${this.#name} ${operation}: no reply within ${timeoutMs} ms (timeout)`))
-      }, timeoutMs)
-      pending.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error: unknown) => {
-          clearTimeout(timer)
-          reject(error instanceof Error ? error : new Error(String(error)))
-        },
-      )
-    })
+    return callDeadlines.race(pending, timeoutMs, `${this.#name} ${operation}`)
   }
+}
+
+const callDeadlines = new DeadlineWheel((context, timeoutMs) => new RedisTimeoutError(`${context}: no reply within ${timeoutMs} ms (timeout)`))
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
 }

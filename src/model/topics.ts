@@ -1,0 +1,28 @@
+// Kafka topic names of the Skalds wire format (wire §2.2). Keys are always the task id, never null.
+
+export const Topic = {
+  /** TaskEvent, key = task id; consumed by node-mode Skalds only */
+  TaskAssign: 'task.assign',
+  /** TaskEvent, key = task id; consumed by node-mode Skalds only */
+  TaskCancel: 'task.cancel',
+  /** TaskEvent, key = task id; consumed by node, edge and single_process Skalds */
+  TaskUpdateAttachment: 'task.update.attachment',
+  /** UpdateTaskWorkerEvent, key = task id (the workers' routing filter) */
+  TaskWorkerUpdate: 'taskworker.update',
+  /** any text; Python nodes only log it */
+  Testing: 'testing',
+} as const
+export type Topic = (typeof Topic)[keyof typeof Topic]
+export const TOPICS: readonly Topic[] = Object.values(Topic)
+
+/** The topics a Skald subscribes to in each mode (wire §2.4). */
+export const SKALD_SUBSCRIPTIONS = {
+  node: [Topic.TaskAssign, Topic.TaskCancel, Topic.TaskUpdateAttachment, Topic.Testing],
+  edge: [Topic.TaskUpdateAttachment, Topic.Testing],
+  single_process: [Topic.TaskUpdateAttachment, Topic.Testing],
+} as const satisfies Record<string, readonly Topic[]>
+
+/** Per-task topic of a Python helper that nothing uses; kept only so the name is known. Do not produce to it. */
+export function taskNotifyProcessUpdateTopic(taskId: string): string {
+  return `task.${taskId}.update`
+}

@@ -1,0 +1,348 @@
+// TaskStore on MongoDB through the official driver, in the Python Skalds' schema: database DB_NAME,
+// collection `tasks`, unique index `id_1`, documents as `Task.model_dump(by_alias=True)` writes them.
+import { Long, MongoClient, MongoServerError, ObjectId, type Collection, type Document, type Filter } from 'mongodb'
+import type { Task, TaskInput, TaskPatch } from '../model/task.ts'
+import { parseTask, parseTaskPatch, readStoredTask } from '../model/task.ts'
+import { ModeEnum, TaskLifecycleStatus } from '../model/enums.ts'
+import { StoreUnavailableError, TaskConflictError, TaskExistsError, TaskNotFoundError } from './errors.ts'
+import { TaskWriteLocks } from './mongo-write-lock.ts'
+import {
+  MAX_BLIND_UPDATE_ATTEMPTS,
+  checkConditions,
+  emptyStatusCounts,
+  escapeRegex,
+  isConditional,
+  nextUpdateDateTime,
+  normalizeFilter,
+  normalizeQuery,
+  type NormalFilter,
+} from './query.ts'
+import type { StatusCounts, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions } from './task-store.ts'
+
+export interface MongoTaskStoreOptions {
+  /** connection string (Skalds' MONGO_HOST is one); required unless `client` is given */
+  url?: string
+  /** an already-created client to use instead of `url`; the store then never closes it */
+  client?: MongoClient
+  /** database name (Skalds' DB_NAME); default `skalds` */
+  dbName?: string
+  /** collection name; default `tasks` (the only one Python reads) */
+  collectionName?: string
+  /** server selection and connect timeout, ms; default 3000 (as Python) */
+  connectTimeoutMs?: number
+  /** create the indexes the queries need at connect (idempotent); default true */
+  ensureIndexes?: boolean
+  /**
+   * Serialise this library's writers of one task through a lock collection (`<collectionName>_ts_locks`):
+   * `auto` (default) does so only on servers without atomic per-document updates (FerretDB); `always`; `never`.
+   */
+  writeLocks?: 'auto' | 'always' | 'never'
+  /** abandoned-lock expiry and lock wait, ms; defaults 10000 and 10000 */
+  writeLockTtlMs?: number
+  writeLockWaitMs?: number
+}
+
+export const DEFAULT_DB_NAME = 'skalds'
+export const DEFAULT_COLLECTION_NAME = 'tasks'
+
+/** Indexes: Python's unique `id_1`, plus one per query this store issues (Python creates only `id_1`). */
+const INDEXES: { key: Document; name: string; unique?: boolean }[] = [
+  { key: { id: 1 }, name: 'id_1', unique: true },
+  { key: { lifecycleStatus: 1, mode: 1 }, name: 'lifecycleStatus_1_mode_1' },
+  { key: { mode: 1 }, name: 'mode_1' },
+  { key: { className: 1 }, name: 'className_1' },
+  { key: { executor: 1 }, name: 'executor_1' },
+  { key: { createDateTime: -1 }, name: 'createDateTime_-1' },
+  { key: { updateDateTime: -1 }, name: 'updateDateTime_-1' },
+]
+
+/** Timestamps are BSON Int64, as Python (int) writes them; plain JS numbers above 2^31 would become doubles. */
+function int64(ms: number): Long {
+  return Long.fromNumber(ms)
+}
+
+/** The document Python writes for this task, keys in the same order, `_id` first. */
+export function toMongoDocument(task: Task): Document {
+  return {
+    _id: new ObjectId(),
+    id: task.id,
+    className: task.className,
+    source: task.source,
+    name: task.name,
+    description: task.description,
+    executor: task.executor,
+    dependencies: task.dependencies,
+    mode: task.mode,
+    isPersistent: task.isPersistent,
+    createDateTime: int64(task.createDateTime),
+    updateDateTime: int64(task.updateDateTime),
+    deadlineDateTime: int64(task.deadlineDateTime),
+    lifecycleStatus: task.lifecycleStatus,
+    priority: task.priority,
+    attachments: task.attachments,
+  }
+}
+
+/** Reads a stored document: Int64 values to numbers, then the model's tolerant reader. */
+export function fromMongoDocument(doc: Document): Task {
+  const plain: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(doc)) plain[k] = v instanceof Long ? v.toNumber() : v
+  return readStoredTask(plain)
+}
+
+/** `field IN values`, where the default value also matches documents that lack the field (as the model reads them). */
+function inWithDefault(values: readonly string[], defaultValue: string): Document {
+  return values.includes(defaultValue) ? { $in: [...values, null] } : { $in: [...values] }
+}
+
+function mongoFilter(filter: NormalFilter): Filter<Document> {
+  const f: Document = {}
+  if (filter.lifecycleStatus) f.lifecycleStatus = inWithDefault(filter.lifecycleStatus, TaskLifecycleStatus.Created)
+  if (filter.mode) f.mode = inWithDefault(filter.mode, ModeEnum.Passive)
+  if (filter.className) f.className = { $in: filter.className }
+  // `{executor: null}` also matches documents without the field.
+  if (filter.executor !== undefined) f.executor = filter.executor
+  if (filter.text !== undefined) {
+    // Literal, case-insensitive substring: the user's text is escaped, never used as a pattern.
+    const regex = { $regex: escapeRegex(filter.text), $options: 'i' }
+    f.$or = [{ id: regex }, { name: regex }]
+  }
+  if (filter.createdFrom !== undefined) f.createDateTime = { $gte: filter.createdFrom }
+  if (filter.updatedFrom !== undefined) f.updateDateTime = { $gte: filter.updatedFrom }
+  return f
+}
+
+/**
+ * Matches the token as read: [T, T+1) also covers a fractional double Python-compatible writers may leave, and
+ * T = 0 (what a missing field reads as) also matches the missing field.
+ */
+function tokenFilter(updateDateTime: number): Document {
+  const range = { updateDateTime: { $gte: updateDateTime, $lt: updateDateTime + 1 } }
+  return updateDateTime === 0 ? { $or: [range, { updateDateTime: null }] } : range
+}
+
+function conditionFilter(options: TaskUpdateOptions | undefined): Document {
+  const f: Document = {}
+  const expect = options?.expect
+  if (expect?.lifecycleStatus !== undefined) {
+    const allowed = typeof expect.lifecycleStatus === 'string' ? [expect.lifecycleStatus] : [...expect.lifecycleStatus]
+    f.lifecycleStatus = inWithDefault(allowed, TaskLifecycleStatus.Created)
+  }
+  if (expect?.executor !== undefined) f.executor = expect.executor
+  return f
+}
+
+function patchToSet(patch: TaskPatch, updateDateTime: number): Document {
+  const set: Document = {}
+  for (const [field, value] of Object.entries(patch)) {
+    set[field] = field === 'deadlineDateTime' ? int64(value as number) : value
+  }
+  set.updateDateTime = int64(updateDateTime)
+  return set
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === 11000
+}
+
+export class MongoTaskStore implements TaskStore {
+  readonly kind = 'mongodb'
+  readonly dbName: string
+  readonly collection: Collection
+  #client: MongoClient
+  #ownsClient: boolean
+  #closed = false
+  #locks: TaskWriteLocks | undefined
+  /** the server's name and version, e.g. `MongoDB 7.0.12` or `FerretDB v1.24.2 (MongoDB 7.0.42 wire)` */
+  server = ''
+  /** true when this store serialises its writers per task (see the writeLocks option) */
+  get usesWriteLocks(): boolean {
+    return this.#locks !== undefined
+  }
+
+  /** Connects (unless a client is given), checks the server answers, and creates the indexes. */
+  static async connect(options: MongoTaskStoreOptions): Promise<MongoTaskStore> {
+    const timeout = options.connectTimeoutMs ?? 3000
+    let client = options.client
+    const owns = client === undefined
+    if (!client) {
+      if (!options.url) throw new StoreUnavailableError('mongodb: url is required (or pass a client)')
+      client = new MongoClient(options.url, { serverSelectionTimeoutMS: timeout, connectTimeoutMS: timeout, appName: 'skalds-ts' })
+    }
+    const store = new MongoTaskStore(client, owns, options.dbName ?? DEFAULT_DB_NAME, options.collectionName ?? DEFAULT_COLLECTION_NAME)
+    try {
+      await client.connect()
+      const info = await client.db('admin').command({ buildInfo: 1 })
+      const ferret = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : undefined
+      store.server = ferret ? `FerretDB ${ferret} (MongoDB ${String(info.version)} wire)` : `MongoDB ${String(info.version)}`
+      const mode = options.writeLocks ?? 'auto'
+      if (mode === 'always' || (mode === 'auto' && ferret !== undefined)) {
+        const locks = client.db(store.dbName).collection<{ _id: string; owner: string; expiresAt: number }>(`${store.collection.collectionName}_ts_locks`)
+        store.#locks = new TaskWriteLocks(locks, {
+          ...(options.writeLockTtlMs === undefined ? {} : { ttlMs: options.writeLockTtlMs }),
+          ...(options.writeLockWaitMs === undefined ? {} : { waitMs: options.writeLockWaitMs }),
+        })
+      }
+      if (options.ensureIndexes ?? true) await store.ensureIndexes()
+    } catch (error) {
+      if (owns) await client.close().catch(() => {})
+      throw unavailable(error, `connecting to ${redact(options.url ?? 'the given client')}`)
+    }
+    return store
+  }
+
+  private constructor(client: MongoClient, ownsClient: boolean, dbName: string, collectionName: string) {
+    this.#client = client
+    this.#ownsClient = ownsClient
+    this.dbName = dbName
+    this.collection = client.db(dbName).collection(collectionName)
+  }
+
+  /** Creates the unique `id_1` index and the query indexes; existing ones are left as they are. */
+  async ensureIndexes(): Promise<void> {
+    // One index per command: FerretDB 1.24 drops the connection when one createIndexes names several indexes
+    // that all exist already (a server panic), and a single existing index is a no-op everywhere.
+    for (const i of INDEXES) {
+      await this.collection.createIndex(i.key, { name: i.name, ...(i.unique ? { unique: true } : {}) })
+    }
+  }
+
+  #check(): void {
+    if (this.#closed) throw new StoreUnavailableError('mongodb: the store is closed')
+  }
+
+  async create(input: TaskInput): Promise<Task> {
+    this.#check()
+    const task = parseTask(input)
+    try {
+      await this.collection.insertOne(toMongoDocument(task))
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new TaskExistsError(task.id, { cause: error })
+      throw unavailable(error, `insert ${task.id}`)
+    }
+    return task
+  }
+
+  async get(id: string): Promise<Task | null> {
+    this.#check()
+    const doc = await this.#call(`get ${id}`, () => this.collection.findOne({ id }))
+    return doc ? fromMongoDocument(doc) : null
+  }
+
+  async getMany(ids: readonly string[]): Promise<Task[]> {
+    this.#check()
+    const unique = [...new Set(ids)]
+    if (unique.length === 0) return []
+    const docs = await this.#call('getMany', () => this.collection.find({ id: { $in: unique } }).toArray())
+    const found = new Map<string, Task>()
+    for (const doc of docs) {
+      const task = fromMongoDocument(doc)
+      found.set(task.id, task)
+    }
+    return unique.flatMap((id) => found.get(id) ?? [])
+  }
+
+  async update(id: string, patch: TaskPatch, options?: TaskUpdateOptions): Promise<Task> {
+    this.#check()
+    const p = parseTaskPatch(patch)
+    if (!this.#locks) return this.#update(id, p, options)
+    return this.#locks.with(id, () => this.#update(id, p, options))
+  }
+
+  async #update(id: string, p: TaskPatch, options: TaskUpdateOptions | undefined): Promise<Task> {
+    for (let attempt = 1; ; attempt++) {
+      const doc = await this.#call(`update ${id}`, () => this.collection.findOne({ id }))
+      if (!doc) throw new TaskNotFoundError(id)
+      const current = fromMongoDocument(doc)
+      checkConditions(current, options)
+      const updateDateTime = nextUpdateDateTime(current.updateDateTime)
+      // The write re-checks, atomically, that the token (and the expected fields) are still what was read.
+      const filter = { $and: [{ id }, tokenFilter(current.updateDateTime), conditionFilter(options)] }
+      const after = await this.#call(`update ${id}`, () =>
+        this.collection.findOneAndUpdate(filter, { $set: patchToSet(p, updateDateTime) }, { returnDocument: 'after' }),
+      )
+      if (after) return fromMongoDocument(after)
+      if (isConditional(options) || attempt >= MAX_BLIND_UPDATE_ATTEMPTS) {
+        const now = await this.#call(`update ${id}`, () => this.collection.findOne({ id }))
+        if (!now) throw new TaskNotFoundError(id)
+        const reason = isConditional(options) ? 'changed by another writer since it was read' : `still contended after ${attempt} attempts`
+        throw new TaskConflictError(id, reason, fromMongoDocument(now))
+      }
+      // A blind patch lost a race: re-read and apply it on top of the newer state.
+    }
+  }
+
+  async list(query: TaskListQuery = {}): Promise<TaskPage> {
+    this.#check()
+    const q = normalizeQuery(query)
+    const filter = mongoFilter(q.filter)
+    const sort: Record<string, 1 | -1> = {}
+    for (const s of q.sort) sort[s.field] = s.direction === 'desc' ? -1 : 1
+    const [docs, total] = await this.#call('list', () =>
+      Promise.all([
+        this.collection.find(filter).sort(sort).skip(q.offset).limit(q.limit).toArray(),
+        this.collection.countDocuments(filter),
+      ]),
+    )
+    return { items: docs.map(fromMongoDocument), total, offset: q.offset, limit: q.limit }
+  }
+
+  async count(filter: TaskFilter = {}): Promise<number> {
+    this.#check()
+    const f = mongoFilter(normalizeFilter(filter))
+    return this.#call('count', () => this.collection.countDocuments(f))
+  }
+
+  async countByStatus(filter: TaskFilter = {}): Promise<StatusCounts> {
+    this.#check()
+    const f = mongoFilter(normalizeFilter(filter))
+    const rows = await this.#call('countByStatus', () =>
+      this.collection.aggregate<{ _id: unknown; n: number }>([{ $match: f }, { $group: { _id: '$lifecycleStatus', n: { $sum: 1 } } }]).toArray(),
+    )
+    const counts = emptyStatusCounts()
+    for (const r of rows) {
+      // A document without a status reads as Created (see readStoredTask).
+      const status = typeof r._id === 'string' ? r._id : TaskLifecycleStatus.Created
+      if (status in counts) counts[status as keyof StatusCounts] += Number(r.n)
+    }
+    return counts
+  }
+
+  async distinctClassNames(): Promise<string[]> {
+    this.#check()
+    const values = await this.#call('distinctClassNames', () => this.collection.distinct('className'))
+    return values.filter((v): v is string => typeof v === 'string' && v !== '').sort()
+  }
+
+  async delete(id: string): Promise<boolean> {
+    this.#check()
+    const result = await this.#call(`delete ${id}`, () => this.collection.deleteOne({ id }))
+    return result.deletedCount > 0
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#ownsClient) await this.#client.close()
+  }
+
+  async #call<T>(context: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (error) {
+      throw unavailable(error, context)
+    }
+  }
+}
+
+/** Driver errors other than our own become StoreUnavailableError with the driver's text kept. */
+function unavailable(error: unknown, context: string): Error {
+  if (error instanceof StoreUnavailableError || error instanceof TaskConflictError || error instanceof TaskNotFoundError) return error
+  const err = error instanceof Error ? error : new Error(String(error))
+  return new StoreUnavailableError(`mongodb: ${context}: ${err.message}`, { cause: err })
+}
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')
+}

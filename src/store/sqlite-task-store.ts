@@ -1,0 +1,331 @@
+// TaskStore on one SQLite file through node:sqlite (no native addon): WAL, indexed columns, JSON attachments.
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
+import type { Task, TaskInput, TaskPatch } from '../model/task.ts'
+import { parseTask, parseTaskPatch, readStoredTask } from '../model/task.ts'
+import { StoreUnavailableError, TaskConflictError, TaskExistsError, TaskNotFoundError } from './errors.ts'
+import { migrate } from './sqlite-migrations.ts'
+import {
+  checkConditions,
+  emptyStatusCounts,
+  escapeLike,
+  nextUpdateDateTime,
+  normalizeFilter,
+  normalizeQuery,
+  type NormalFilter,
+} from './query.ts'
+import type { StatusCounts, TaskFilter, TaskListQuery, TaskPage, TaskSortField, TaskStore, TaskUpdateOptions } from './task-store.ts'
+
+export interface SqliteTaskStoreOptions {
+  /** database file; created with its directory if absent; `:memory:` for a private in-memory database. Required. */
+  path: string
+  /** how long a write waits for another process's lock before failing, ms; default 5000 */
+  busyTimeoutMs?: number
+  /**
+   * `PRAGMA synchronous`: `NORMAL` (default; with WAL a committed write survives a process crash, the last
+   * commits may be lost on power loss) or `FULL` (fsync on every commit).
+   */
+  synchronous?: 'NORMAL' | 'FULL'
+}
+
+const COLUMNS: Record<TaskSortField | 'name' | 'executor' | 'mode', string> = {
+  createDateTime: 'create_date_time',
+  updateDateTime: 'update_date_time',
+  deadlineDateTime: 'deadline_date_time',
+  priority: 'priority',
+  id: 'id',
+  className: 'class_name',
+  lifecycleStatus: 'lifecycle_status',
+  name: 'name',
+  executor: 'executor',
+  mode: 'mode',
+}
+
+/** Column name and SQL value of each patchable field. */
+const PATCH_COLUMNS: Record<keyof TaskPatch, [string, (v: never) => SQLInputValue]> = {
+  className: ['class_name', (v: string) => v],
+  source: ['source', (v: string) => v],
+  name: ['name', (v: string | null) => v],
+  description: ['description', (v: string | null) => v],
+  executor: ['executor', (v: string | null) => v],
+  dependencies: ['dependencies', (v: string[] | null) => (v === null ? null : JSON.stringify(v))],
+  mode: ['mode', (v: string) => v],
+  isPersistent: ['is_persistent', (v: boolean) => (v ? 1 : 0)],
+  deadlineDateTime: ['deadline_date_time', (v: number) => v],
+  lifecycleStatus: ['lifecycle_status', (v: string) => v],
+  priority: ['priority', (v: number) => v],
+  attachments: ['attachments', (v: Record<string, unknown> | null) => (v === null ? null : JSON.stringify(v))],
+}
+
+interface Row {
+  id: string
+  class_name: string
+  source: string
+  name: string | null
+  description: string | null
+  executor: string | null
+  dependencies: string | null
+  mode: string
+  is_persistent: number
+  create_date_time: number
+  update_date_time: number
+  deadline_date_time: number
+  lifecycle_status: string
+  priority: number
+  attachments: string | null
+}
+
+function rowToTask(row: Row): Task {
+  return readStoredTask({
+    id: row.id,
+    className: row.class_name,
+    source: row.source,
+    name: row.name,
+    description: row.description,
+    executor: row.executor,
+    dependencies: row.dependencies === null ? null : (JSON.parse(row.dependencies) as unknown),
+    mode: row.mode,
+    isPersistent: row.is_persistent !== 0,
+    createDateTime: row.create_date_time,
+    updateDateTime: row.update_date_time,
+    deadlineDateTime: row.deadline_date_time,
+    lifecycleStatus: row.lifecycle_status,
+    priority: row.priority,
+    attachments: row.attachments === null ? null : (JSON.parse(row.attachments) as unknown),
+  })
+}
+
+function whereClause(filter: NormalFilter): { sql: string; params: SQLInputValue[] } {
+  const parts: string[] = []
+  const params: SQLInputValue[] = []
+  const inList = (column: string, values: readonly string[]): void => {
+    if (values.length === 0) {
+      parts.push('0')
+      return
+    }
+    parts.push(`${column} IN (${values.map(() => '?').join(', ')})`)
+    params.push(...values)
+  }
+  if (filter.lifecycleStatus) inList('lifecycle_status', filter.lifecycleStatus)
+  if (filter.mode) inList('mode', filter.mode)
+  if (filter.className) inList('class_name', filter.className)
+  if (filter.executor !== undefined) {
+    if (filter.executor === null) parts.push('executor IS NULL')
+    else {
+      parts.push('executor = ?')
+      params.push(filter.executor)
+    }
+  }
+  if (filter.text !== undefined) {
+    // LIKE with an explicit escape character: the user's %, _ and \ match themselves.
+    const pattern = `%${escapeLike(filter.text)}%`
+    parts.push(`(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')`)
+    params.push(pattern, pattern)
+  }
+  if (filter.createdFrom !== undefined) {
+    parts.push('create_date_time >= ?')
+    params.push(filter.createdFrom)
+  }
+  if (filter.updatedFrom !== undefined) {
+    parts.push('update_date_time >= ?')
+    params.push(filter.updatedFrom)
+  }
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params }
+}
+
+export class SqliteTaskStore implements TaskStore {
+  readonly kind = 'sqlite'
+  readonly path: string
+  #db: DatabaseSync | undefined
+  #insert: StatementSync
+  #get: StatementSync
+  #delete: StatementSync
+
+  /** Opens (creating if needed) the database file and applies pending schema migrations. */
+  static open(options: SqliteTaskStoreOptions): SqliteTaskStore {
+    return new SqliteTaskStore(options)
+  }
+
+  private constructor(options: SqliteTaskStoreOptions) {
+    if (typeof options.path !== 'string' || options.path === '') throw new StoreUnavailableError('sqlite: path is required')
+    this.path = options.path
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
+    const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 5000 })
+    this.#db = db
+    try {
+      if (options.path !== ':memory:') db.exec('PRAGMA journal_mode = WAL')
+      db.exec(`PRAGMA synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
+      migrate(db)
+    } catch (error) {
+      db.close()
+      throw error instanceof StoreUnavailableError
+        ? error
+        : new StoreUnavailableError(`sqlite: cannot open ${options.path}: ${(error as Error).message}`, { cause: error })
+    }
+    this.#insert = db.prepare(
+      `INSERT INTO tasks (id, class_name, source, name, description, executor, dependencies, mode, is_persistent,
+         create_date_time, update_date_time, deadline_date_time, lifecycle_status, priority, attachments)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    this.#get = db.prepare('SELECT * FROM tasks WHERE id = ?')
+    this.#delete = db.prepare('DELETE FROM tasks WHERE id = ?')
+  }
+
+  #open(): DatabaseSync {
+    if (!this.#db) throw new StoreUnavailableError(`sqlite: the store on ${this.path} is closed`)
+    return this.#db
+  }
+
+  create(input: TaskInput): Promise<Task> {
+    return run(() => {
+      this.#open()
+      const t = parseTask(input)
+      try {
+        this.#insert.run(
+          t.id,
+          t.className,
+          t.source,
+          t.name,
+          t.description,
+          t.executor,
+          t.dependencies === null ? null : JSON.stringify(t.dependencies),
+          t.mode,
+          t.isPersistent ? 1 : 0,
+          t.createDateTime,
+          t.updateDateTime,
+          t.deadlineDateTime,
+          t.lifecycleStatus,
+          t.priority,
+          t.attachments === null ? null : JSON.stringify(t.attachments),
+        )
+      } catch (error) {
+        if ((error as { errcode?: number }).errcode === 1555) throw new TaskExistsError(t.id, { cause: error })
+        throw error
+      }
+      return t
+    })
+  }
+
+  get(id: string): Promise<Task | null> {
+    return run(() => {
+      this.#open()
+      const row = this.#get.get(id) as Row | undefined
+      return row ? rowToTask(row) : null
+    })
+  }
+
+  getMany(ids: readonly string[]): Promise<Task[]> {
+    return run(() => {
+      const db = this.#open()
+      const unique = [...new Set(ids)]
+      const found = new Map<string, Task>()
+      for (let i = 0; i < unique.length; i += 500) {
+        const chunk = unique.slice(i, i + 500)
+        const rows = db.prepare(`SELECT * FROM tasks WHERE id IN (${chunk.map(() => '?').join(', ')})`).all(...chunk) as unknown as Row[]
+        for (const row of rows) found.set(row.id, rowToTask(row))
+      }
+      return unique.flatMap((id) => found.get(id) ?? [])
+    })
+  }
+
+  update(id: string, patch: TaskPatch, options?: TaskUpdateOptions): Promise<Task> {
+    return run(() => {
+      const db = this.#open()
+      const p = parseTaskPatch(patch)
+      // BEGIN IMMEDIATE takes the write lock before the read, so read-check-write is atomic across processes.
+      db.exec('BEGIN IMMEDIATE')
+      try {
+        const row = this.#get.get(id) as Row | undefined
+        if (!row) throw new TaskNotFoundError(id)
+        const current = rowToTask(row)
+        checkConditions(current, options)
+        const updateDateTime = nextUpdateDateTime(current.updateDateTime)
+        const sets = ['update_date_time = ?']
+        const params: SQLInputValue[] = [updateDateTime]
+        for (const [field, value] of Object.entries(p) as [keyof TaskPatch, never][]) {
+          const [column, toSql] = PATCH_COLUMNS[field]
+          sets.push(`${column} = ?`)
+          params.push(toSql(value))
+        }
+        const result = db.prepare(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ? AND update_date_time = ?`).run(...params, id, current.updateDateTime)
+        if (Number(result.changes) !== 1) throw new TaskConflictError(id, 'changed during the update', current)
+        db.exec('COMMIT')
+        return { ...current, ...p, updateDateTime }
+      } catch (error) {
+        if (db.isTransaction) db.exec('ROLLBACK')
+        throw error
+      }
+    })
+  }
+
+  list(query: TaskListQuery = {}): Promise<TaskPage> {
+    return run(() => {
+      const db = this.#open()
+      const q = normalizeQuery(query)
+      const where = whereClause(q.filter)
+      const order = q.sort.map((s) => `${COLUMNS[s.field]} ${s.direction === 'desc' ? 'DESC' : 'ASC'}`).join(', ')
+      // One read transaction, so the page and the total come from the same snapshot.
+      db.exec('BEGIN')
+      try {
+        const rows = db.prepare(`SELECT * FROM tasks ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...where.params, q.limit, q.offset) as unknown as Row[]
+        const total = (db.prepare(`SELECT COUNT(*) AS n FROM tasks ${where.sql}`).get(...where.params) as { n: number }).n
+        return { items: rows.map(rowToTask), total, offset: q.offset, limit: q.limit }
+      } finally {
+        db.exec('COMMIT')
+      }
+    })
+  }
+
+  count(filter: TaskFilter = {}): Promise<number> {
+    return run(() => {
+      const where = whereClause(normalizeFilter(filter))
+      return (this.#open().prepare(`SELECT COUNT(*) AS n FROM tasks ${where.sql}`).get(...where.params) as { n: number }).n
+    })
+  }
+
+  countByStatus(filter: TaskFilter = {}): Promise<StatusCounts> {
+    return run(() => {
+      const where = whereClause(normalizeFilter(filter))
+      const rows = this.#open()
+        .prepare(`SELECT lifecycle_status AS s, COUNT(*) AS n FROM tasks ${where.sql} GROUP BY lifecycle_status`)
+        .all(...where.params) as { s: keyof StatusCounts; n: number }[]
+      const counts = emptyStatusCounts()
+      for (const r of rows) if (r.s in counts) counts[r.s] += r.n
+      return counts
+    })
+  }
+
+  distinctClassNames(): Promise<string[]> {
+    return run(() => {
+      const rows = this.#open().prepare(`SELECT DISTINCT class_name AS c FROM tasks WHERE class_name <> '' ORDER BY class_name`).all() as { c: string }[]
+      return rows.map((r) => r.c)
+    })
+  }
+
+  delete(id: string): Promise<boolean> {
+    return run(() => {
+      this.#open()
+      return Number(this.#delete.run(id).changes) > 0
+    })
+  }
+
+  close(): Promise<void> {
+    if (this.#db?.isOpen) this.#db.close()
+    this.#db = undefined
+    return Promise.resolve()
+  }
+}
+
+/** Runs synchronous SQLite work behind the async interface; errors become rejections, busy files a clear error. */
+function run<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work())
+  } catch (error) {
+    const code = (error as { errcode?: number }).errcode
+    if (code === 5 || code === 6) {
+      return Promise.reject(new StoreUnavailableError(`sqlite: the database is locked by another writer (${(error as Error).message})`, { cause: error }))
+    }
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+  }
+}

@@ -1,0 +1,106 @@
+// The Disk Storage interface: one TaskStore, implemented on SQLite (embedded) and MongoDB (Skalds' schema).
+import type { ModeEnum, TaskLifecycleStatus } from '../model/enums.ts'
+import type { Task, TaskInput, TaskPatch } from '../model/task.ts'
+
+/** Which tasks a list or count applies to. Every given condition must hold. */
+export interface TaskFilter {
+  /** one status, or any of several */
+  lifecycleStatus?: TaskLifecycleStatus | readonly TaskLifecycleStatus[]
+  /** one class name, or any of several (exact, case-sensitive) */
+  className?: string | readonly string[]
+  /** exact executor id; `null` = unassigned */
+  executor?: string | null
+  /** one mode, or any of several */
+  mode?: ModeEnum | readonly ModeEnum[]
+  /**
+   * Case-insensitive substring of `id` or `name`. Taken literally: `%`, `_`, `.`, `*`, `[` … match
+   * themselves; it is never used as a pattern or a regular expression.
+   */
+  text?: string
+  /** createDateTime ≥ this, epoch ms */
+  createdFrom?: number
+  /** updateDateTime ≥ this, epoch ms */
+  updatedFrom?: number
+}
+
+export const TASK_SORT_FIELDS = ['createDateTime', 'updateDateTime', 'deadlineDateTime', 'priority', 'id', 'className', 'lifecycleStatus'] as const
+export type TaskSortField = (typeof TASK_SORT_FIELDS)[number]
+
+export interface TaskSort {
+  field: TaskSortField
+  /** default `asc` */
+  direction?: 'asc' | 'desc'
+}
+
+export interface TaskListQuery extends TaskFilter {
+  /** sort keys in order; default createDateTime desc (as the Python REST API). `id` asc always breaks ties. */
+  sort?: TaskSort | readonly TaskSort[]
+  /** tasks to skip; default 0 */
+  offset?: number
+  /** page size, 1..{@link MAX_LIST_LIMIT}; default {@link DEFAULT_LIST_LIMIT} */
+  limit?: number
+}
+
+export const DEFAULT_LIST_LIMIT = 100
+export const MAX_LIST_LIMIT = 10_000
+
+export interface TaskPage {
+  items: Task[]
+  /** number of tasks matching the filter, ignoring offset and limit */
+  total: number
+  offset: number
+  limit: number
+}
+
+/** Conditions an update applies under (compare-and-set); a failed condition throws TaskConflictError. */
+export interface TaskUpdateOptions {
+  /**
+   * The `updateDateTime` the caller read. The update applies only if the stored value is still this one,
+   * i.e. nobody (TS or Python) changed the task through a writer that sets `updateDateTime` since.
+   */
+  expectedUpdateDateTime?: number
+  /**
+   * Field values that must still hold. Use them for the fields the Python dispatcher writes without touching
+   * `updateDateTime` (`executor`, `lifecycleStatus`): e.g. assign only if still Created and unassigned.
+   */
+  expect?: {
+    lifecycleStatus?: TaskLifecycleStatus | readonly TaskLifecycleStatus[]
+    /** `null` = must be unassigned */
+    executor?: string | null
+  }
+}
+
+export type StatusCounts = Record<TaskLifecycleStatus, number>
+
+export interface TaskStore {
+  /** `sqlite` or `mongodb` */
+  readonly kind: string
+  /**
+   * Validates and inserts a new task (defaults filled as the Python model does) and returns it.
+   * @throws TaskValidationError, TaskExistsError
+   */
+  create(input: TaskInput): Promise<Task>
+  /** The task, or null when absent. */
+  get(id: string): Promise<Task | null>
+  /** The tasks that exist among `ids`, in the order of `ids`, each once. */
+  getMany(ids: readonly string[]): Promise<Task[]>
+  /**
+   * Applies `patch` and sets `updateDateTime` to max(now, previous + 1), so every change moves the token.
+   * Without options the patch always applies (it retries internally on races; fields not in the patch are
+   * untouched). With options it is a compare-and-set.
+   * @throws TaskValidationError, TaskNotFoundError, TaskConflictError
+   */
+  update(id: string, patch: TaskPatch, options?: TaskUpdateOptions): Promise<Task>
+  /** A page of tasks matching the query, sorted. */
+  list(query?: TaskListQuery): Promise<TaskPage>
+  /** Number of tasks matching the filter. */
+  count(filter?: TaskFilter): Promise<number>
+  /** Number of tasks in every status (0 for absent ones) among those matching the filter. */
+  countByStatus(filter?: TaskFilter): Promise<StatusCounts>
+  /** Distinct non-empty class names, sorted. */
+  distinctClassNames(): Promise<string[]>
+  /** Deletes the task; true when it existed. */
+  delete(id: string): Promise<boolean>
+  /** Releases the connection/file. Idempotent. */
+  close(): Promise<void>
+}

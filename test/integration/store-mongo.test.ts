@@ -1,0 +1,176 @@
+// The TaskStore contract on MongoDB (the server in MONGO_URL), plus interoperability with Python-written documents.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { Double, Int32, Long, MongoClient, type Collection, type Document } from 'mongodb'
+import { MongoTaskStore, StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
+import { mongoUrl } from '../helpers/servers.ts'
+import { taskStoreContract } from './store-contract.ts'
+
+/** A database of its own per run: tests never touch another run's data, and it is dropped at the end. */
+function uniqueDbName(label: string): string {
+  return `skalds_test_${label}_${process.pid}_${randomUUID().slice(0, 8)}`
+}
+
+taskStoreContract('mongodb', () => {
+  const url = mongoUrl()
+  const dbName = uniqueDbName('contract')
+  return Promise.resolve({
+    open: () => MongoTaskStore.connect({ url, dbName }),
+    cleanup: async () => {
+      const client = await MongoClient.connect(url)
+      await client.db(dbName).dropDatabase()
+      await client.close()
+    },
+  })
+})
+
+const PYTHON_KEY_ORDER = [
+  '_id',
+  'id',
+  'className',
+  'source',
+  'name',
+  'description',
+  'executor',
+  'dependencies',
+  'mode',
+  'isPersistent',
+  'createDateTime',
+  'updateDateTime',
+  'deadlineDateTime',
+  'lifecycleStatus',
+  'priority',
+  'attachments',
+]
+
+let client: MongoClient
+let dbName: string
+let raw: Collection
+let store: MongoTaskStore
+
+before(async () => {
+  dbName = uniqueDbName('interop')
+  client = await MongoClient.connect(mongoUrl())
+  store = await MongoTaskStore.connect({ url: mongoUrl(), dbName })
+  raw = client.db(dbName).collection('tasks')
+})
+after(async () => {
+  await store.close()
+  await client.db(dbName).dropDatabase()
+  await client.close()
+})
+
+/** The stored document with BSON number types kept (Int32, Long, Double), as Python's driver would see them. */
+async function rawDoc(id: string): Promise<Document> {
+  const doc = await raw.findOne({ id }, { promoteValues: false, promoteLongs: false })
+  assert.ok(doc, `document ${id} exists`)
+  return doc
+}
+
+void test('mongodb: documents are what Python writes — keys, order, Int64 timestamps, Int32 priority, null attachments', async () => {
+  await store.create({ id: 'py-shape', className: 'MyWorker', source: 'TestingScript', createDateTime: 1724131200000 })
+  const doc = await rawDoc('py-shape')
+  assert.deepEqual(Object.keys(doc), PYTHON_KEY_ORDER)
+  for (const field of ['createDateTime', 'updateDateTime', 'deadlineDateTime']) {
+    assert.ok(doc[field] instanceof Long, `${field} is Int64`)
+  }
+  assert.equal((doc.createDateTime as Long).toNumber(), 1724131200000)
+  assert.equal((doc.deadlineDateTime as Long).toNumber(), 1724131200000 + 7 * 24 * 3600 * 1000)
+  assert.ok(doc.priority instanceof Int32, 'priority is Int32')
+  assert.equal(doc.attachments, null)
+  assert.equal(doc.mode, 'Passive')
+  assert.equal(doc.lifecycleStatus, 'Created')
+  assert.equal(doc.isPersistent, true)
+  assert.equal(doc.source, 'TestingScript')
+  await store.update('py-shape', { lifecycleStatus: 'Assigning', executor: 'n1', deadlineDateTime: 1 })
+  const updated = await rawDoc('py-shape')
+  assert.deepEqual(Object.keys(updated), PYTHON_KEY_ORDER, 'updates keep the shape: no extra fields such as a version')
+  assert.ok(updated.updateDateTime instanceof Long && updated.deadlineDateTime instanceof Long)
+})
+
+void test('mongodb: the unique id_1 index and the query indexes exist', async () => {
+  const indexes = await raw.listIndexes().toArray()
+  const byName = new Map(indexes.map((i) => [i.name as string, i]))
+  assert.equal(byName.get('id_1')?.unique, true)
+  for (const name of ['lifecycleStatus_1_mode_1', 'mode_1', 'className_1', 'executor_1', 'createDateTime_-1']) assert.ok(byName.has(name), name)
+  await store.ensureIndexes()
+})
+
+void test('mongodb: a Python-shaped document (doubles, missing fields, attachments null) is read, filtered, counted and updated', async () => {
+  await raw.insertOne({
+    id: 'py-raw',
+    className: 'PyRawWorker',
+    source: 'TestingScript',
+    createDateTime: new Double(1724131200000),
+    updateDateTime: new Double(1724131200000.5),
+    priority: new Double(3),
+    attachments: null,
+  })
+  const task = await store.get('py-raw')
+  assert.ok(task)
+  assert.equal(task.createDateTime, 1724131200000)
+  assert.equal(task.updateDateTime, 1724131200000)
+  assert.equal(task.priority, 3)
+  assert.equal(task.mode, 'Passive')
+  assert.equal(task.lifecycleStatus, 'Created')
+  assert.equal(task.deadlineDateTime, 0)
+  assert.equal(task.attachments, null)
+  // Missing mode/status read as the defaults, so the dispatcher's query finds it.
+  const page = await store.list({ className: 'PyRawWorker', mode: 'Passive', lifecycleStatus: ['Created', 'Failed'] })
+  assert.deepEqual(page.items.map((t) => t.id), ['py-raw'])
+  assert.equal((await store.countByStatus({ className: 'PyRawWorker' })).Created, 1)
+  const updated = await store.update('py-raw', { executor: 'n1', lifecycleStatus: 'Assigning' }, { expectedUpdateDateTime: task.updateDateTime })
+  assert.equal(updated.executor, 'n1')
+  assert.ok(updated.updateDateTime > task.updateDateTime)
+})
+
+void test('mongodb: a document without updateDateTime can still be compare-and-set', async () => {
+  await raw.insertOne({ id: 'py-no-token', className: 'W', source: 's' })
+  const task = await store.get('py-no-token')
+  assert.equal(task?.updateDateTime, 0)
+  const updated = await store.update('py-no-token', { priority: 2 }, { expectedUpdateDateTime: 0 })
+  assert.equal(updated.priority, 2)
+  await assert.rejects(store.update('py-no-token', { priority: 4 }, { expectedUpdateDateTime: 0 }), TaskConflictError)
+})
+
+void test('mongodb: Python writers are detected — a monitor write moves the token, a dispatcher write trips the field condition', async () => {
+  const t = await store.create({ id: 'py-writers', className: 'W', source: 's' })
+  // Python TaskMonitor / REST: $set {lifecycleStatus, updateDateTime}.
+  await raw.updateOne({ id: 'py-writers' }, { $set: { lifecycleStatus: 'Running', updateDateTime: Long.fromNumber(t.updateDateTime + 1000) } })
+  await assert.rejects(store.update('py-writers', { priority: 1 }, { expectedUpdateDateTime: t.updateDateTime }), (e: unknown) => {
+    return e instanceof TaskConflictError && e.current?.lifecycleStatus === 'Running'
+  })
+  // Python dispatcher: $set {executor} alone, updateDateTime untouched.
+  await store.update('py-writers', { lifecycleStatus: 'Created' })
+  await raw.updateOne({ id: 'py-writers' }, { $set: { executor: 'python-node' } })
+  await assert.rejects(store.update('py-writers', { executor: 'ts-node' }, { expect: { executor: null, lifecycleStatus: 'Created' } }), /executor is "python-node"/)
+  assert.equal((await store.get('py-writers'))?.executor, 'python-node')
+})
+
+void test('mongodb: an unreachable server is a StoreUnavailableError, quickly', async () => {
+  const started = Date.now()
+  await assert.rejects(MongoTaskStore.connect({ url: 'mongodb://127.0.0.1:1/', connectTimeoutMs: 500 }), StoreUnavailableError)
+  assert.ok(Date.now() - started < 30_000)
+})
+
+void test('mongodb: write locks are on exactly where updates are not atomic per document (FerretDB)', () => {
+  assert.match(store.server, /^(MongoDB|FerretDB) /)
+  assert.equal(store.usesWriteLocks, store.server.startsWith('FerretDB'))
+})
+
+void test('mongodb: a write lock held by another writer makes an update wait, then fail clearly', async () => {
+  const locked = await MongoTaskStore.connect({ url: mongoUrl(), dbName, writeLocks: 'always', writeLockWaitMs: 200 })
+  try {
+    await locked.create({ id: 'locked-1', className: 'W', source: 's' })
+    const locks = client.db(dbName).collection<{ _id: string; owner: string; expiresAt: number }>('tasks_ts_locks')
+    await locks.insertOne({ _id: 'locked-1', owner: 'someone-else', expiresAt: Date.now() + 60_000 })
+    await assert.rejects(locked.update('locked-1', { priority: 1 }), /stayed locked by another writer/)
+    // An abandoned lock (past its expiry) is taken over.
+    await locks.updateOne({ _id: 'locked-1' }, { $set: { expiresAt: Date.now() - 1 } })
+    assert.equal((await locked.update('locked-1', { priority: 2 })).priority, 2)
+    assert.equal(await locks.countDocuments({ _id: 'locked-1' }), 0, 'released after the write')
+  } finally {
+    await locked.close()
+  }
+})
