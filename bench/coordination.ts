@@ -169,13 +169,18 @@ export async function run(): Promise<BenchResult[]> {
   return all.filter((r) => r.subject !== LEAN)
 }
 
-if (import.meta.main) {
-  const results = await run()
-  report('coordination', results)
+/** Ratios against the targets, printed after the table. */
+export function summarize(results: BenchResult[]): void {
   const lockVsRedlock = ratio(results, 'lock-acquire-release', 'skalds', 'redlock-universal')
   const lockVsSemaphore = ratio(results, 'lock-acquire-release', 'skalds', 'redis-semaphore')
   const rlVsFlexible = ratio(results, 'rate-limit-check', 'skalds', 'rate-limiter-flexible')
   console.log(`lock: ${lockVsRedlock}x redlock-universal, ${lockVsSemaphore}x redis-semaphore (target >= 1.2x the faster)`)
   console.log(`rate-limit check: ${rlVsFlexible}x rate-limiter-flexible (target >= 1x)`)
   if (!results.some((r) => r.subject === 'redis-bloom')) console.log('bloom: the server has no RedisBloom module, so no raw BF.* baseline')
+}
+
+if (import.meta.main) {
+  const results = await run()
+  report('coordination', results)
+  summarize(results)
 }

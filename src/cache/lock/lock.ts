@@ -12,7 +12,7 @@ import { checkLockKey, type LockStore } from './lock-store.ts'
 import { type QuorumLockStoreOptions, QuorumLockStore } from './quorum.ts'
 import { LockWatchdog } from './watchdog.ts'
 
-export interface LockOptions {
+export interface DistributedLockOptions {
   /** Time to live of the lock in the store; it expires by itself if the holder dies. Default `30s`. */
   ttl?: Duration
   /** How long `acquire` waits for a held lock before LockTimeoutError; `0` = one attempt. Default `10s`. */
@@ -25,7 +25,7 @@ export interface LockOptions {
   extendInterval?: Duration
 }
 
-export interface LockManagerOptions extends LockOptions {
+export interface LockManagerOptions extends DistributedLockOptions {
   /** Where locks live: `createRedisLockStore(conn)`, `createQuorumLockStore([...])` or `createMemoryLockStore()`. */
   store: LockStore
   /** Where lock loss and extension errors are logged. Default the library logger (`skalds:lock`). */
@@ -40,7 +40,7 @@ interface ResolvedLockOptions {
   extendIntervalMs: number
 }
 
-function resolveOptions(options: LockOptions, base?: ResolvedLockOptions): ResolvedLockOptions {
+function resolveOptions(options: DistributedLockOptions, base?: ResolvedLockOptions): ResolvedLockOptions {
   const ttlMs = options.ttl === undefined ? (base?.ttlMs ?? 30_000) : toMs(options.ttl, 'lock ttl')
   if (!Number.isInteger(ttlMs) || ttlMs < 1) throw new InvalidArgumentError(`lock ttl: must be a whole number of ms >= 1, got ${ttlMs}`)
   const waitTimeoutMs = options.waitTimeout === undefined ? (base?.waitTimeoutMs ?? 10_000) : toMs(options.waitTimeout, 'lock waitTimeout')
@@ -249,13 +249,13 @@ export class LockManager {
   }
 
   /** A lock object for `key` (not acquired yet), with per-lock overrides of the defaults. */
-  lock(key: string, options: LockOptions = {}): DistributedLock {
+  lock(key: string, options: DistributedLockOptions = {}): DistributedLock {
     const resolved = isEmpty(options) ? this.#options : resolveOptions(options, this.#options)
     return new DistributedLock(this.store, key, resolved, this.#logger)
   }
 
   /** Acquires `key`, waiting up to `waitTimeout`; throws LockTimeoutError. */
-  async acquire(key: string, options: LockOptions & { signal?: AbortSignal } = {}): Promise<DistributedLock> {
+  async acquire(key: string, options: DistributedLockOptions & { signal?: AbortSignal } = {}): Promise<DistributedLock> {
     const { signal, ...lockOptions } = options
     const lock = this.lock(key, lockOptions)
     await lock.acquire(signal ? { signal } : NO_OPTIONS)
@@ -263,7 +263,7 @@ export class LockManager {
   }
 
   /** One attempt: the held lock, or null when someone else holds it. */
-  async tryAcquire(key: string, options: LockOptions = {}): Promise<DistributedLock | null> {
+  async tryAcquire(key: string, options: DistributedLockOptions = {}): Promise<DistributedLock | null> {
     const lock = this.lock(key, options)
     return (await lock.tryAcquire()) ? lock : null
   }
@@ -273,7 +273,7 @@ export class LockManager {
    * If the lock was lost while `fn` ran, the call rejects with LockLostError even when `fn` succeeded; if `fn`
    * threw, its error wins (the loss is logged).
    */
-  async withLock<T>(key: string, fn: (lock: DistributedLock) => Promise<T> | T, options: LockOptions & { signal?: AbortSignal } = {}): Promise<T> {
+  async withLock<T>(key: string, fn: (lock: DistributedLock) => Promise<T> | T, options: DistributedLockOptions & { signal?: AbortSignal } = {}): Promise<T> {
     const lock = await this.acquire(key, options)
     let result: T
     try {
@@ -303,7 +303,7 @@ export function createLockManager(options: LockManagerOptions): LockManager {
 /** A LockManager over a majority of independent Redis masters (Redlock-style). */
 export function createQuorumLock(
   connections: RedisConnection[],
-  options: LockOptions & QuorumLockStoreOptions & { logger?: Logger } = {},
+  options: DistributedLockOptions & QuorumLockStoreOptions & { logger?: Logger } = {},
 ): LockManager {
   return new LockManager({ ...options, store: new QuorumLockStore(connections, options) })
 }
