@@ -1,0 +1,6 @@
+export { DistributedLock, LockManager, createLockManager, createQuorumLock, type DistributedLockOptions, type LockManagerOptions } from './lock.ts'
+export type { LockStore, AcquireAttempt } from './lock-store.ts'
+export { RedisLockStore, createRedisLockStore, type RedisLockStoreOptions } from './redis-lock-store.ts'
+export { MemoryLockStore, createMemoryLockStore, type MemoryLockStoreOptions } from './memory-lock-store.ts'
+export { QuorumLockStore, createQuorumLockStore, type QuorumLockStoreOptions } from './quorum.ts'
+export { LockTimeoutError, LockLostError, LockNotHeldError } from './errors.ts'

@@ -1,0 +1,164 @@
+// The rate limiter: four algorithms behind one store seam (Redis: one Lua call per check, server time; memory:
+// the same arithmetic in-process), a policy for when the store fails, and a function wrapper.
+import { randomBytes } from 'node:crypto'
+import { type Duration, toMs } from '../../config/duration.ts'
+import { createLogger, type Logger } from '../../config/logger.ts'
+import { InvalidArgumentError } from '../errors.ts'
+import { RateLimitExceededError } from './errors.ts'
+import { StoreErrorPolicy, type OnStoreError } from './fallback.ts'
+
+export const RATE_LIMIT_ALGORITHMS = ['fixed-window', 'sliding-log', 'sliding-window', 'token-bucket'] as const
+
+/**
+ * - `fixed-window`: at most `limit` per window, windows aligned on multiples of `window` (server time).
+ * - `sliding-log`: exact: at most `limit` in any span of `window` (one entry per unit; memory grows with `limit`).
+ * - `sliding-window`: the previous window's count weighted by its overlap plus the current count; never more than
+ *   `limit` in any aligned window, smooth across boundaries, constant memory.
+ * - `token-bucket`: `limit` tokens of capacity, refilled evenly at `limit` per `window`; allows bursts up to `limit`.
+ */
+export type RateLimitAlgorithm = (typeof RATE_LIMIT_ALGORITHMS)[number]
+
+export interface RateLimitPolicy {
+  algorithm: RateLimitAlgorithm
+  /** Units per window (token bucket: capacity). Whole number >= 1. */
+  limit: number
+  /** Window length in ms (token bucket: time to refill a whole bucket). Whole number >= 1. */
+  windowMs: number
+}
+
+/** The verdict of one check. Times are durations from now (not epoch), so client and server clocks never mix. */
+export interface RateLimitResult {
+  allowed: boolean
+  limit: number
+  /** Units still available after this check (0 when denied at the limit). */
+  remaining: number
+  /** Ms until the limit fully frees up: end of the current window (fixed, sliding-window), until the oldest counted
+   * unit leaves the window (sliding-log), until the bucket is full (token-bucket). */
+  resetMs: number
+  /** 0 when allowed; else ms to wait before the same check can succeed. */
+  retryAfterMs: number
+  /** Set when the store failed and `onStoreError` decided: `fallback-local`, `allow` or `deny`. */
+  degraded?: OnStoreError
+}
+
+/** Where counters live. Implementations: RedisRateLimitStore, MemoryRateLimitStore. */
+export interface RateLimitStore {
+  readonly kind: 'memory' | 'redis'
+  /** Counts `cost` units against `key` under `policy` if they fit, atomically. Inputs are already validated. */
+  consume(key: string, policy: RateLimitPolicy, cost: number, nonce: string): Promise<RateLimitResult>
+  /** Forgets the state of `key` (every algorithm's). */
+  reset(key: string): Promise<void>
+  close(): Promise<void>
+}
+
+const ALGORITHM_TAG: Record<RateLimitAlgorithm, string> = { 'fixed-window': 'fw', 'sliding-log': 'sl', 'sliding-window': 'sw', 'token-bucket': 'tb' }
+
+/** Validates a policy; every error names the field and the reason. */
+export function resolvePolicy(input: { algorithm?: RateLimitAlgorithm; limit: number; window: Duration }, field = 'rate limit'): RateLimitPolicy {
+  const algorithm = input.algorithm ?? 'sliding-window'
+  if (!RATE_LIMIT_ALGORITHMS.includes(algorithm)) {
+    throw new InvalidArgumentError(`${field} algorithm: must be one of ${RATE_LIMIT_ALGORITHMS.join(', ')}, got ${JSON.stringify(algorithm)}`)
+  }
+  const limit = input.limit
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw new InvalidArgumentError(
+      `${field} limit: must be a whole number >= 1${algorithm === 'token-bucket' ? ' (the bucket capacity)' : ''}, got ${JSON.stringify(limit)}`,
+    )
+  }
+  if (input.window === undefined) throw new InvalidArgumentError(`${field} window: required (ms or a duration such as '1m')`)
+  const windowMs = toMs(input.window, `${field} window`)
+  if (!Number.isInteger(windowMs) || windowMs < 1) throw new InvalidArgumentError(`${field} window: must be at least 1 ms, got ${windowMs}`)
+  return { algorithm, limit, windowMs }
+}
+
+export interface RateLimiterOptions {
+  /** Where counters live: `createRedisRateLimitStore(conn)` or `createMemoryRateLimitStore()`. */
+  store: RateLimitStore
+  /** Default `sliding-window`. */
+  algorithm?: RateLimitAlgorithm
+  /** Units per window (token bucket: capacity). Required, whole number >= 1. */
+  limit: number
+  /** Window length (ms or `'1m'`-style; token bucket: time to refill a whole bucket). Required, >= 1 ms. */
+  window: Duration
+  /** Prefix of counter keys, before the algorithm tag and the caller's key. Default `rl:`. */
+  keyPrefix?: string
+  /**
+   * What a check returns when the store fails (Redis down or timing out). Default `fallback-local`: an in-process
+   * limiter with the same policy (limits then hold per process, not across processes). `deny`: every check is
+   * denied with `retryAfterMs = storeErrorRetryAfter`. `allow`: every check passes (an explicit open door).
+   * Results carry `degraded`. Ignored by the memory store, which cannot fail.
+   */
+  onStoreError?: OnStoreError
+  /** retryAfterMs reported by `deny` while the store is failing. Default `1s`. */
+  storeErrorRetryAfter?: Duration
+  /** Where store failures and recoveries are logged (once per outage). Default the library logger. */
+  logger?: Logger
+}
+
+const PROCESS_NONCE = randomBytes(9).toString('base64url')
+let nonceCounter = 0
+
+export class RateLimiter {
+  readonly policy: RateLimitPolicy
+  readonly store: RateLimitStore
+  #prefix: string
+  #guard: StoreErrorPolicy
+
+  constructor(options: RateLimiterOptions) {
+    if (!options || typeof options.store?.consume !== 'function') throw new InvalidArgumentError('rate limiter store: required (a RateLimitStore)')
+    this.store = options.store
+    this.policy = resolvePolicy(options)
+    this.#prefix = options.keyPrefix ?? 'rl:'
+    this.#guard = new StoreErrorPolicy({
+      mode: options.onStoreError ?? 'fallback-local',
+      retryAfterMs: toMs(options.storeErrorRetryAfter ?? 1000, 'rate limiter storeErrorRetryAfter'),
+      logger: options.logger ?? createLogger('skalds:rate-limit'),
+      storeKind: options.store.kind,
+    })
+  }
+
+  #key(key: string): string {
+    if (typeof key !== 'string' || key.length === 0) throw new InvalidArgumentError(`rate limit key: must be a non-empty string, got ${JSON.stringify(key)}`)
+    return `${this.#prefix}${ALGORITHM_TAG[this.policy.algorithm]}:${key}`
+  }
+
+  /** Counts `cost` units (default 1) against `key` when they fit; the verdict says allowed, remaining, reset, retry-after. */
+  async check(key: string, options?: { cost?: number }): Promise<RateLimitResult> {
+    const full = this.#key(key)
+    const cost = options?.cost ?? 1
+    if (!Number.isInteger(cost) || cost < 1 || cost > this.policy.limit) {
+      throw new InvalidArgumentError(`rate limit cost: must be a whole number from 1 to the limit (${this.policy.limit}), got ${JSON.stringify(cost)}`)
+    }
+    // Only the sliding log needs a per-call nonce (distinct sorted-set members within one millisecond).
+    const nonce = this.policy.algorithm === 'sliding-log' ? `${PROCESS_NONCE}.${(++nonceCounter).toString(36)}` : ''
+    return this.#guard.run(this.policy, full, cost, nonce, this.store)
+  }
+
+  /** Forgets the counters of `key`. */
+  async reset(key: string): Promise<void> {
+    await this.store.reset(this.#key(key))
+  }
+}
+
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
+  return new RateLimiter(options)
+}
+
+/**
+ * Wraps a function so each call first passes `limiter` under the key `keyOf(...args)`; over the limit it throws
+ * RateLimitExceededError (with `retryAfterMs`) without calling it.
+ */
+export function rateLimited<A extends unknown[], R>(
+  limiter: RateLimiter,
+  keyOf: (...args: A) => string,
+  fn: (...args: A) => R | Promise<R>,
+  options: { cost?: number } = {},
+): (...args: A) => Promise<R> {
+  return async (...args: A): Promise<R> => {
+    const result = await limiter.check(keyOf(...args), options)
+    if (!result.allowed) {
+      throw new RateLimitExceededError(`rate limit exceeded (${result.limit} per ${limiter.policy.windowMs} ms); retry in ${Math.ceil(result.retryAfterMs / 1000)} s`, result)
+    }
+    return fn(...args)
+  }
+}

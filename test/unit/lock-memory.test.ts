@@ -1,0 +1,7 @@
+import { createMemoryLockStore } from '../../src/cache/lock/memory-lock-store.ts'
+import { lockContract } from '../integration/lock-contract.ts'
+
+lockContract('memory', () => {
+  const store = createMemoryLockStore()
+  return Promise.resolve({ store, close: () => store.close() })
+})
