@@ -33,9 +33,14 @@ export function slotOf(key: string): number {
   return crc16(encoder.encode(hashTagOf(key))) % 16384
 }
 
-/** A key name guaranteed to live in the same slot as `key`, for companion keys (TTL index, locks, ...). */
+/**
+ * A key name in the same slot as `key`, for companion keys (TTL index, fencing counter, Bloom bits, ...). `suffix`
+ * starts with `:`. A key without hash tag is wrapped, `{key}:suffix`; a key with one keeps it, `key|suffix`. The two
+ * forms differ in that separator, so no two keys share a companion (`x` and `{x}` included).
+ */
 export function companionKey(key: string, suffix: string): string {
-  const companion = hashTagOf(key) === key ? `{${key}}${suffix}` : `${key}${suffix}`
+  if (!suffix.startsWith(':')) throw new InvalidArgumentError(`suffix ${JSON.stringify(suffix)}: must start with ':'`)
+  const companion = hashTagOf(key) === key ? `{${key}}${suffix}` : `${key}|${suffix.slice(1)}`
   // A key holding a stray `}` cannot be wrapped in a tag that keeps its slot; say so rather than split the data.
   if (slotOf(companion) !== slotOf(key)) {
     throw new InvalidArgumentError(`key ${JSON.stringify(key)}: contains braces that prevent a same-slot companion key; use a {hash tag}`)

@@ -213,11 +213,17 @@ export function proxyContract(target: RedisTarget, options: ProxyContractOptions
           await proxy.deleteKey('auto')
         })
 
-        void test('emulated: a key that is only a {hash tag} is refused for TTL fields', async () => {
+        void test('emulated: a key that is only a {hash tag} and its untagged twin keep separate TTLs', async () => {
           const bare = new RedisProxy(await RedisConnection.connect(connectionOptions(target, '')), { ...options.proxy, sweeper: false })
+          const untagged = `${prefix}twin`
+          const tagged = `{${untagged}}`
           try {
-            await assert.rejects(bare.setHashField(`{${prefix}tagonly}`, 'f', 'v', { ttl: '1s' }), InvalidArgumentError)
+            await bare.setHashField(untagged, 'f', 'short', { ttl: 300 })
+            await bare.setHashField(tagged, 'f', 'long', { ttl: '60s' })
+            await eventually('the untagged twin expires', async () => (await bare.getHashField(untagged, 'f')) === undefined)
+            assert.equal(await bare.getHashField(tagged, 'f'), 'long', 'the {tag}-only key keeps its own expiry')
           } finally {
+            await bare.deleteKey(untagged, tagged)
             await bare.connection.close()
           }
         })

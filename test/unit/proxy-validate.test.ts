@@ -64,12 +64,31 @@ void describe('TTL index keys', () => {
     )
   })
 
-  void test('a tag-only key is refused (it would share the index of the untagged key)', () => {
+  void test('a key and its {tag}-only twin get distinct indexes: `{x}:__hfttl` and `{x}|__hfttl`', () => {
     assert.equal(EmulatedHashTtl.indexKey('skalds:hash'), '{skalds:hash}:__hfttl')
-    assert.equal(EmulatedHashTtl.indexKey('{node1}:h'), '{node1}:h:__hfttl')
-    assert.throws(() => EmulatedHashTtl.indexKey('{skalds:hash}'), InvalidArgumentError)
-    assert.throws(() => EmulatedHashTtl.indexKey('{{ }'), InvalidArgumentError, '{{ } would share the index of "{ "')
+    assert.equal(EmulatedHashTtl.indexKey('{node1}:h'), '{node1}:h|__hfttl')
+    assert.equal(EmulatedHashTtl.indexKey('{skalds:hash}'), '{skalds:hash}|__hfttl')
+    assert.notEqual(EmulatedHashTtl.indexKey('{{ }'), EmulatedHashTtl.indexKey('{ '))
+    assert.equal(EmulatedHashTtl.hashOfIndex(EmulatedHashTtl.indexKey('{skalds:hash}')), '{skalds:hash}')
     assert.equal(EmulatedHashTtl.hashOfIndex(EmulatedHashTtl.indexKey('{ ')), '{ ')
     assert.equal(EmulatedHashTtl.hashOfIndex('plain-key'), undefined)
+  })
+
+  void test('no two keys share an index', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[{}a:|]{1,7}$/), fc.stringMatching(/^[{}a:|]{1,7}$/), (a, b) => {
+        fc.pre(a !== b)
+        let ia: string
+        let ib: string
+        try {
+          ia = EmulatedHashTtl.indexKey(a)
+          ib = EmulatedHashTtl.indexKey(b)
+        } catch {
+          return
+        }
+        assert.notEqual(ia, ib)
+      }),
+      { numRuns: 5000 },
+    )
   })
 })

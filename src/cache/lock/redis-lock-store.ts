@@ -21,8 +21,7 @@ export interface RedisLockStoreOptions {
 /** The Redis keys of one lock: the lock itself and its fencing counter (same slot, never expires). */
 export function lockKeys(connection: RedisConnection, prefix: string, key: string): { lock: string; fence: string } {
   const lock = connection.key(prefix + key)
-  // Without braces the key's slot is that of the whole key, so `{key}:fence` shares it; skip the slot check.
-  const fence = lock.includes('{') || lock.includes('}') ? companionKey(lock, ':fence') : `{${lock}}:fence`
+  const fence = companionKey(lock, ':fence')
   return { lock, fence }
 }
 

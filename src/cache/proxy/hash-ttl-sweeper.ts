@@ -62,8 +62,8 @@ export class HashTtlSweeper {
   async sweepOnce(): Promise<SweepResult> {
     const prefix = this.#connection.keyPrefix
     const escaped = escapeGlob(prefix)
-    const suffix = escapeGlob(TTL_INDEX_SUFFIX)
-    // An index is `{<key>}:__hfttl` for a key without hash tag, `<key>:__hfttl` for a key with one.
+    // An index is `{<key>}:__hfttl` for a key without hash tag, `<key>|__hfttl` for a key with one.
+    const suffix = `[:|]${escapeGlob(TTL_INDEX_SUFFIX.slice(1))}`
     const patterns = prefix === '' ? [`*${suffix}`] : [`${escaped}*${suffix}`, `{${escaped}*${suffix}`]
     const seen = new Set<string>()
     const result: SweepResult = { indexes: 0, purged: 0 }

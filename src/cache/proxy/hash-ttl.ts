@@ -3,13 +3,14 @@
 // in the same cluster slot — kept by Lua scripts that read the server clock; expired fields are invisible to every
 // read, purged lazily by reads and writes, and by the HashTtlSweeper.
 import type { RedisConnection } from '../connection.ts'
-import { InvalidArgumentError } from '../errors.ts'
 import { loadLua } from '../lua/index.ts'
-import { companionKey, hashTagOf } from '../slot.ts'
+import { companionKey } from '../slot.ts'
 import { decodeNumber, decodeRecord, decodeString, type Op } from './op.ts'
 
 /** Suffix of the TTL index key of a hash on the emulated path (`{<hash key>}:__hfttl`). */
 export const TTL_INDEX_SUFFIX = ':__hfttl'
+/** The same suffix as companionKey writes it for a key that has its own {hash tag}. */
+const TAGGED_INDEX_SUFFIX = '|__hfttl'
 
 /** `native` uses the server's hash-field expiry; `emulated` the Lua TTL index. */
 export type HashTtlMode = 'native' | 'emulated'
@@ -86,30 +87,25 @@ export class EmulatedHashTtl implements HashTtlStrategy {
 
   /** The TTL index key of a hash: same slot, never colliding with another hash's index. */
   static indexKey(key: string): string {
-    // `{x}` (tagged) and `x` (untagged) would share `{x}:__hfttl`; refuse the first rather than mix two hashes' expiries.
-    const inner = key.slice(1, -1)
-    if (key.startsWith('{') && key.endsWith('}') && hashTagOf(key) !== key && hashTagOf(inner) === inner) {
-      throw new InvalidArgumentError(
-        `key ${JSON.stringify(key)}: a key that is only a {hash tag} cannot carry per-field TTLs on a server without native hash-field TTL; add a suffix (e.g. "${key}:hash")`,
-      )
-    }
     return companionKey(key, TTL_INDEX_SUFFIX)
   }
 
   /** The hash a TTL index belongs to, or undefined for a key that is not an index. */
   static hashOfIndex(indexKey: string): string | undefined {
-    if (!indexKey.endsWith(TTL_INDEX_SUFFIX)) return undefined
-    const base = indexKey.slice(0, -TTL_INDEX_SUFFIX.length)
-    // `{<key>}` for a key without hash tag, `<key>` as is for a key with one; the round trip decides.
-    const candidates = base.startsWith('{') && base.endsWith('}') ? [base.slice(1, -1), base] : [base]
-    for (const hash of candidates) {
-      try {
-        if (hash !== '' && EmulatedHashTtl.indexKey(hash) === indexKey) return hash
-      } catch {
-        // not a key that can have an index
-      }
+    // `{<key>}:__hfttl` for a key without hash tag, `<key>|__hfttl` for a key with one (see companionKey).
+    let hash: string | undefined
+    if (indexKey.endsWith(TTL_INDEX_SUFFIX)) {
+      const base = indexKey.slice(0, -TTL_INDEX_SUFFIX.length)
+      if (base.startsWith('{') && base.endsWith('}')) hash = base.slice(1, -1)
+    } else if (indexKey.endsWith(TAGGED_INDEX_SUFFIX)) {
+      hash = indexKey.slice(0, -TAGGED_INDEX_SUFFIX.length)
     }
-    return undefined
+    if (hash === undefined || hash === '') return undefined
+    try {
+      return EmulatedHashTtl.indexKey(hash) === indexKey ? hash : undefined
+    } catch {
+      return undefined // not a key that can have an index
+    }
   }
 
   set(key: string, entries: ReadonlyArray<readonly [string, string]>, ttlMs: number): Op<number> {
