@@ -229,7 +229,7 @@ export class MemoryBus implements EventBus {
       checkName('topic', topic)
       return this.publishRaw(topic, key, serializePayload(topic, payload))
     } catch (error) {
-      return Promise.reject(error)
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
   }
 
@@ -254,7 +254,7 @@ export class MemoryBus implements EventBus {
       }
       return Promise.resolve()
     } catch (error) {
-      return Promise.reject(error)
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
   }
 
@@ -281,7 +281,7 @@ export class MemoryBus implements EventBus {
       owner.dispatch()
       return Promise.resolve(subscription)
     } catch (error) {
-      return Promise.reject(error)
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
   }
 
