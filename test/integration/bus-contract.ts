@@ -43,12 +43,12 @@ export function busContract(target: BusContractTarget): void {
   const subscribe = <T>(bus: EventBus, topic: string, group: string, handler: (event: BusEvent<T>) => void | Promise<void>, options?: SubscribeOptions<T>): Promise<Subscription> =>
     bus.subscribe<T>(topic, group, handler, { ...(target.subscribeDefaults as SubscribeOptions<T>), ...options })
 
-  describe(`EventBus contract: ${target.name}`, () => {
+  void describe(`EventBus contract: ${target.name}`, () => {
     after(async () => {
       await Promise.all(buses.map((bus) => bus.close()))
     })
 
-    it('delivers a published event with its topic, key, payload, id and first attempt', async () => {
+    void it('delivers a published event with its topic, key, payload, id and first attempt', async () => {
       const bus = await newBus()
       const topic = uniqueTopic('basic')
       const seen: BusEvent[] = []
@@ -68,7 +68,7 @@ export function busContract(target: BusContractTarget): void {
       assert.ok(Math.abs(event.timestamp - before) < 60_000, `timestamp ${event.timestamp} near ${before}`)
     })
 
-    it('rejects an empty key, an empty topic and a payload JSON cannot carry', async () => {
+    void it('rejects an empty key, an empty topic and a payload JSON cannot carry', async () => {
       const bus = await newBus()
       const topic = uniqueTopic('args')
       await assert.rejects(bus.publish(topic, '', {}), BusArgumentError)
@@ -79,7 +79,7 @@ export function busContract(target: BusContractTarget): void {
       await assert.rejects(bus.subscribe(topic, 'g', () => {}, { maxDeliveries: 0 }), BusArgumentError)
     })
 
-    it('broadcasts: every group gets every event', async () => {
+    void it('broadcasts: every group gets every event', async () => {
       const bus = await newBus()
       const topic = uniqueTopic('broadcast')
       const groups = { a: [] as number[], b: [] as number[] }
@@ -91,7 +91,7 @@ export function busContract(target: BusContractTarget): void {
       assert.deepEqual([...groups.b].sort((x, y) => x - y), [...Array(20).keys()])
     })
 
-    it('competing consumers: one group spreads events over its members, each event handled once', async () => {
+    void it('competing consumers: one group spreads events over its members, each event handled once', async () => {
       const topic = uniqueTopic('competing')
       const handledBy = new Map<number, string[]>()
       const members = ['m1', 'm2', 'm3']
@@ -111,7 +111,7 @@ export function busContract(target: BusContractTarget): void {
       assert.ok(used.size >= 2, `work spread over ${[...used].join(', ')}`)
     })
 
-    it('keeps per-key order within a group across competing members', async () => {
+    void it('keeps per-key order within a group across competing members', async () => {
       const topic = uniqueTopic('order')
       const perKey = new Map<string, number[]>()
       const handler = async (e: BusEvent<{ seq: number }>): Promise<void> => {
@@ -131,7 +131,7 @@ export function busContract(target: BusContractTarget): void {
       for (const key of keys) assert.deepEqual(perKey.get(key), [...Array(perKeyCount).keys()], `order of key ${key}`)
     })
 
-    it('redelivers an event whose handler throws, before the next event of its key', async () => {
+    void it('redelivers an event whose handler throws, before the next event of its key', async () => {
       const bus = await newBus()
       const topic = uniqueTopic('retry')
       const log: string[] = []
@@ -151,7 +151,7 @@ export function busContract(target: BusContractTarget): void {
       assert.deepEqual(log, ['0@1', '0@2', '0@3', '1@1'])
     })
 
-    it('dead-letters bad JSON, schema failures and exhausted retries, and keeps consuming', async () => {
+    void it('dead-letters bad JSON, schema failures and exhausted retries, and keeps consuming', async () => {
       const bus = await newBus()
       const topic = uniqueTopic('dlq')
       const handled: number[] = []
@@ -187,7 +187,7 @@ export function busContract(target: BusContractTarget): void {
       assert.deepEqual(JSON.parse(byReason.get('handler-failed')!.value), { n: 2 })
     })
 
-    it('hands an event left unacknowledged by a member that went away to another member', async () => {
+    void it('hands an event left unacknowledged by a member that went away to another member', async () => {
       const topic = uniqueTopic('takeover')
       const seen: Array<{ member: string; id: string; attempt: number; key: string; n: number }> = []
       let stuck: string | undefined
@@ -224,7 +224,7 @@ export function busContract(target: BusContractTarget): void {
       if (target.countsRedeliveries) assert.ok(redelivered[0]!.attempt >= 2, `attempt ${redelivered[0]!.attempt}`)
     })
 
-    it('a closed subscription receives nothing more; the group keeps the events for its next member', async () => {
+    void it('a closed subscription receives nothing more; the group keeps the events for its next member', async () => {
       const bus = await newBus()
       const topic = uniqueTopic('close')
       const first: number[] = []

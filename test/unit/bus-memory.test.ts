@@ -17,7 +17,7 @@ busContract({
   deadlineMs: 10_000,
 })
 
-it('memory: publish rejects once a group holds maxPendingPerGroup events (backpressure, nothing dropped)', async () => {
+void it('memory: publish rejects once a group holds maxPendingPerGroup events (backpressure, nothing dropped)', async () => {
   const bus = new MemoryBus({ logger: silentLogger, maxPendingPerGroup: 3 })
   const seen: number[] = []
   let release!: () => void
@@ -36,7 +36,7 @@ it('memory: publish rejects once a group holds maxPendingPerGroup events (backpr
   await bus.close()
 })
 
-it('nodeGroupId gives the stable per-node group', () => {
+void it('nodeGroupId gives the stable per-node group', () => {
   assert.equal(nodeGroupId('skald-7'), 'skalds-node-skald-7')
   assert.throws(() => nodeGroupId(''), TypeError)
 })
