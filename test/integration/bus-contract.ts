@@ -15,6 +15,8 @@ export interface BusContractTarget {
   subscribeDefaults?: SubscribeOptions<unknown>
   /** Whether the engine counts deliveries across a member's death (BusEvent.attempt > 1 after a takeover). */
   countsRedeliveries: boolean
+  /** How long a group takes to share its work after members joined (lease moves, rebalances), in ms. Default 0. */
+  settleMs?: number
   /** Deadline of every wait, in ms. Default 30000. */
   deadlineMs?: number
 }
@@ -101,6 +103,7 @@ export function busContract(target: BusContractTarget): void {
           handledBy.set(e.payload, [...(handledBy.get(e.payload) ?? []), member])
         })
       }
+      await new Promise((resolve) => setTimeout(resolve, target.settleMs ?? 0))
       const publisher = await newBus()
       const total = 60
       for (let i = 0; i < total; i++) await publisher.publish(topic, `key-${i % 12}`, i)
