@@ -62,7 +62,7 @@ void describe('redis-streams: engine specifics', () => {
     await waitFor('both members busy', () => (byMember.get('a')?.size ?? 0) + (byMember.get('b')?.size ?? 0) === 6, 20_000)
     const pa = byMember.get('a')!
     const pb = byMember.get('b')!
-    assert.equal([...pa].filter((p) => pb.has(p)).length, 0, `disjoint partitions: a=${[...pa]} b=${[...pb]}`)
+    assert.equal([...pa].filter((p) => pb.has(p)).length, 0, `disjoint partitions: a=${[...pa].join()} b=${[...pb].join()}`)
     assert.equal(pa.size, 3)
     assert.equal(pb.size, 3)
     await a.close()
