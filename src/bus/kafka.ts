@@ -4,6 +4,8 @@ import {
   Admin,
   compatibilityPartitioner,
   Consumer,
+  type GroupAssignment,
+  type GroupPartitionsAssigner,
   type Message,
   type MessagesStream,
   Producer,
@@ -103,6 +105,35 @@ function resolveKafkaOptions(options: KafkaBusOptions): ResolvedKafkaOptions {
 
 type StringMessage = Message<string, string, string, string>
 
+/**
+ * Round-robin over the members *subscribed to each topic*. The library's default assigner spreads every topic over
+ * every member of the group; a Skald node joins one group (`nodeGroupId`) from several subscriptions, each on its
+ * own topic, so partitions must only go to members that asked for their topic.
+ */
+export const subscriptionAwareAssigner: GroupPartitionsAssigner = (_current, members, _leaderTopics, metadata) => {
+  // The library passes the leader's own topics; the group's topics are the union of every member's subscription.
+  const topics = new Set([...members.values()].flatMap((member) => member.topics ?? []))
+  const memberIds = [...members.keys()].sort()
+  const result = new Map(memberIds.map((memberId) => [memberId, { memberId, assignments: new Map<string, GroupAssignment>() }]))
+  let turn = 0
+  for (const topic of [...topics].sort()) {
+    const eligible = memberIds.filter((id) => members.get(id)?.topics?.includes(topic))
+    const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0
+    if (eligible.length === 0) continue
+    for (let partition = 0; partition < partitions; partition++) {
+      const memberId = eligible[turn++ % eligible.length]!
+      const assignments = result.get(memberId)!.assignments
+      let entry = assignments.get(topic)
+      if (!entry) {
+        entry = { topic, partitions: [] }
+        assignments.set(topic, entry)
+      }
+      entry.partitions.push(partition)
+    }
+  }
+  return [...result.values()]
+}
+
 class KafkaSubscription implements Subscription {
   readonly topic: string
   readonly group: string
@@ -142,6 +173,7 @@ class KafkaSubscription implements Subscription {
       timeout: o.requestTimeoutMs,
       retries: o.retries,
       retryDelay: 250,
+      partitionAssigner: subscriptionAwareAssigner,
     })
     // Offsets are committed only after the handler: a group without commits starts at `startFrom`.
     this.#stream = await this.#consumer.consume({
@@ -150,6 +182,12 @@ class KafkaSubscription implements Subscription {
       mode: 'committed',
       fallbackMode: this.#options.startFrom,
     })
+    // The start positions (committed, else `startFrom`) are looked up after joining: wait for them, so that an
+    // event published once subscribe() resolved is not skipped by a `latest` lookup made after it.
+    const stream = this.#stream
+    if (!(await settlesWithin(new Promise<void>((resolve) => stream.once('offsets', () => resolve())), o.requestTimeoutMs))) {
+      this.#bus.logger.warn(`bus ${this.topic} [${this.group}]: start offsets not known within ${o.requestTimeoutMs} ms; continuing`)
+    }
     this.#stream.on('error', (error: Error) => {
       if (!this.#closing) this.#bus.logger.warn({ err: error, topic: this.topic, group: this.group }, `bus ${this.topic} [${this.group}]: consumer error: ${error.message}`)
     })
