@@ -51,7 +51,7 @@ void describe('kafka: wire format and groups', () => {
       if (seen.length === keys.length) break
     }
     await stream.close()
-    await consumer.close(true)
+    await (consumer.close(true) as unknown as Promise<void>)
     for (const key of keys) {
       const record = seen.find((s) => s.key === key)!
       assert.deepEqual(JSON.parse(record.value), { taskIds: [key] })
