@@ -8,9 +8,11 @@ import {
   type ResolvedConnectionOptions,
   resolveConnectionOptions,
 } from './connection-options.ts'
-import { RedisAuthError, RedisTopologyError, RedisUnavailableError, toSkaldsError } from './errors.ts'
+import { RedisAuthError, RedisTimeoutError, RedisTopologyError, RedisUnavailableError, toSkaldsError } from './errors.ts'
 import { probeFeatures, type RedisFeatures } from './features.ts'
 import type { LuaScript } from './lua/index.ts'
+
+export { escapeGlob } from './glob.ts'
 
 export type RedisArg = string | Buffer
 export type Reply = unknown
@@ -49,7 +51,6 @@ interface ClusterClient {
   close?(): Promise<unknown>
   destroy?(): void
   on(event: string, listener: (...args: unknown[]) => void): unknown
-  isReady: boolean
   isOpen: boolean
   masters: Array<{ host: string; port: number }>
   nodeClient(node: unknown): NodeClient | Promise<NodeClient>
@@ -103,9 +104,14 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   #closed = false
   #probing: Promise<void> | undefined
   #fatal: Error | undefined
+  /** The options as given, so duplicate() can apply overrides on top of them (not on top of defaults). */
+  #input: RedisConnectionOptions
+  #clusterRetries = 0
+  #clusterRetryTimer: NodeJS.Timeout | undefined
 
-  private constructor(options: ResolvedConnectionOptions, logger: Logger) {
+  private constructor(input: RedisConnectionOptions, options: ResolvedConnectionOptions, logger: Logger) {
     super()
+    this.#input = input
     this.options = options
     this.keyPrefix = options.keyPrefix
     this.isCluster = options.kind === 'cluster'
@@ -115,11 +121,11 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   /** Opens a connection. With `waitForReady` (default) it resolves once connected and probed, or throws a clear error. */
   static async connect(options: RedisConnectionOptions): Promise<RedisConnection> {
     const resolved = resolveConnectionOptions(options)
-    const connection = new RedisConnection(resolved, options.logger ?? createLogger('skalds:redis'))
+    const connection = new RedisConnection(options, resolved, options.logger ?? createLogger('skalds:redis'))
     connection.#open()
     if (!resolved.waitForReady) return connection
     try {
-      await connection.whenReady(resolved.connectTimeoutMs + 500)
+      await connection.whenReady(resolved.connectTimeoutMs)
     } catch (error) {
       await connection.close().catch(() => {})
       throw error
@@ -133,8 +139,9 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   }
 
   get isReady(): boolean {
-    const client = this.#cluster ?? this.#single
-    return client !== undefined && client.isReady && this.#features !== undefined
+    // The cluster client has no isReady; it is open once its slots are discovered.
+    const up = this.#cluster ? this.#cluster.isOpen : this.#single?.isReady === true
+    return up && this.#features !== undefined
   }
 
   get closed(): boolean {
@@ -168,15 +175,14 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   send<T = Reply>(args: RedisArg[], options?: SendOptions): Promise<T> {
     const timeout = options?.timeoutMs ?? this.options.commandTimeoutMs
     let pending: Promise<unknown>
-    if (this.#cluster) pending = this.#cluster.sendCommand(options?.key, options?.readonly, args, { timeout })
-    else if (this.#single) pending = this.#single.sendCommand(args, { timeout })
-    else return Promise.reject(new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`))
-    return pending.then(
-      (reply) => reply as T,
-      (error: unknown) => {
-        throw toSkaldsError(error, `redis ${String(args[0])}`)
-      },
-    )
+    try {
+      if (this.#cluster) pending = this.#cluster.sendCommand(options?.key, options?.readonly, args, { timeout })
+      else if (this.#single) pending = this.#single.sendCommand(args, { timeout })
+      else return Promise.reject(new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`))
+    } catch (error) {
+      return Promise.reject(toSkaldsError(error, `redis ${String(args[0])}`))
+    }
+    return withTimeout(pending, timeout, `redis ${String(args[0])}`) as Promise<T>
   }
 
   /**
@@ -206,10 +212,10 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
           const client = await cluster.nodeClient(master)
           return {
             address: `${master.host}:${master.port}`,
-            send: (args: RedisArg[], timeoutMs?: number) =>
-              client.sendCommand(args, { timeout: timeoutMs ?? this.options.commandTimeoutMs }).catch((error: unknown) => {
-                throw toSkaldsError(error, `redis ${String(args[0])} on ${master.host}:${master.port}`)
-              }),
+            send: (args: RedisArg[], timeoutMs?: number) => {
+              const timeout = timeoutMs ?? this.options.commandTimeoutMs
+              return withTimeout(client.sendCommand(args, { timeout }), timeout, `redis ${String(args[0])} on ${master.host}:${master.port}`)
+            },
           }
         }),
       )
@@ -238,25 +244,35 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   /** Opens a dedicated pub/sub connection sharing this one's options. */
   async subscriber(): Promise<RedisSubscriber> {
     const sharded = this.#features?.shardedPubSub ?? false
-    if (this.#cluster) {
-      const sub = this.#cluster.duplicate()
-      sub.on('error', (error) => this.#onError(error as Error))
-      await sub.connect()
-      return wrapSubscriber(sub, sharded, () => closeClient(sub))
-    }
-    if (!this.#single) throw new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`)
-    const sub = this.#single.duplicate()
+    if (!this.#cluster && !this.#single) throw new RedisUnavailableError(`redis ${this.options.describe}: connection is closed`)
+    const sub: NodeClient | ClusterClient = this.#cluster ? this.#cluster.duplicate() : this.#single!.duplicate()
     sub.on('error', (error) => this.#onError(error as Error))
-    await sub.connect()
-    return wrapSubscriber(sub, false, () => closeClient(sub))
+    // A single client's connect() retries until the server is back; do not hang the caller meanwhile.
+    try {
+      await withTimeout(sub.connect(), this.options.connectTimeoutMs, `redis ${this.options.describe} subscriber connect`)
+    } catch (error) {
+      sub.destroy?.()
+      throw error instanceof RedisTimeoutError
+        ? new RedisUnavailableError(`redis ${this.options.describe}: subscriber not connected within ${this.options.connectTimeoutMs} ms`, { cause: error })
+        : error
+    }
+    return wrapSubscriber(sub, this.#cluster ? sharded : false, () => closeClient(sub))
   }
 
   /** Opens an independent connection with the same options (for blocking commands such as XREADGROUP BLOCK). */
   async duplicate(overrides?: Partial<RedisConnectionOptions>): Promise<RedisConnection> {
-    const resolved = { ...this.options, ...(overrides ? resolveConnectionOptions({ ...overrides }) : {}) }
-    const connection = new RedisConnection(overrides ? resolved : this.options, this.logger)
+    // Overrides apply on top of the options this connection was made with (resolving them alone would reset
+    // everything else to defaults, e.g. a cluster connection duplicating into localhost:6379).
+    const input = { ...this.#input, ...overrides }
+    const resolved = overrides ? resolveConnectionOptions(input) : this.options
+    const connection = new RedisConnection(input, resolved, overrides?.logger ?? this.logger)
     connection.#open()
-    await connection.whenReady(this.options.connectTimeoutMs + 500)
+    try {
+      await connection.whenReady(resolved.connectTimeoutMs)
+    } catch (error) {
+      await connection.close().catch(() => {})
+      throw error
+    }
     return connection
   }
 
@@ -264,6 +280,7 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearTimeout(this.#clusterRetryTimer)
     const client = this.#cluster ?? this.#single
     this.#cluster = undefined
     this.#single = undefined
@@ -346,9 +363,19 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
       client.on('end', () => this.#onDown(new RedisUnavailableError(`redis ${o.describe}: connection ended`)))
       client.on('reconnecting', () => this.#onDown(this.#lastError ?? new RedisUnavailableError(`redis ${o.describe}: reconnecting`)))
     }
-    // connect() rejects on a fatal error (auth) and otherwise keeps retrying through the reconnect strategy.
+    this.#connect(client)
+  }
+
+  /**
+   * A single client's connect() keeps retrying through the reconnect strategy and rejects only on a fatal error.
+   * The cluster client's connect() gives up when no seed node answers (RootNodesUnavailableError): retry it here
+   * with the same backoff, or a connection opened with `waitForReady: false` would never come up.
+   */
+  #connect(client: NodeClient | ClusterClient): void {
+    const o = this.options
     client.connect().then(
       () => {
+        this.#clusterRetries = 0
         if (o.kind === 'cluster') this.#onReady()
       },
       (error: unknown) => {
@@ -356,6 +383,14 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
         if (isAuthFailure(err) && !this.#fatal) this.#fatal = new RedisAuthError(`redis ${o.describe}: authentication failed (${err.message})`, { cause: err })
         this.#lastError = err
         this.#wakeWaiters()
+        if (o.kind !== 'cluster' || this.#fatal || this.#closed || client !== this.#cluster) return
+        this.#onError(err)
+        const delay = this.#reconnectStrategy(this.#clusterRetries++, err)
+        if (typeof delay !== 'number') return
+        this.#clusterRetryTimer = setTimeout(() => {
+          if (!this.#closed && client === this.#cluster) this.#connect(client)
+        }, delay)
+        this.#clusterRetryTimer.unref()
       },
     )
   }
@@ -431,6 +466,29 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   }
 }
 
+/**
+ * node-redis' own `timeout` only covers the wait in its write queue: once a command is on the socket it waits
+ * forever for a stalled (e.g. SIGSTOPped) server. This timer bounds the whole call. A late reply is dropped by
+ * node-redis as usual (the command stays matched to its reply slot), so the socket stays in sync.
+ */
+function withTimeout(pending: Promise<unknown>, timeoutMs: number, context: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new RedisTimeoutError(`${context}: no reply within ${timeoutMs} ms (command timeout)`))
+    }, timeoutMs)
+    pending.then(
+      (reply) => {
+        clearTimeout(timer)
+        resolve(reply)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(toSkaldsError(error, context))
+      },
+    )
+  })
+}
+
 function isAuthFailure(error: Error): boolean {
   return /WRONGPASS|NOAUTH|invalid username-password|NOPERM/i.test(error.message)
 }
@@ -460,9 +518,4 @@ function wrapSubscriber(
       sharded && client.sUnsubscribe ? client.sUnsubscribe(channel, listener) : client.unsubscribe(channel, listener),
     close,
   }
-}
-
-/** Escapes glob metacharacters (`* ? [ ] \`) so user input matches itself in a SCAN / PSUBSCRIBE pattern. */
-export function escapeGlob(input: string): string {
-  return input.replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)
 }

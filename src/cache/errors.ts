@@ -1,13 +1,7 @@
 // One error class per error code, so callers can branch on `instanceof` or on `code` alike.
+import { SkaldsError } from '../model/errors.ts'
 
-export class SkaldsError extends Error {
-  readonly code: string
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.code = code
-    this.name = new.target.name
-  }
-}
+export { SkaldsError }
 
 /** The server cannot be reached (refused, reset, DNS) or the client is closed. */
 export class RedisUnavailableError extends SkaldsError {
@@ -95,7 +89,7 @@ export function toSkaldsError(error: unknown, context: string): SkaldsError {
     return new CrossSlotError(`${context}: keys of one call hash to different cluster slots (${text})`, { cause: err })
   }
   if (
-    /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EPIPE|ETIMEDOUT|Socket closed|client is closed|offline queue|ClientClosed|SocketClosed|Connection is closed|The client is closed/i.test(
+    /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EPIPE|ETIMEDOUT|Socket closed|client is closed|client is offline|offline queue|queue is full|root nodes are unavailable|Cluster closed|Disconnects client|ClientClosed|SocketClosed|Connection is closed|The client is closed|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN/i.test(
       text + name,
     )
   ) {

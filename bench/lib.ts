@@ -1,0 +1,119 @@
+// Shared measurement for every benchmark suite: the same method for ours and the peers, in one process.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+
+export interface BenchResult {
+  scenario: string
+  subject: string
+  opsPerSec: number
+  p50Ms: number
+  p99Ms: number
+  factoryCalls?: number
+}
+
+export interface MeasureOptions {
+  /** operations in the timed run */
+  ops: number
+  /** operations in flight at once (1 = sequential) */
+  concurrency?: number
+  /** untimed operations first, to warm JIT and connections */
+  warmup?: number
+}
+
+/**
+ * Runs `op` `ops` times with `concurrency` in flight; returns throughput and per-operation latency percentiles.
+ * `op` receives the operation index so callers can vary keys.
+ */
+export async function measure(
+  scenario: string,
+  subject: string,
+  op: (i: number) => unknown,
+  options: MeasureOptions,
+): Promise<BenchResult> {
+  const concurrency = options.concurrency ?? 1
+  const warmup = options.warmup ?? Math.min(1000, Math.ceil(options.ops / 10))
+  for (let i = 0; i < warmup; i++) await op(i)
+  const latencies = new Float64Array(options.ops)
+  let next = 0
+  const start = performance.now()
+  const lane = async (): Promise<void> => {
+    while (next < options.ops) {
+      const i = next++
+      const t0 = performance.now()
+      await op(i)
+      latencies[i] = performance.now() - t0
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane))
+  const elapsedMs = performance.now() - start
+  latencies.sort()
+  return {
+    scenario,
+    subject,
+    opsPerSec: Math.round((options.ops / elapsedMs) * 1000),
+    p50Ms: round(percentile(latencies, 0.5)),
+    p99Ms: round(percentile(latencies, 0.99)),
+  }
+}
+
+/**
+ * For operations too fast to time one by one (in-process hits): times batches of `batch` calls and derives
+ * per-operation latency from each batch, so timer overhead does not dominate.
+ */
+export function measureSync(scenario: string, subject: string, op: (i: number) => unknown, options: { ops: number; batch?: number }): BenchResult {
+  const batch = options.batch ?? 1000
+  const batches = Math.max(1, Math.floor(options.ops / batch))
+  for (let i = 0; i < batch * 10; i++) op(i)
+  const perOp = new Float64Array(batches)
+  const start = performance.now()
+  for (let b = 0; b < batches; b++) {
+    const t0 = performance.now()
+    for (let i = 0; i < batch; i++) op(b * batch + i)
+    perOp[b] = (performance.now() - t0) / batch
+  }
+  const elapsedMs = performance.now() - start
+  perOp.sort()
+  return {
+    scenario,
+    subject,
+    opsPerSec: Math.round(((batches * batch) / elapsedMs) * 1000),
+    p50Ms: round(percentile(perOp, 0.5), 6),
+    p99Ms: round(percentile(perOp, 0.99), 6),
+  }
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+}
+
+function round(value: number, digits = 3): number {
+  const f = 10 ** digits
+  return Math.round(value * f) / f
+}
+
+/** Writes `bench/results/<suite>.json` and prints the table. */
+export function report(suite: string, results: BenchResult[]): void {
+  const dir = new URL('./results/', import.meta.url)
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(new URL(`${suite}.json`, dir), `${JSON.stringify({ suite, results }, null, 2)}\n`)
+  console.log(`\n${suite}`)
+  console.table(
+    results.map((r) => ({
+      scenario: r.scenario,
+      subject: r.subject,
+      'ops/s': r.opsPerSec,
+      'p50 ms': r.p50Ms,
+      'p99 ms': r.p99Ms,
+      ...(r.factoryCalls === undefined ? {} : { 'factory calls': r.factoryCalls }),
+    })),
+  )
+}
+
+/** The ratio ours / peer for one scenario, for the summary lines. */
+export function ratio(results: BenchResult[], scenario: string, ours: string, peer: string): number | undefined {
+  const a = results.find((r) => r.scenario === scenario && r.subject === ours)
+  const b = results.find((r) => r.scenario === scenario && r.subject === peer)
+  if (!a || !b || b.opsPerSec === 0) return undefined
+  return Math.round((a.opsPerSec / b.opsPerSec) * 100) / 100
+}

@@ -1,0 +1,95 @@
+// RedisBackend on every Redis flavour: the CacheBackend contract, plus what only Redis can show (slot errors,
+// the key prefix not applied twice, close() leaving the caller's connection open).
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { RedisBackend } from '../../src/cache/backends/redis.ts'
+import { RedisConnection } from '../../src/cache/connection.ts'
+import type { RedisConnectionOptions } from '../../src/cache/connection-options.ts'
+import { CrossSlotError } from '../../src/cache/errors.ts'
+import { slotOf } from '../../src/cache/slot.ts'
+import { silentLogger } from '../../src/config/logger.ts'
+import { redisTargets, type RedisTarget, uniquePrefix } from '../helpers/servers.ts'
+import { backendContract, eventually } from './backend-contract.ts'
+
+export function targetOptions(target: RedisTarget, extra: Partial<RedisConnectionOptions> = {}): RedisConnectionOptions {
+  const base: RedisConnectionOptions = target.clusterNodes ? { cluster: { nodes: target.clusterNodes } } : { url: target.url }
+  return { ...base, logger: silentLogger, ...extra }
+}
+
+for (const target of redisTargets()) {
+  backendContract(`redis (${target.name})`, async () => {
+    const connection = await RedisConnection.connect(targetOptions(target))
+    const backend = new RedisBackend(connection)
+    return {
+      backend,
+      prefix: uniquePrefix(`backend-${target.name}`),
+      close: async () => {
+        await backend.close()
+        await connection.close()
+      },
+    }
+  })
+
+  void describe(`RedisBackend specifics: ${target.name}`, () => {
+    let connection: RedisConnection
+    let backend: RedisBackend
+    let prefix: string
+
+    before(async () => {
+      prefix = uniquePrefix(`backend-x-${target.name}`)
+      connection = await RedisConnection.connect(targetOptions(target, { keyPrefix: prefix }))
+      backend = new RedisBackend(connection)
+    })
+
+    after(async () => {
+      await backend.deleteMatching(`${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`)
+      await backend.close()
+      await connection.close()
+    })
+
+    void it('uses keys as given: the connection keyPrefix is not applied a second time', async () => {
+      const key = connection.key('plain')
+      assert.equal(key, `${prefix}plain`)
+      await backend.set(key, 'v')
+      assert.equal(await connection.send(['GET', key], { key }), 'v')
+      const doubled = connection.key(key)
+      assert.equal(await connection.send(['EXISTS', doubled], { key: doubled }), 0)
+    })
+
+    void it('a multi-key command over two slots surfaces as CrossSlotError with a clear message', { skip: !target.clusterNodes }, async () => {
+      const a = connection.key('cross-a')
+      let b = connection.key('cross-b')
+      for (let i = 0; slotOf(b) === slotOf(a); i++) b = connection.key(`cross-b${i}`)
+      await assert.rejects(connection.send(['MGET', a, b], { key: a }), (error: unknown) => {
+        assert.ok(error instanceof CrossSlotError, `got ${String(error)}`)
+        assert.equal(error.code, 'E_REDIS_CROSSSLOT')
+        assert.match(error.message, /different cluster slots/)
+        return true
+      })
+      // the backend itself never sends such a command
+      assert.deepEqual(await backend.getMany([a, b]), [undefined, undefined])
+    })
+
+    void it('close() closes the subscriber it opened, not the connection it was given', async () => {
+      const own = new RedisBackend(connection)
+      const got: string[] = []
+      await own.subscribe(connection.key('ch'), (m) => got.push(m))
+      await own.publish(connection.key('ch'), 'hello')
+      await eventually('message delivered', () => got.includes('hello'))
+      await own.close()
+      assert.equal(connection.closed, false)
+      assert.equal(await connection.send(['PING']), 'PONG')
+      await backend.publish(connection.key('ch'), 'after-close')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      assert.deepEqual(got, ['hello'])
+    })
+
+    void it('info sums used_memory and DBSIZE over every master', async () => {
+      const info = await backend.info()
+      assert.ok(info.usedMemoryBytes! > 0)
+      let dbsize = 0
+      for (const master of await connection.masters()) dbsize += Number(await master.send(['DBSIZE']))
+      assert.ok(Math.abs(info.keys! - dbsize) < 1000, `info ${info.keys} vs dbsize ${dbsize}`)
+    })
+  })
+}
