@@ -188,16 +188,16 @@ kafka_down() {
 }
 
 kafka_status() {
-  local address state="down" version="$KAFKA_MODULE_VERSION"
+  local address state="down" version="$KAFKA_MODULE_VERSION" extra=""
   if _kafka_external; then
     address="$KAFKA_BROKERS"
-    version="external"
+    version="?"
+    extra="  (external)"
   else
     address="$(_kafka_address)"
   fi
-  local first="${address%%,*}"
-  _kafka_port_open "$first" && state="up"
-  printf 'kafka\t%s\t%s\t%s\n' "$address" "$state" "$version"
+  _kafka_port_open "${address%%,*}" && state="up"
+  printf '%-22s %-44s %-5s %s%s\n' kafka "$address" "$state" "$version" "$extra"
 }
 
 kafka_env() {
