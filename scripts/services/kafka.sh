@@ -5,8 +5,8 @@
 #   kafka_up      resolve the jars (cached), format the log dir once, start the broker, wait until it serves
 #   kafka_down    stop the broker this module started (idempotent)
 #   kafka_status  one line: name, address, up/down, version
-#   kafka_env     export KAFKA_BROKERS (host:port), KAFKA_VERSION, and KAFKA_LIBS / KAFKA_JAVA so tests can
-#                 spawn their own throwaway broker from the same jars (see kafka_spawn_broker in test helpers)
+#   kafka_env     export KAFKA_BROKERS (host:port), KAFKA_VERSION (own broker only), and KAFKA_LIBS / KAFKA_JAVA so
+#                 tests can spawn a throwaway broker from the same jars (test/helpers/kafka-broker.ts)
 #
 # Settings (env): KAFKA_BROKERS given by the caller => that server is used, nothing is built or started.
 #   SKALDS_KAFKA_VERSION (default 4.1.0), SKALDS_KAFKA_PORT (default 19092; controller on port+1),
@@ -44,7 +44,7 @@ _kafka_external() { given_var KAFKA_BROKERS "$(_kafka_address)"; }
 # True when something accepts TCP connections on host:port.
 _kafka_port_open() {
   local host="${1%:*}" port="${1##*:}"
-  (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null
 }
 
 _kafka_pid_alive() {
@@ -148,7 +148,15 @@ kafka_up() {
   fi
   log "kafka: starting broker $KAFKA_MODULE_VERSION on $address (heap $KAFKA_MODULE_HEAP)"
   [[ -f "$state/server.log" ]] && mv -f "$state/server.log" "$state/server.log.1"
-  nohup java "${opts[@]}" -cp "$libs/*" kafka.Kafka "$state/server.properties" >"$state/broker.log" 2>&1 </dev/null &
+  # Every inherited fd above 2 is closed first: the broker must not hold services.sh's flock or a caller's pipe.
+  # The subshell execs java, so $! is the broker's own pid.
+  (
+    for f in "/proc/$BASHPID/fd"/*; do
+      n="${f##*/}"
+      [[ $n =~ ^[0-9]+$ ]] && ((n > 2)) && eval "exec $n>&-"
+    done
+    exec java "${opts[@]}" -cp "$libs/*" kafka.Kafka "$state/server.properties"
+  ) >"$state/broker.log" 2>&1 </dev/null &
   echo $! >"$state/broker.pid"
   local deadline=$((SECONDS + 120))
   # Listening is not serving yet: wait for the broker's own "started" line too.
@@ -205,8 +213,8 @@ kafka_env() {
     emit_export KAFKA_BROKERS "$KAFKA_BROKERS"
   else
     emit_export KAFKA_BROKERS "$(_kafka_address)"
+    emit_export KAFKA_VERSION "$KAFKA_MODULE_VERSION"
   fi
-  emit_export KAFKA_VERSION "$KAFKA_MODULE_VERSION"
   # The jars and java binary, for tests that spawn a throwaway broker (e.g. a broker-restart test).
   if [[ -f "$(_kafka_libs)/.complete" ]]; then
     emit_export KAFKA_LIBS "$(_kafka_libs)"
