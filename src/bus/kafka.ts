@@ -148,6 +148,9 @@ class KafkaSubscription implements Subscription {
   #current: Promise<DeliveryOutcome> | undefined
   #abandoned = false
   #closing: Promise<void> | undefined
+  /** Per partition, the last handled message whose offset is not committed yet. */
+  readonly #toCommit = new Map<number, StringMessage>()
+  #committing: Promise<void> | undefined
 
   constructor(bus: KafkaBus, topic: string, group: string, handler: EventHandler<unknown>, options: ResolvedSubscribeOptions<unknown>, onClosed: (s: KafkaSubscription) => void) {
     this.#bus = bus
@@ -221,6 +224,31 @@ class KafkaSubscription implements Subscription {
         const outcome = await current
         this.#current = undefined
         if (this.#abandoned || outcome === 'abandoned') return
+        this.#commitLater(message)
+      }
+    } catch (error) {
+      if (!this.#closing) this.#bus.logger.error({ err: error, topic: this.topic, group: this.group }, `bus ${this.topic} [${this.group}]: consumer stopped: ${(error as Error).message}`)
+    }
+  }
+
+  /**
+   * Commits after the handler, without a round trip per event: one commit runs at a time and the next one takes the
+   * latest handled offset of each partition (committing N+1 covers everything before it). Idle, an event is
+   * committed at once; under load commits batch up. A crash loses at most the commits in flight: those events are
+   * delivered again, as at-least-once allows.
+   */
+  #commitLater(message: StringMessage): void {
+    this.#toCommit.set(message.partition, message)
+    this.#committing ??= this.#flushCommits().finally(() => {
+      this.#committing = undefined
+    })
+  }
+
+  async #flushCommits(): Promise<void> {
+    while (this.#toCommit.size > 0) {
+      const batch = [...this.#toCommit.values()]
+      this.#toCommit.clear()
+      for (const message of batch) {
         try {
           await message.commit()
         } catch (error) {
@@ -228,8 +256,6 @@ class KafkaSubscription implements Subscription {
           this.#bus.logger.warn({ err: error, topic: this.topic, group: this.group }, `bus ${this.topic} [${this.group}]: offset commit of ${message.partition}:${message.offset} failed`)
         }
       }
-    } catch (error) {
-      if (!this.#closing) this.#bus.logger.error({ err: error, topic: this.topic, group: this.group }, `bus ${this.topic} [${this.group}]: consumer stopped: ${(error as Error).message}`)
     }
   }
 
@@ -238,6 +264,8 @@ class KafkaSubscription implements Subscription {
       this.#abort.abort()
       const current = this.#current
       if (current && !(await settlesWithin(current, this.#options.closeTimeoutMs))) this.#abandoned = true
+      await new Promise((resolve) => setImmediate(resolve)) // lets the loop record the last handled offset
+      await this.#committing
       await this.#stream?.close().catch(() => {})
       // Leaving the group hands the partitions over now rather than after the session timeout.
       await Promise.resolve(this.#consumer?.close(true) as Promise<void> | undefined).catch(() => {})
