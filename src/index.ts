@@ -1,2 +1,3 @@
 // Public entry of the `skalds` package. Subsystems are also reachable through their own subpaths (`skalds/cache`, ...).
 export * as cache from './cache/index.ts'
+export * as bus from './bus/index.ts'
