@@ -23,6 +23,7 @@ import {
   type ResolvedSubscribeOptions,
   serializePayload,
   settlesWithin,
+  sleep,
 } from './delivery.ts'
 import { BusArgumentError, BusClosedError, BusPublishError, BusSubscribeError } from './errors.ts'
 import type { EventBus, EventHandler, SubscribeOptions, Subscription } from './types.ts'
@@ -162,6 +163,40 @@ class KafkaSubscription implements Subscription {
   }
 
   async start(): Promise<void> {
+    await this.#connect()
+    this.#loop = this.#supervise()
+  }
+
+  /** Consumes until closed; when the consumer dies (broker away longer than its retries), makes a new one. */
+  async #supervise(): Promise<void> {
+    let delay = 500
+    for (;;) {
+      await this.#run(this.#stream!)
+      if (this.#closing || this.#abandoned) return
+      this.#bus.logger.warn(`bus ${this.topic} [${this.group}]: consumer stopped; reconnecting`)
+      await this.#disconnect()
+      for (;;) {
+        if (!(await sleep(delay, this.#abort.signal))) return
+        try {
+          await this.#connect()
+          delay = 500
+          break
+        } catch (error) {
+          await this.#disconnect()
+          delay = Math.min(delay * 2, 10_000)
+          this.#bus.logger.warn({ err: error }, `bus ${this.topic} [${this.group}]: cannot rejoin yet (${(error as Error).message}); retrying in ${delay} ms`)
+        }
+      }
+    }
+  }
+
+  async #disconnect(): Promise<void> {
+    await this.#stream?.close().catch(() => {})
+    // Leaving the group hands the partitions over now rather than after the session timeout.
+    await Promise.resolve(this.#consumer?.close(true) as Promise<void> | undefined).catch(() => {})
+  }
+
+  async #connect(): Promise<void> {
     const o = this.#bus.options
     this.#consumer = new Consumer({
       clientId: `${o.clientId}-${this.group}`,
@@ -194,7 +229,6 @@ class KafkaSubscription implements Subscription {
     this.#stream.on('error', (error: Error) => {
       if (!this.#closing) this.#bus.logger.warn({ err: error, topic: this.topic, group: this.group }, `bus ${this.topic} [${this.group}]: consumer error: ${error.message}`)
     })
-    this.#loop = this.#run(this.#stream)
   }
 
   async #run(stream: MessagesStream<string, string, string, string>): Promise<void> {
@@ -266,9 +300,7 @@ class KafkaSubscription implements Subscription {
       if (current && !(await settlesWithin(current, this.#options.closeTimeoutMs))) this.#abandoned = true
       await new Promise((resolve) => setImmediate(resolve)) // lets the loop record the last handled offset
       await this.#committing
-      await this.#stream?.close().catch(() => {})
-      // Leaving the group hands the partitions over now rather than after the session timeout.
-      await Promise.resolve(this.#consumer?.close(true) as Promise<void> | undefined).catch(() => {})
+      await this.#disconnect()
       if (!this.#abandoned) await this.#loop
       this.#onClosed(this)
     })()
