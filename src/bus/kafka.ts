@@ -150,7 +150,9 @@ class KafkaSubscription implements Subscription {
   #abandoned = false
   #closing: Promise<void> | undefined
   /** Per partition, the last handled message whose offset is not committed yet. */
-  readonly #toCommit = new Map<number, StringMessage>()
+  readonly #toCommit = new Map<number, { offset: string; commit: () => Promise<unknown> }>()
+  /** Partitions of which an event was handled since the last (re)assignment. */
+  readonly #handledSinceAssignment = new Set<number>()
   #committing: Promise<void> | undefined
 
   constructor(bus: KafkaBus, topic: string, group: string, handler: EventHandler<unknown>, options: ResolvedSubscribeOptions<unknown>, onClosed: (s: KafkaSubscription) => void) {
@@ -223,7 +225,21 @@ class KafkaSubscription implements Subscription {
     // The start positions (committed, else `startFrom`) are looked up after joining: wait for them, so that an
     // event published once subscribe() resolved is not skipped by a `latest` lookup made after it.
     const stream = this.#stream
-    if (!(await settlesWithin(new Promise<void>((resolve) => stream.once('offsets', () => resolve())), o.requestTimeoutMs))) {
+    const consumer = this.#consumer
+    // Positions are looked up after every (re)assignment: commit the start position of partitions the group never
+    // committed, so that a member taking a partition over later starts there and not at a newer `latest`.
+    let firstSeal: Promise<void> | undefined
+    const positioned = new Promise<void>((resolve) => {
+      stream.on('offsets', () => {
+        const seal = this.#sealStartPositions(stream, consumer)
+        if (!firstSeal) {
+          firstSeal = seal
+          resolve()
+        }
+      })
+    })
+    // Wait for them, so that an event published once subscribe() resolved is not skipped by a later lookup.
+    if (!(await settlesWithin(positioned.then(() => firstSeal), o.requestTimeoutMs))) {
       this.#bus.logger.warn(`bus ${this.topic} [${this.group}]: start offsets not known within ${o.requestTimeoutMs} ms; continuing`)
     }
     this.#stream.on('error', (error: Error) => {
@@ -258,7 +274,9 @@ class KafkaSubscription implements Subscription {
         const outcome = await current
         this.#current = undefined
         if (this.#abandoned || outcome === 'abandoned') return
-        this.#commitLater(message)
+        this.#handledSinceAssignment.add(message.partition)
+        this.#toCommit.set(message.partition, { offset: String(message.offset + 1n), commit: () => message.commit() as Promise<void> })
+        this.#flushCommitsSoon()
       }
     } catch (error) {
       if (!this.#closing) this.#bus.logger.error({ err: error, topic: this.topic, group: this.group }, `bus ${this.topic} [${this.group}]: consumer stopped: ${(error as Error).message}`)
@@ -271,8 +289,7 @@ class KafkaSubscription implements Subscription {
    * committed at once; under load commits batch up. A crash loses at most the commits in flight: those events are
    * delivered again, as at-least-once allows.
    */
-  #commitLater(message: StringMessage): void {
-    this.#toCommit.set(message.partition, message)
+  #flushCommitsSoon(): void {
     this.#committing ??= this.#flushCommits().finally(() => {
       this.#committing = undefined
     })
@@ -280,16 +297,42 @@ class KafkaSubscription implements Subscription {
 
   async #flushCommits(): Promise<void> {
     while (this.#toCommit.size > 0) {
-      const batch = [...this.#toCommit.values()]
+      const batch = [...this.#toCommit]
       this.#toCommit.clear()
-      for (const message of batch) {
+      for (const [partition, pending] of batch) {
         try {
-          await message.commit()
+          await pending.commit()
         } catch (error) {
           // Typically a rebalance: the partition moved and its new owner re-reads from the last commit.
-          this.#bus.logger.warn({ err: error, topic: this.topic, group: this.group }, `bus ${this.topic} [${this.group}]: offset commit of ${message.partition}:${message.offset} failed`)
+          this.#bus.logger.warn({ err: error, topic: this.topic, group: this.group }, `bus ${this.topic} [${this.group}]: offset commit ${partition}@${pending.offset} failed`)
         }
       }
+    }
+  }
+
+  async #sealStartPositions(stream: MessagesStream<string, string, string, string>, consumer: Consumer<string, string, string, string>): Promise<void> {
+    this.#handledSinceAssignment.clear()
+    const partitions = consumer.assignments?.find((a) => a.topic === this.topic)?.partitions ?? []
+    const start = new Map<number, bigint>()
+    for (const partition of partitions) {
+      const offset = stream.offsetsToFetch.get(`${this.topic}:${partition}`)
+      if (offset !== undefined && offset >= 0n) start.set(partition, offset)
+    }
+    if (start.size === 0) return
+    try {
+      const commits = await consumer.listCommittedOffsets({ topics: [{ topic: this.topic, partitions: [...start.keys()] }] })
+      const committed = commits.get(this.topic) ?? []
+      for (const [partition, offset] of start) {
+        if ((committed[partition] ?? -1n) >= 0n || this.#handledSinceAssignment.has(partition) || this.#toCommit.has(partition)) continue
+        this.#toCommit.set(partition, {
+          offset: String(offset),
+          commit: () => consumer.commit({ offsets: [{ topic: this.topic, partition, offset, leaderEpoch: -1 }] }) as Promise<void>,
+        })
+      }
+      this.#flushCommitsSoon()
+      await this.#committing
+    } catch (error) {
+      this.#bus.logger.warn({ err: error, topic: this.topic, group: this.group }, `bus ${this.topic} [${this.group}]: cannot record start positions: ${(error as Error).message}`)
     }
   }
 

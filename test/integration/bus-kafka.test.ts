@@ -29,9 +29,7 @@ after(async () => {
 busContract({
   name: 'kafka',
   create: () => Promise.resolve(newBus()),
-  // Every test uses fresh topics and groups; `earliest` keeps a rebalance between first join and first commit
-  // from skipping events (a `latest` group without commits restarts at the end: see docs/bus.md).
-  subscribeDefaults: { startFrom: 'earliest' },
+  // The default `latest` (Skalds' parity setting): groups record their start positions, so rebalances skip nothing.
   countsRedeliveries: false,
   settleMs: 1000,
   deadlineMs: 45_000,
@@ -77,6 +75,30 @@ void describe('kafka: wire format and groups', () => {
     await waitFor('the 2 events sent while away', () => second.length >= 2, 45_000)
     assert.deepEqual([...first].sort(), [1, 2, 3])
     assert.deepEqual([...second].sort(), [4, 5])
+  })
+
+  void it('a new `latest` group records its start positions: an event its first member never acknowledged reaches the next member', async () => {
+    const topic = uniqueTopic('latest-takeover')
+    const group = `latest.${topic}`
+    const publisher = newBus()
+    await publisher.publish(topic, 'old', -1) // published before the group existed: not for it
+    let stuck = false
+    const first = await newBus().subscribe<number>(
+      topic,
+      group,
+      () => {
+        stuck = true
+        return new Promise<void>(() => {}) // never acknowledges
+      },
+      { closeTimeoutMs: 200 },
+    )
+    await publisher.publish(topic, 'job', 1)
+    await waitFor('the first member to take event 1', () => stuck, 45_000)
+    await first.close()
+    const seen: number[] = []
+    await newBus().subscribe<number>(topic, group, (e) => void seen.push(e.payload))
+    await waitFor('event 1 at the next member', () => seen.includes(1), 45_000)
+    assert.deepEqual(seen, [1])
   })
 
   void it('a broker restart mid-stream (longer than the client retries) loses no event', async () => {
