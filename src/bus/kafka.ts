@@ -326,7 +326,7 @@ class KafkaSubscription implements Subscription {
         if ((committed[partition] ?? -1n) >= 0n || this.#handledSinceAssignment.has(partition) || this.#toCommit.has(partition)) continue
         this.#toCommit.set(partition, {
           offset: String(offset),
-          commit: () => consumer.commit({ offsets: [{ topic: this.topic, partition, offset, leaderEpoch: -1 }] }) as Promise<void>,
+          commit: () => consumer.commit({ offsets: [{ topic: this.topic, partition, offset, leaderEpoch: -1 }] }),
         })
       }
       this.#flushCommitsSoon()
