@@ -100,6 +100,10 @@ export class RedisStreamsSubscription implements Subscription {
 
   #tick(): void {
     if (this.#ticking || this.#closing) return
+    if (this.#connection.closed) {
+      void this.close()
+      return
+    }
     this.#ticking = this.#rebalance()
       .catch((error: unknown) => this.#logError('lease renewal failed', error))
       .finally(() => {
@@ -164,6 +168,12 @@ export class RedisStreamsSubscription implements Subscription {
         this.#errorLogged = false
       } catch (error) {
         if (this.#closing) break
+        if (this.#connection.closed) {
+          // The caller closed the bus' connection under it: nothing can succeed any more.
+          this.#bus.logger.error(`bus ${this.topic} [${this.group}]: the Redis connection was closed; the subscription stops`)
+          void this.close()
+          break
+        }
         if (/NOGROUP/.test((error as Error).message)) {
           // The streams vanished (a server restarted without persistence, or keys were deleted): start over.
           await this.#createGroups().catch(() => {})

@@ -15,9 +15,17 @@ import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { busContract, uniqueTopic, waitFor } from './bus-contract.ts'
 
 const connections: RedisConnection[] = []
+const buses: RedisStreamsBus[] = []
 after(async () => {
+  // Buses first (they stop their loops and release leases), then their connections.
+  await Promise.all(buses.map((b) => b.close()))
   await Promise.all(connections.map((c) => c.close()))
 })
+
+function track(bus: RedisStreamsBus): RedisStreamsBus {
+  buses.push(bus)
+  return bus
+}
 
 async function connect(target: { url?: string; clusterNodes?: string[] }, keyPrefix: string, extra: { url?: string } = {}): Promise<RedisConnection> {
   const connection = await RedisConnection.connect({
@@ -34,7 +42,7 @@ for (const target of redisTargets().filter((t) => !process.env.BUS_REDIS_ONLY ||
   const prefix = uniquePrefix(`bus-${target.name}`)
   busContract({
     name: `redis-streams on ${target.name}`,
-    create: async () => new RedisStreamsBus({ connection: await connect(target, prefix), leaseMs: 1500, blockMs: 200, logger: silentLogger }),
+    create: async () => track(new RedisStreamsBus({ connection: await connect(target, prefix), leaseMs: 1500, blockMs: 200, logger: silentLogger })),
     countsRedeliveries: true,
     settleMs: 2000,
   })
@@ -46,8 +54,8 @@ void describe('redis-streams: engine specifics', () => {
   void it('spreads partitions over members with leases and stores the partition count with the topic', async () => {
     const prefix = uniquePrefix('bus-lease')
     const topic = uniqueTopic('lease')
-    const a = new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 6, leaseMs: 900, blockMs: 100, logger: silentLogger })
-    const b = new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 2, leaseMs: 900, blockMs: 100, logger: silentLogger })
+    const a = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 6, leaseMs: 900, blockMs: 100, logger: silentLogger }))
+    const b = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 2, leaseMs: 900, blockMs: 100, logger: silentLogger }))
     const byMember = new Map<string, Set<string>>()
     const handler = (member: string) => (e: BusEvent) => {
       const partition = e.id.split('/')[0]!
@@ -72,7 +80,7 @@ void describe('redis-streams: engine specifics', () => {
   void it('bounds each partition stream with MAXLEN ~', async () => {
     const prefix = uniquePrefix('bus-maxlen')
     const connection = await connect(redis8, prefix)
-    const bus = new RedisStreamsBus({ connection, partitions: 1, maxLen: 100, logger: silentLogger })
+    const bus = track(new RedisStreamsBus({ connection, partitions: 1, maxLen: 100, logger: silentLogger }))
     const topic = uniqueTopic('maxlen')
     for (let i = 0; i < 1000; i++) await bus.publish(topic, 'k', i)
     const length = Number(await connection.send(['XLEN', bus.keys(topic).stream(0)]))
@@ -86,11 +94,11 @@ void describe('redis-streams: engine specifics', () => {
     const child = spawnChild(['--url', redis8.url!, '--prefix', prefix, '--topic', topic, '--group', 'g'])
     try {
       await waitForLine(child, 'subscribed')
-      const survivor = new RedisStreamsBus({ connection: await connect(redis8, prefix), leaseMs: 1500, blockMs: 200, logger: silentLogger })
+      const survivor = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), leaseMs: 1500, blockMs: 200, logger: silentLogger }))
       const seen: BusEvent<{ n: number }>[] = []
       await survivor.subscribe<{ n: number }>(topic, 'g', (e) => void seen.push(e))
       // The child holds every partition (it came first); wait until it handles our event, then kill it mid-handler.
-      const publisher = new RedisStreamsBus({ connection: await connect(redis8, prefix), logger: silentLogger })
+      const publisher = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), logger: silentLogger }))
       let childGotIt = false
       for (let n = 0; !childGotIt; n++) {
         await publisher.publish(topic, `job-${n}`, { n })
@@ -122,7 +130,7 @@ void describe('redis-streams: engine specifics', () => {
     })
     const url = `redis://127.0.0.1:${port}`
     const connection = await connectWithRetry(url)
-    const bus = new RedisStreamsBus({ connection, leaseMs: 1500, blockMs: 200, logger: silentLogger })
+    const bus = track(new RedisStreamsBus({ connection, leaseMs: 1500, blockMs: 200, logger: silentLogger }))
     const topic = uniqueTopic('restart')
     const handled = new Map<number, number>()
     await bus.subscribe<number>(topic, 'g', async (e) => {
@@ -135,8 +143,12 @@ void describe('redis-streams: engine specifics', () => {
     for (let i = 0; i < total; i++) {
       if (i === 100) {
         await waitFor('some events handled before the restart', () => handled.size >= 20, 20_000)
-        await connection.send(['SHUTDOWN']).catch(() => {})
-        await new Promise<void>((resolve) => server.once('exit', () => resolve()))
+        // SIGTERM = SHUTDOWN (the AOF is already fsynced on every write); SIGKILL if it does not go.
+        const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
+        server.kill('SIGTERM')
+        const killer = setTimeout(() => server.kill('SIGKILL'), 20_000)
+        await exited
+        clearTimeout(killer)
         server = startServer()
         restarted = true
       }
