@@ -2,3 +2,4 @@
 export * as cache from './cache/index.ts'
 export * as model from './model/index.ts'
 export * as store from './store/index.ts'
+export * as bus from './bus/index.ts'

@@ -1,0 +1,172 @@
+// The Event Queue on Redis Streams. A topic is split into `partitions` streams (key hash → partition, like Kafka);
+// a consumer group reads a partition through exactly one member at a time (a lease), which is what keeps per-key
+// order with competing consumers. See docs/bus.md for the key layout and the failure model.
+import { createLogger, type Logger } from '../config/logger.ts'
+import type { RedisConnection } from '../cache/connection.ts'
+import { checkName, DEFAULT_DEAD_LETTER_SUFFIX, keyHash, positiveInteger, resolveSubscribeOptions, serializePayload } from './delivery.ts'
+import { BusArgumentError, BusClosedError, BusPublishError } from './errors.ts'
+import { RedisStreamsSubscription } from './redis-streams-consumer.ts'
+import type { EventBus, EventHandler, SubscribeOptions, Subscription } from './types.ts'
+
+export interface RedisStreamsBusOptions {
+  /** The Redis connection (single, Sentinel or Cluster). The bus does not close it; it opens one duplicate per
+   *  subscription for blocking reads. */
+  connection: RedisConnection
+  /** Streams per topic, fixed when a topic is first used (stored in the topic's meta hash; a later bus with another
+   *  value adopts the stored one). More partitions allow more members of one group to work in parallel. Default 4. */
+  partitions?: number
+  /** Approximate bound on entries kept per partition stream (`XADD MAXLEN ~`). Entries trimmed before a group read
+   *  them are lost to that group (logged). Default 100000 entries. */
+  maxLen?: number
+  /** Lease on a partition held by one group member; renewed every leaseMs/3. A member that dies without closing
+   *  loses its partitions (and their unacknowledged entries, taken over with XAUTOCLAIM) after at most this long.
+   *  Default 10000 ms. */
+  leaseMs?: number
+  /** XREADGROUP BLOCK time: how long one read waits for new entries before re-checking leases, in ms. Default 1000. */
+  blockMs?: number
+  /** Entries fetched per read (COUNT). Default 100. */
+  batchSize?: number
+  /** Namespace of the bus' keys, after the connection's key prefix. Default `skalds:bus:`. */
+  namespace?: string
+  /** Suffix of dead-letter topics. Default `.dlq`. */
+  deadLetterSuffix?: string
+  /** Default: `createLogger('skalds:bus')`. */
+  logger?: Logger
+}
+
+export interface ResolvedRedisStreamsOptions {
+  partitions: number
+  maxLen: number
+  leaseMs: number
+  blockMs: number
+  batchSize: number
+  namespace: string
+  deadLetterSuffix: string
+}
+
+/**
+ * Key layout of one topic; every key carries the hash tag `{<topic>}` so that a topic's streams, leases and member
+ * set share one cluster slot (one multi-stream XREADGROUP reads all a member's partitions).
+ */
+export class TopicKeys {
+  readonly base: string
+  constructor(connection: RedisConnection, namespace: string, topic: string) {
+    this.base = `${connection.keyPrefix}${namespace}{${topic}}`
+  }
+  /** Hash: `partitions`. */
+  get meta(): string {
+    return `${this.base}:meta`
+  }
+  stream(partition: number): string {
+    return `${this.base}:p${partition}`
+  }
+  /** String holding the consumer id that owns `partition` for `group` (PX leaseMs). */
+  lease(group: string, partition: number): string {
+    return `${this.base}:lease:${group}:p${partition}`
+  }
+  /** Sorted set of a group's live members, scored by lease expiry (server ms). */
+  members(group: string): string {
+    return `${this.base}:members:${group}`
+  }
+}
+
+export class RedisStreamsBus implements EventBus {
+  readonly kind = 'redis-streams'
+  readonly connection: RedisConnection
+  readonly logger: Logger
+  readonly options: ResolvedRedisStreamsOptions
+  readonly #partitionCounts = new Map<string, Promise<number>>()
+  readonly #subscriptions = new Set<RedisStreamsSubscription>()
+  #closed = false
+
+  constructor(options: RedisStreamsBusOptions) {
+    if (!options?.connection) throw new BusArgumentError('RedisStreamsBus: options.connection (a RedisConnection) is required')
+    this.connection = options.connection
+    this.logger = options.logger ?? createLogger('skalds:bus')
+    this.options = {
+      partitions: positiveInteger('partitions', options.partitions, 4, 1),
+      maxLen: positiveInteger('maxLen', options.maxLen, 100_000, 1),
+      leaseMs: positiveInteger('leaseMs', options.leaseMs, 10_000, 300),
+      blockMs: positiveInteger('blockMs', options.blockMs, 1000, 1),
+      batchSize: positiveInteger('batchSize', options.batchSize, 100, 1),
+      namespace: options.namespace ?? 'skalds:bus:',
+      deadLetterSuffix: options.deadLetterSuffix ?? DEFAULT_DEAD_LETTER_SUFFIX,
+    }
+  }
+
+  keys(topic: string): TopicKeys {
+    return new TopicKeys(this.connection, this.options.namespace, topic)
+  }
+
+  deadLetterTopic(topic: string): string {
+    return topic + this.options.deadLetterSuffix
+  }
+
+  /** The topic's partition count: the stored one, or this bus' `partitions` stored for everyone. */
+  partitionCount(topic: string): Promise<number> {
+    let pending = this.#partitionCounts.get(topic)
+    if (!pending) {
+      const meta = this.keys(topic).meta
+      pending = (async () => {
+        await this.connection.send(['HSETNX', meta, 'partitions', String(this.options.partitions)], { key: meta })
+        const stored = Number(await this.connection.send(['HGET', meta, 'partitions'], { key: meta }))
+        if (!Number.isSafeInteger(stored) || stored < 1) throw new BusPublishError(`topic ${topic}: ${meta} holds an invalid partition count`)
+        if (stored !== this.options.partitions) {
+          this.logger.warn(`bus topic ${topic}: uses ${stored} partitions (stored at first use); this bus was configured with ${this.options.partitions}`)
+        }
+        return stored
+      })()
+      pending.catch(() => this.#partitionCounts.delete(topic))
+      this.#partitionCounts.set(topic, pending)
+    }
+    return pending
+  }
+
+  async publish(topic: string, key: string, payload: unknown): Promise<void> {
+    checkName('topic', topic)
+    await this.publishRaw(topic, key, serializePayload(topic, payload))
+  }
+
+  async publishRaw(topic: string, key: string, value: string): Promise<void> {
+    if (this.#closed) throw new BusClosedError(`publish ${topic}: the bus is closed`)
+    checkName('topic', topic)
+    checkName('key', key)
+    if (typeof value !== 'string') throw new BusArgumentError(`publish ${topic}: value must be a string`)
+    const partitions = await this.partitionCount(topic)
+    const stream = this.keys(topic).stream(keyHash(key) % partitions)
+    await this.connection.send(['XADD', stream, 'MAXLEN', '~', String(this.options.maxLen), '*', 'k', key, 'v', value], { key: stream })
+  }
+
+  async subscribe<T = unknown>(topic: string, group: string, handler: EventHandler<T>, options?: SubscribeOptions<T>): Promise<Subscription> {
+    if (this.#closed) throw new BusClosedError(`subscribe ${topic}: the bus is closed`)
+    checkName('topic', topic)
+    checkName('group', group)
+    if (typeof handler !== 'function') throw new BusArgumentError(`subscribe ${topic}: handler must be a function`)
+    const resolved = resolveSubscribeOptions(options)
+    const partitions = await this.partitionCount(topic)
+    const subscription = new RedisStreamsSubscription({
+      bus: this,
+      topic,
+      group,
+      partitions,
+      handler: handler as EventHandler<unknown>,
+      options: resolved,
+      onClosed: (s) => this.#subscriptions.delete(s),
+    })
+    this.#subscriptions.add(subscription)
+    try {
+      await subscription.start()
+    } catch (error) {
+      await subscription.close()
+      throw error
+    }
+    return subscription
+  }
+
+  /** Closes every subscription; the connection stays open (it is the caller's). */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await Promise.all([...this.#subscriptions].map((s) => s.close()))
+  }
+}

@@ -1,0 +1,127 @@
+// A throwaway single-node KRaft broker owned by one test (e.g. to stop and restart it), run from the jars that
+// `scripts/services/kafka.sh` cached (KAFKA_LIBS, KAFKA_JAVA from `services.sh env`). Same settings as that module.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export interface TestKafkaBroker {
+  /** host:port of the PLAINTEXT listener. */
+  address: string
+  /** Starts the broker (again) on the same port and log dir; resolves once it reports started. */
+  start(): Promise<void>
+  /** SIGTERM (controlled shutdown), waiting for the process to exit. */
+  stop(): Promise<void>
+  /** Stops it and deletes its directory. */
+  destroy(): Promise<void>
+}
+
+function required(name: string): string {
+  const value = process.env[name]
+  if (!value) throw new Error(`${name} is not set: run \`eval "$(bash scripts/services.sh env)"\` after \`services.sh up kafka\``)
+  return value
+}
+
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer()
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number }
+        server.close(() => resolve(port))
+      })
+      server.on('error', reject)
+    })
+    const next = await new Promise<boolean>((resolve) => {
+      const server = createServer()
+      server.once('error', () => resolve(false))
+      server.listen(port + 1, '127.0.0.1', () => server.close(() => resolve(true)))
+    })
+    if (next && port < 65000) return port
+  }
+}
+
+export async function createTestKafkaBroker(): Promise<TestKafkaBroker> {
+  const libs = required('KAFKA_LIBS')
+  const java = process.env.KAFKA_JAVA ?? 'java'
+  const dir = mkdtempSync(join(tmpdir(), 'skalds-kafka-'))
+  const port = await freePortPair()
+  mkdirSync(join(dir, 'data'))
+  writeFileSync(
+    join(dir, 'server.properties'),
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${port + 1}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${port + 1}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name=PLAINTEXT',
+      `log.dirs=${join(dir, 'data')}`,
+      'num.partitions=1',
+      'offsets.topic.replication.factor=1',
+      'offsets.topic.num.partitions=2',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'share.coordinator.state.topic.replication.factor=1',
+      'share.coordinator.state.topic.min.isr=1',
+      'group.initial.rebalance.delay.ms=0',
+      '',
+    ].join('\n'),
+  )
+  writeFileSync(
+    join(dir, 'log4j2.properties'),
+    [
+      'status = warn',
+      'appender.file.type = File',
+      'appender.file.name = file',
+      'appender.file.fileName = ${sys:kafka.logs.dir}/server.log',
+      'appender.file.layout.type = PatternLayout',
+      'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+      'rootLogger.level = warn',
+      'rootLogger.appenderRef.file.ref = file',
+      'logger.kafka.name = kafka',
+      'logger.kafka.level = info',
+      '',
+    ].join('\n'),
+  )
+  const jvm = ['-Xms64m', '-Xmx384m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dkafka.logs.dir=${dir}`, `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`]
+  const classpath = `${libs}/*`
+  const clusterId = execFileSync(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' }).trim().split('\n').pop()!
+  execFileSync(java, [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties')], { stdio: 'ignore' })
+
+  let child: ChildProcess | undefined
+  const log = join(dir, 'server.log')
+  const broker: TestKafkaBroker = {
+    address: `127.0.0.1:${port}`,
+    async start() {
+      const before = existsSync(log) ? readFileSync(log, 'utf8').split('Kafka Server started').length : 1
+      child = spawn(java, [...jvm, '-cp', classpath, 'kafka.Kafka', join(dir, 'server.properties')], { stdio: 'ignore' })
+      const deadline = Date.now() + 90_000
+      for (;;) {
+        const started = existsSync(log) && readFileSync(log, 'utf8').split('Kafka Server started').length > before
+        if (started) return
+        if (child.exitCode !== null) throw new Error(`test kafka broker exited with ${child.exitCode}; see ${log}`)
+        if (Date.now() > deadline) throw new Error(`test kafka broker did not start within 90 s; see ${log}`)
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+    },
+    async stop() {
+      const running = child
+      child = undefined
+      if (!running || running.exitCode !== null) return
+      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()))
+      running.kill('SIGTERM')
+      const timer = setTimeout(() => running.kill('SIGKILL'), 30_000)
+      await exited
+      clearTimeout(timer)
+    },
+    async destroy() {
+      await broker.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+  return broker
+}

@@ -1,0 +1,270 @@
+// The Event Queue contract: every EventBus implementation runs these tests (memory, Redis Streams, Kafka).
+// Each test uses its own topics and groups, so files can run side by side against shared servers.
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { after, describe, it } from 'node:test'
+import { z } from 'zod'
+import { BusArgumentError } from '../../src/bus/errors.ts'
+import type { BusEvent, DeadLetter, EventBus, SubscribeOptions, Subscription } from '../../src/bus/types.ts'
+
+export interface BusContractTarget {
+  name: string
+  /** A new, independent bus (its own connections), as another process would have. */
+  create(): Promise<EventBus>
+  /** Merged into every subscription's options (e.g. `startFrom: 'earliest'` for Kafka's fresh groups). */
+  subscribeDefaults?: SubscribeOptions<unknown>
+  /** Whether the engine counts deliveries across a member's death (BusEvent.attempt > 1 after a takeover). */
+  countsRedeliveries: boolean
+  /** How long a group takes to share its work after members joined (lease moves, rebalances), in ms. Default 0. */
+  settleMs?: number
+  /** Deadline of every wait, in ms. Default 30000. */
+  deadlineMs?: number
+}
+
+/** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+export function uniqueTopic(label: string): string {
+  return `bus-test.${label}.${randomUUID().slice(0, 8)}`
+}
+
+export function busContract(target: BusContractTarget): void {
+  const deadline = target.deadlineMs ?? 30_000
+  const buses: EventBus[] = []
+  const newBus = async (): Promise<EventBus> => {
+    const bus = await target.create()
+    buses.push(bus)
+    return bus
+  }
+  // Group names get the topic's suffix: on Kafka a group id spans topics, and tests must not rebalance each other.
+  const subscribe = <T>(bus: EventBus, topic: string, group: string, handler: (event: BusEvent<T>) => void | Promise<void>, options?: SubscribeOptions<T>): Promise<Subscription> =>
+    bus.subscribe<T>(topic, `${group}.${topic.split('.').pop()!}`, handler, { ...(target.subscribeDefaults as SubscribeOptions<T>), ...options })
+
+  void describe(`EventBus contract: ${target.name}`, () => {
+    after(async () => {
+      await Promise.all(buses.map((bus) => bus.close()))
+    })
+
+    void it('delivers a published event with its topic, key, payload, id and first attempt', async () => {
+      const bus = await newBus()
+      const topic = uniqueTopic('basic')
+      const seen: BusEvent[] = []
+      await subscribe(bus, topic, 'g', (event) => {
+        seen.push(event)
+      })
+      const before = Date.now()
+      await bus.publish(topic, 'task-1', { taskIds: ['task-1'], n: 1 })
+      await waitFor('the event', () => seen.length === 1, deadline)
+      const event = seen[0]!
+      assert.equal(event.topic, topic)
+      assert.equal(event.key, 'task-1')
+      assert.deepEqual(event.payload, { taskIds: ['task-1'], n: 1 })
+      assert.equal(event.attempt, 1)
+      assert.equal(typeof event.id, 'string')
+      assert.ok(event.id.length > 0)
+      assert.ok(Math.abs(event.timestamp - before) < 60_000, `timestamp ${event.timestamp} near ${before}`)
+    })
+
+    void it('rejects an empty key, an empty topic and a payload JSON cannot carry', async () => {
+      const bus = await newBus()
+      const topic = uniqueTopic('args')
+      await assert.rejects(bus.publish(topic, '', {}), BusArgumentError)
+      await assert.rejects(bus.publish('', 'k', {}), BusArgumentError)
+      await assert.rejects(bus.publish(topic, 'k', undefined), BusArgumentError)
+      await assert.rejects(bus.publish(topic, 'k', { big: 1n }), BusArgumentError)
+      await assert.rejects(bus.subscribe(topic, '', () => {}), BusArgumentError)
+      await assert.rejects(bus.subscribe(topic, 'g', () => {}, { maxDeliveries: 0 }), BusArgumentError)
+    })
+
+    void it('broadcasts: every group gets every event', async () => {
+      const bus = await newBus()
+      const topic = uniqueTopic('broadcast')
+      const groups = { a: [] as number[], b: [] as number[] }
+      await subscribe<number>(bus, topic, 'node-a', (e) => void groups.a.push(e.payload))
+      await subscribe<number>(bus, topic, 'node-b', (e) => void groups.b.push(e.payload))
+      for (let i = 0; i < 20; i++) await bus.publish(topic, `k${i % 4}`, i)
+      await waitFor('20 events in both groups', () => groups.a.length >= 20 && groups.b.length >= 20, deadline)
+      assert.deepEqual([...groups.a].sort((x, y) => x - y), [...Array(20).keys()])
+      assert.deepEqual([...groups.b].sort((x, y) => x - y), [...Array(20).keys()])
+    })
+
+    void it('one group subscribed to several topics (a Skald node) gets each topic\'s events on its own subscription', async () => {
+      const bus = await newBus()
+      const assign = uniqueTopic('node-assign')
+      const cancel = uniqueTopic('node-cancel')
+      const group = `skalds-node-${assign.split('.').pop()!}`
+      const got = { assign: [] as string[], cancel: [] as string[] }
+      // Raw bus.subscribe: both subscriptions must share one group name.
+      await bus.subscribe<string>(assign, group, (e) => void got.assign.push(e.payload), target.subscribeDefaults as SubscribeOptions<string>)
+      await bus.subscribe<string>(cancel, group, (e) => void got.cancel.push(e.payload), target.subscribeDefaults as SubscribeOptions<string>)
+      await new Promise((resolve) => setTimeout(resolve, target.settleMs ?? 0))
+      for (let i = 0; i < 6; i++) {
+        await bus.publish(assign, `t${i}`, `a${i}`)
+        await bus.publish(cancel, `t${i}`, `c${i}`)
+      }
+      await waitFor('6 events per topic', () => got.assign.length >= 6 && got.cancel.length >= 6, deadline)
+      assert.deepEqual([...got.assign].sort(), ['a0', 'a1', 'a2', 'a3', 'a4', 'a5'])
+      assert.deepEqual([...got.cancel].sort(), ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'])
+    })
+
+    void it('competing consumers: one group spreads events over its members, each event handled once', async () => {
+      const topic = uniqueTopic('competing')
+      const handledBy = new Map<number, string[]>()
+      const members = ['m1', 'm2', 'm3']
+      for (const member of members) {
+        const bus = await newBus()
+        await subscribe<number>(bus, topic, 'workers', (e) => {
+          handledBy.set(e.payload, [...(handledBy.get(e.payload) ?? []), member])
+        })
+      }
+      await new Promise((resolve) => setTimeout(resolve, target.settleMs ?? 0))
+      const publisher = await newBus()
+      const total = 60
+      for (let i = 0; i < total; i++) await publisher.publish(topic, `key-${i % 12}`, i)
+      await waitFor(`${total} events handled`, () => handledBy.size === total, deadline)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      for (const [n, who] of handledBy) assert.equal(who.length, 1, `event ${n} handled by ${who.join(', ')}`)
+      const used = new Set([...handledBy.values()].flat())
+      assert.ok(used.size >= 2, `work spread over ${[...used].join(', ')}`)
+    })
+
+    void it('keeps per-key order within a group across competing members', async () => {
+      const topic = uniqueTopic('order')
+      const perKey = new Map<string, number[]>()
+      const handler = async (e: BusEvent<{ seq: number }>): Promise<void> => {
+        // Even events are slow: were a key's next event handled concurrently, it would finish first.
+        await new Promise((resolve) => setTimeout(resolve, e.payload.seq % 2 === 0 ? 5 : 0))
+        perKey.set(e.key, [...(perKey.get(e.key) ?? []), e.payload.seq])
+      }
+      await subscribe(await newBus(), topic, 'ordered', handler)
+      await subscribe(await newBus(), topic, 'ordered', handler)
+      await new Promise((resolve) => setTimeout(resolve, target.settleMs ?? 0))
+      const publisher = await newBus()
+      const keys = ['a', 'b', 'c', 'd', 'e']
+      const perKeyCount = 30
+      // A key's events back to back: an engine that let two members take one key's events at once would show it.
+      for (const key of keys) {
+        for (let seq = 0; seq < perKeyCount; seq++) await publisher.publish(topic, key, { seq })
+      }
+      const total = keys.length * perKeyCount
+      await waitFor(`${total} ordered events`, () => [...perKey.values()].reduce((n, l) => n + l.length, 0) >= total, deadline)
+      for (const key of keys) assert.deepEqual(perKey.get(key), [...Array(perKeyCount).keys()], `order of key ${key}`)
+    })
+
+    void it('redelivers an event whose handler throws, before the next event of its key', async () => {
+      const bus = await newBus()
+      const topic = uniqueTopic('retry')
+      const log: string[] = []
+      await subscribe<{ n: number }>(
+        bus,
+        topic,
+        'g',
+        (e) => {
+          log.push(`${e.payload.n}@${e.attempt}`)
+          if (e.payload.n === 0 && e.attempt < 3) throw new Error(`transient failure ${e.attempt}`)
+        },
+        { retryDelayMs: 50, maxDeliveries: 5 },
+      )
+      await bus.publish(topic, 'same', { n: 0 })
+      await bus.publish(topic, 'same', { n: 1 })
+      await waitFor('both events', () => log.includes('1@1'), deadline)
+      assert.deepEqual(log, ['0@1', '0@2', '0@3', '1@1'])
+    })
+
+    void it('dead-letters bad JSON, schema failures and exhausted retries, and keeps consuming', async () => {
+      const bus = await newBus()
+      const topic = uniqueTopic('dlq')
+      const handled: number[] = []
+      const dead: DeadLetter[] = []
+      await subscribe<DeadLetter>(bus, `${topic}.dlq`, 'dlq-reader', (e) => void dead.push(e.payload))
+      await subscribe(
+        bus,
+        topic,
+        'g',
+        (e) => {
+          if (e.payload.n === 2) throw new Error('poison')
+          handled.push(e.payload.n)
+        },
+        { schema: z.object({ n: z.number() }), retryDelayMs: 20, maxDeliveries: 2 },
+      )
+      await bus.publishRaw(topic, 'k', '{not json')
+      await bus.publish(topic, 'k', { n: 'one' })
+      await bus.publish(topic, 'k', { n: 1 })
+      await bus.publish(topic, 'k', { n: 2 })
+      await bus.publish(topic, 'k', { n: 3 })
+      await waitFor('events 1 and 3', () => handled.length >= 2, deadline)
+      await waitFor('3 dead letters', () => dead.length >= 3, deadline)
+      assert.deepEqual(handled, [1, 3])
+      const byReason = new Map(dead.map((d) => [d.reason, d]))
+      assert.deepEqual([...byReason.keys()].sort(), ['handler-failed', 'invalid-json', 'schema-mismatch'])
+      assert.equal(byReason.get('invalid-json')!.value, '{not json')
+      assert.equal(byReason.get('invalid-json')!.key, 'k')
+      assert.match(byReason.get('invalid-json')!.group, /^g\./)
+      assert.equal(byReason.get('invalid-json')!.topic, topic)
+      assert.match(byReason.get('schema-mismatch')!.error, /^n: /)
+      assert.equal(byReason.get('handler-failed')!.attempts, 2)
+      assert.equal(byReason.get('handler-failed')!.error, 'poison')
+      assert.deepEqual(JSON.parse(byReason.get('handler-failed')!.value), { n: 2 })
+    })
+
+    void it('hands an event left unacknowledged by a member that went away to another member', async () => {
+      const topic = uniqueTopic('takeover')
+      const seen: Array<{ member: string; id: string; attempt: number; key: string; n: number }> = []
+      let stuck: string | undefined
+      const subs = new Map<string, Subscription>()
+      for (const member of ['A', 'B']) {
+        const bus = await newBus()
+        const sub = await subscribe<{ n: number }>(
+          bus,
+          topic,
+          'crashy',
+          (e) => {
+            seen.push({ member, id: e.id, attempt: e.attempt, key: e.key, n: e.payload.n })
+            if (stuck === undefined) {
+              stuck = member
+              return new Promise<void>(() => {}) // never acknowledges
+            }
+          },
+          { closeTimeoutMs: 200 },
+        )
+        subs.set(member, sub)
+      }
+      const publisher = await newBus()
+      await publisher.publish(topic, 'job', { n: 1 })
+      await waitFor('the first delivery', () => stuck !== undefined, deadline)
+      const first = seen[0]!
+      await subs.get(stuck!)!.close()
+      const other = stuck === 'A' ? 'B' : 'A'
+      await publisher.publish(topic, 'job', { n: 2 })
+      await waitFor(`redelivery to ${other}`, () => seen.some((s) => s.member === other && s.n === 2), deadline)
+      const redelivered = seen.filter((s) => s.member === other)
+      assert.equal(redelivered[0]!.id, first.id, 'the unacknowledged event comes first')
+      assert.equal(redelivered[0]!.n, 1)
+      assert.equal(redelivered[1]!.n, 2)
+      if (target.countsRedeliveries) assert.ok(redelivered[0]!.attempt >= 2, `attempt ${redelivered[0]!.attempt}`)
+    })
+
+    void it('a closed subscription receives nothing more; the group keeps the events for its next member', async () => {
+      const bus = await newBus()
+      const topic = uniqueTopic('close')
+      const first: number[] = []
+      const sub = await subscribe<number>(bus, topic, 'g', (e) => void first.push(e.payload))
+      await bus.publish(topic, 'k', 1)
+      await waitFor('event 1', () => first.length === 1, deadline)
+      await sub.close()
+      await sub.close()
+      await bus.publish(topic, 'k', 2)
+      const second: number[] = []
+      await subscribe<number>(await newBus(), topic, 'g', (e) => void second.push(e.payload))
+      await waitFor('event 2 at the next member', () => second.length === 1, deadline)
+      assert.deepEqual(first, [1])
+      assert.deepEqual(second, [2])
+    })
+  })
+}
