@@ -178,7 +178,9 @@ export class L1Cache {
     if (this.#spaces.size > 1) this.#dropAliases(space, space.base + key)
     const lifetime = ttlMs < this.maxTtlMs ? ttlMs : this.maxTtlMs
     if (!(lifetime > 0)) return
-    const entry: L1Entry = { value, expiresAt: clock() + lifetime, tags, used: false, key, space }
+    // A fresh clock here: the cached one may lag a busy event loop, and an expiry computed from it would end the L1
+    // copy before the L2 entry it mirrors (a read in between would then re-fill L1 for up to maxTtl).
+    const entry: L1Entry = { value, expiresAt: Date.now() + lifetime, tags, used: false, key, space }
     space.entries.set(key, entry)
     this.#size++
     this.#ring.push(entry)
