@@ -488,6 +488,7 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
  */
 const commandDeadlines = new DeadlineWheel(
   (context, timeoutMs) => new RedisTimeoutError(`${context}: no reply within ${timeoutMs} ms (command timeout)`),
+  toSkaldsError,
 )
 
 /**
@@ -496,7 +497,7 @@ const commandDeadlines = new DeadlineWheel(
  * node-redis as usual (the command stays matched to its reply slot), so the socket stays in sync.
  */
 function withTimeout(pending: Promise<unknown>, timeoutMs: number, context: string): Promise<unknown> {
-  return commandDeadlines.race(pending, timeoutMs, context, (error) => toSkaldsError(error, context))
+  return commandDeadlines.race(pending, timeoutMs, context)
 }
 
 function isAuthFailure(error: Error): boolean {

@@ -13,19 +13,26 @@ interface Pending {
 export class DeadlineWheel {
   readonly resolutionMs: number
   readonly #makeError: (context: string, timeoutMs: number) => Error
+  readonly #mapError: (error: unknown, context: string) => Error
   readonly #buckets = new Map<number, Pending[]>()
   #timer: NodeJS.Timeout | undefined
 
-  constructor(makeError: (context: string, timeoutMs: number) => Error, resolutionMs = 5) {
+  /**
+   * `makeError` builds the timeout error; `mapError` turns a call's own rejection into the caller's error type
+   * (default: kept as is, non-errors wrapped).
+   */
+  constructor(
+    makeError: (context: string, timeoutMs: number) => Error,
+    mapError: (error: unknown, context: string) => Error = (error) => (error instanceof Error ? error : new Error(String(error))),
+    resolutionMs = 5,
+  ) {
     this.#makeError = makeError
+    this.#mapError = mapError
     this.resolutionMs = resolutionMs
   }
 
-  /**
-   * Settles like `pending`, or rejects with the wheel's timeout error once `timeoutMs` has passed. `mapError`
-   * turns the pending call's own rejection into the caller's error type.
-   */
-  race<T>(pending: Promise<T>, timeoutMs: number, context: string, mapError?: (error: unknown) => Error): Promise<T> {
+  /** Settles like `pending` (errors through `mapError`), or rejects with the timeout error once `timeoutMs` has passed. */
+  race<T>(pending: Promise<T>, timeoutMs: number, context: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry: Pending = { settled: false, reject, context, timeoutMs }
       const res = this.resolutionMs
@@ -44,7 +51,7 @@ export class DeadlineWheel {
         },
         (error: unknown) => {
           entry.settled = true
-          reject(mapError ? mapError(error) : error instanceof Error ? error : new Error(String(error)))
+          reject(this.#mapError(error, context))
         },
       )
     })

@@ -45,9 +45,9 @@ export class RedisBackend implements CacheBackend {
     this.#pubsub = new SharedSubscriber(connection, options.logger ?? connection.logger)
   }
 
-  async get(key: string): Promise<string | undefined> {
-    const reply = await this.connection.send<string | null>(['GET', key], { key, readonly: true })
-    return reply ?? undefined
+  get(key: string): Promise<string | undefined> {
+    // The hottest call of the cache: no async frame, one shared callback.
+    return this.connection.send<string | null>(['GET', key], { key, readonly: true }).then(nullToUndefined)
   }
 
   async getMany(keys: readonly string[]): Promise<Array<string | undefined>> {
@@ -209,4 +209,8 @@ export class RedisBackend implements CacheBackend {
 
 function setArgs(key: string, value: string, ttlMs: number | undefined): string[] {
   return ttlMs === undefined ? ['SET', key, value] : ['SET', key, value, 'PX', String(wholeMs(ttlMs))]
+}
+
+function nullToUndefined(reply: string | null): string | undefined {
+  return reply ?? undefined
 }
