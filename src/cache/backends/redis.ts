@@ -14,7 +14,7 @@ import { InvalidArgumentError } from '../errors.ts'
 import { parseInfo } from '../features.ts'
 import { loadLua } from '../lua/index.ts'
 import { groupBySlot } from '../slot.ts'
-import { SharedSubscriber } from './redis-pubsub.ts'
+import { RedisTransport } from '../pubsub/redis.ts'
 import { checkIncrement, checkTtl, wholeMs } from './validate.ts'
 
 const compareDelete = loadLua('compare-delete-1.lua')
@@ -32,7 +32,7 @@ export class RedisBackend implements CacheBackend {
   readonly kind = 'redis' as const
   readonly connection: RedisConnection
   readonly #scanCount: number
-  readonly #pubsub: SharedSubscriber
+  readonly #pubsub: RedisTransport
 
   /** Uses `connection` without owning it: `close()` closes only what this backend opened (its subscriber). */
   constructor(connection: RedisConnection, options: RedisBackendOptions = {}) {
@@ -42,7 +42,7 @@ export class RedisBackend implements CacheBackend {
     }
     this.connection = connection
     this.#scanCount = scanCount
-    this.#pubsub = new SharedSubscriber(connection, options.logger ?? connection.logger)
+    this.#pubsub = new RedisTransport(connection, options.logger ?? connection.logger)
   }
 
   get(key: string): Promise<string | undefined> {
@@ -175,9 +175,16 @@ export class RedisBackend implements CacheBackend {
     await this.connection.send(['PUBLISH', channel, message], { key: channel })
   }
 
-  /** Subscribes over one shared subscriber connection, opened on the first call. */
-  subscribe(channel: string, listener: BackendListener): Promise<() => Promise<void>> {
-    return this.#pubsub.subscribe(channel, listener)
+  /** Subscribes over one shared subscriber connection (plain SUBSCRIBE, like publish), opened on the first call. */
+  async subscribe(channel: string, listener: BackendListener): Promise<() => Promise<void>> {
+    const raw = (payload: string): void => listener(payload)
+    await this.#pubsub.listen(channel, raw, false)
+    let done = false
+    return async () => {
+      if (done) return
+      done = true
+      await this.#pubsub.unlisten(channel, raw, false)
+    }
   }
 
   async ping(): Promise<number> {

@@ -14,7 +14,8 @@ interface Entry {
   dispatch: RawListener
 }
 
-class RedisTransport implements PubSubTransport {
+/** Raw pub/sub on Redis; also the subscriber side of RedisBackend (its L1 eviction channel). */
+export class RedisTransport implements PubSubTransport {
   readonly kind = 'redis' as const
   readonly #connection: RedisConnection
   readonly #logger: Logger
