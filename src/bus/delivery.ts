@@ -1,7 +1,7 @@
 // What every engine does with one received event, so the semantics cannot drift between engines: decode the JSON,
 // validate it, run the handler with in-place retries, dead-letter what cannot be handled.
 import type { Logger } from '../config/logger.ts'
-import { BusArgumentError } from './errors.ts'
+import { BusArgumentError, BusClosedError } from './errors.ts'
 import { formatIssues, type StandardSchemaV1 } from './standard-schema.ts'
 import type { BusEvent, DeadLetter, DeadLetterReason, EventHandler, SubscribeOptions } from './types.ts'
 
@@ -50,6 +50,14 @@ export function checkName(what: 'topic' | 'key' | 'group', value: unknown): stri
     throw new BusArgumentError(`${what} must be a non-empty string, got ${value === '' ? 'an empty string' : typeof value}`)
   }
   return value
+}
+
+/** The checks every engine's publishRaw makes before sending: an open bus, a topic, a key, a string value. */
+export function checkPublish(closed: boolean, topic: string, key: string, value: unknown): void {
+  if (closed) throw new BusClosedError(`publish ${topic}: the bus is closed`)
+  checkName('topic', topic)
+  checkName('key', key)
+  if (typeof value !== 'string') throw new BusArgumentError(`publish ${topic}: value must be a string`)
 }
 
 /** JSON text of a payload; rejects what JSON cannot represent instead of sending `undefined`. */

@@ -15,6 +15,7 @@ import {
 import { createLogger, type Logger } from '../config/logger.ts'
 import {
   checkName,
+  checkPublish,
   DEFAULT_DEAD_LETTER_SUFFIX,
   deliver,
   type DeliveryOutcome,
@@ -411,10 +412,7 @@ export class KafkaBus implements EventBus {
   }
 
   async publishRaw(topic: string, key: string, value: string): Promise<void> {
-    if (this.#closed) throw new BusClosedError(`publish ${topic}: the bus is closed`)
-    checkName('topic', topic)
-    checkName('key', key)
-    if (typeof value !== 'string') throw new BusArgumentError(`publish ${topic}: value must be a string`)
+    checkPublish(this.#closed, topic, key, value)
     await this.ensureTopic(topic)
     try {
       await this.#producer.send({ messages: [{ topic, key, value }] })

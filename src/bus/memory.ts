@@ -3,6 +3,7 @@
 import { createLogger, type Logger } from '../config/logger.ts'
 import {
   checkName,
+  checkPublish,
   DEFAULT_DEAD_LETTER_SUFFIX,
   deliver,
   positiveInteger,
@@ -235,10 +236,7 @@ export class MemoryBus implements EventBus {
 
   publishRaw(topic: string, key: string, value: string): Promise<void> {
     try {
-      if (this.#closed) throw new BusClosedError(`publish ${topic}: the bus is closed`)
-      checkName('topic', topic)
-      checkName('key', key)
-      if (typeof value !== 'string') throw new BusPublishError(`publish ${topic}: value must be a string`)
+      checkPublish(this.#closed, topic, key, value)
       const groups = this.#topics.get(topic)
       if (!groups) return Promise.resolve()
       for (const group of groups.values()) {

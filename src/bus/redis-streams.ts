@@ -3,7 +3,7 @@
 // order with competing consumers. See docs/bus.md for the key layout and the failure model.
 import { createLogger, type Logger } from '../config/logger.ts'
 import type { RedisConnection } from '../cache/connection.ts'
-import { checkName, DEFAULT_DEAD_LETTER_SUFFIX, keyHash, positiveInteger, resolveSubscribeOptions, serializePayload } from './delivery.ts'
+import { checkName, checkPublish, DEFAULT_DEAD_LETTER_SUFFIX, keyHash, positiveInteger, resolveSubscribeOptions, serializePayload } from './delivery.ts'
 import { BusArgumentError, BusClosedError, BusPublishError } from './errors.ts'
 import { RedisStreamsSubscription } from './redis-streams-consumer.ts'
 import type { EventBus, EventHandler, SubscribeOptions, Subscription } from './types.ts'
@@ -128,10 +128,7 @@ export class RedisStreamsBus implements EventBus {
   }
 
   async publishRaw(topic: string, key: string, value: string): Promise<void> {
-    if (this.#closed) throw new BusClosedError(`publish ${topic}: the bus is closed`)
-    checkName('topic', topic)
-    checkName('key', key)
-    if (typeof value !== 'string') throw new BusArgumentError(`publish ${topic}: value must be a string`)
+    checkPublish(this.#closed, topic, key, value)
     const partitions = await this.partitionCount(topic)
     const stream = this.keys(topic).stream(keyHash(key) % partitions)
     await this.connection.send(['XADD', stream, 'MAXLEN', '~', String(this.options.maxLen), '*', 'k', key, 'v', value], { key: stream })
