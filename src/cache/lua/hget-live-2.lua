@@ -3,11 +3,10 @@
 -- ARGV[1] the field
 -- Returns the value, or nil when the field is absent or expired.
 local h, z, field = KEYS[1], KEYS[2], ARGV[1]
+--- @include "hash-ttl-index"
 local at = redis.call('ZSCORE', z, field)
 if at then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  if tonumber(at) <= now then
+  if tonumber(at) <= now_ms() then
     redis.call('HDEL', h, field)
     redis.call('ZREM', z, field)
     return false

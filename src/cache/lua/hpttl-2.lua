@@ -3,8 +3,8 @@
 -- ARGV[1] the field
 -- Returns -2 when the field is absent or expired (purging it), -1 when it has no TTL, else the ms left.
 local h, z, field = KEYS[1], KEYS[2], ARGV[1]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--- @include "hash-ttl-index"
+local now = now_ms()
 local at = redis.call('ZSCORE', z, field)
 if at and tonumber(at) <= now then
   redis.call('HDEL', h, field)

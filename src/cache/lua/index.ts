@@ -1,5 +1,7 @@
 // Lua scripts live one per file, named `<name>-<numberOfKeys>.lua`, each opening with a header listing KEYS and ARGV.
-// They are read once at import; the SHA lets callers use EVALSHA and fall back to EVAL on NOSCRIPT.
+// A line `--- @include "<name>"` is replaced by `includes/<name>.lua`, so helpers shared by several scripts stand
+// once. Scripts are read once at import; the SHA of the expanded source lets callers use EVALSHA and fall back to
+// EVAL on NOSCRIPT.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 
@@ -18,7 +20,7 @@ export function loadLua(file: string): LuaScript {
   if (cached) return cached
   const match = /^(.+)-(\d+)\.lua$/.exec(file)
   if (!match) throw new Error(`lua script file ${file} must be named <name>-<numberOfKeys>.lua`)
-  const source = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8')
+  const source = expandIncludes(readFileSync(new URL(`./${file}`, import.meta.url), 'utf8'), file)
   const script: LuaScript = {
     name: match[1]!,
     numberOfKeys: Number(match[2]),
@@ -27,4 +29,14 @@ export function loadLua(file: string): LuaScript {
   }
   cache.set(file, script)
   return script
+}
+
+function expandIncludes(source: string, file: string): string {
+  return source.replace(/^--- @include "([\w-]+)"$/gm, (_line, name: string) => {
+    try {
+      return readFileSync(new URL(`./includes/${name}.lua`, import.meta.url), 'utf8').trimEnd()
+    } catch (error) {
+      throw new Error(`lua script ${file}: cannot include ${JSON.stringify(name)} (${(error as Error).message})`, { cause: error })
+    }
+  })
 }
