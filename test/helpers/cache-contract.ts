@@ -4,18 +4,14 @@ import { after, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { cached, escapeGlob, type CacheOptions, type CacheService } from '../../src/cache/index.ts'
 import { InvalidArgumentError, SerializationError, ValueTooLargeError } from '../../src/cache/errors.ts'
+import { waitFor } from './wait.ts'
 
 /** Opens a cache on the target; every cache opened by one suite shares one global prefix (one "deployment"). */
 export type OpenCache = (options?: CacheOptions) => Promise<CacheService>
 
 /** Polls `check` until it returns true, failing after `ms` (generous: CI is a loaded 2-core machine). */
 export async function eventually(check: () => Promise<boolean> | boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > deadline) assert.fail(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(20)
-  }
+  await waitFor(check, what, ms)
 }
 
 export function cacheContract(target: string, open: OpenCache): void {

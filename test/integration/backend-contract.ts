@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import type { CacheBackend } from '../../src/cache/backend.ts'
 import { InvalidArgumentError, RedisCommandError } from '../../src/cache/errors.ts'
 import { escapeGlob } from '../../src/cache/glob.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 export interface ContractTarget {
   backend: CacheBackend
@@ -16,12 +17,7 @@ export interface ContractTarget {
 
 /** Polls `check` until it returns true; fails with `what` after `deadlineMs` (generous: CI machines are loaded). */
 export async function eventually(what: string, check: () => Promise<boolean> | boolean, deadlineMs = 10_000): Promise<void> {
-  const until = Date.now() + deadlineMs
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > until) assert.fail(`not true within ${deadlineMs} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
+  await waitFor(check, what, deadlineMs)
 }
 
 /** Keys that land in many different cluster slots (no hash tags). */

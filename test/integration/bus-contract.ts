@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test'
 import { z } from 'zod'
 import { BusArgumentError } from '../../src/bus/errors.ts'
 import type { BusEvent, DeadLetter, EventBus, SubscribeOptions, Subscription } from '../../src/bus/types.ts'
+import { waitFor as pollUntil } from '../helpers/wait.ts'
 
 export interface BusContractTarget {
   name: string
@@ -22,12 +23,9 @@ export interface BusContractTarget {
 }
 
 /** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
+/** Polls a synchronous condition (argument order of the bus tests). */
 export async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+  await pollUntil(check, what, timeoutMs)
 }
 
 export function uniqueTopic(label: string): string {

@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { LockLostError, LockNotHeldError, LockTimeoutError } from '../../src/cache/lock/errors.ts'
 import { LockManager } from '../../src/cache/lock/lock.ts'
 import type { LockStore } from '../../src/cache/lock/lock-store.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 export interface LockStoreFixture {
   store: LockStore
@@ -13,14 +14,6 @@ export interface LockStoreFixture {
 }
 
 /** Polls `check` until true or fails after `timeoutMs` (generous: the suite runs on loaded machines). */
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > until) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(20)
-  }
-}
-
 let counter = 0
 function key(label: string): string {
   return `${label}:${process.pid}:${Date.now().toString(36)}:${++counter}`

@@ -12,6 +12,7 @@ import { EmulatedHashTtl } from '../../src/cache/proxy/hash-ttl.ts'
 import { slotOf } from '../../src/cache/slot.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { type RedisTarget, uniquePrefix } from '../helpers/servers.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 export interface ProxyContractOptions {
   /** The per-field TTL path the proxy must take on this target. */
@@ -28,12 +29,7 @@ export function connectionOptions(target: RedisTarget, keyPrefix: string): Redis
 
 /** Polls `check` until it returns true; fails after `deadlineMs` (generous: the suite runs on a loaded machine). */
 async function eventually(what: string, check: () => Promise<boolean>, deadlineMs = 15_000): Promise<void> {
-  const end = Date.now() + deadlineMs
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > end) assert.fail(`not within ${deadlineMs} ms: ${what}`)
-    await sleep(50)
-  }
+  await waitFor(check, what, deadlineMs)
 }
 
 const INTEGER = /^\d+$/
