@@ -10,7 +10,7 @@ REDIS7_PORT="${SKALDS_REDIS7_PORT:-6391}"
 # Three cluster masters; their cluster-bus ports are these + 10000.
 read -r -a REDIS_CLUSTER_PORTS <<<"${SKALDS_REDIS_CLUSTER_PORTS:-7101 7102 7103}"
 
-# Redis 8 is built from this Debian suite's *source* package (trixie ships 8.0.x).
+# Redis 8 is built from the upstream tarball that this Debian suite's source index names (trixie: 8.0.x).
 REDIS8_SUITE="${SKALDS_REDIS8_SUITE:-trixie}"
 REDIS8_CACHE="$SKALDS_BUILD_CACHE/redis8"
 REDIS8_DEFAULT_BIN="$REDIS8_CACHE/bin/redis-server"
@@ -261,32 +261,59 @@ _redis_debian_mirror() {
   printf '%s %s\n' "$uri" "$keyring"
 }
 
-# Download + unpack `redis` from $REDIS8_SUITE's deb-src into the current directory.
-# The deb-src entry is added temporarily, refreshed alone (no full apt-get update) and
-# removed again afterwards, so later `apt-get update` runs are unaffected.
-_redis8_apt_source() {
-  local uri keyring created=""
-  read -r uri keyring < <(_redis_debian_mirror)
-  if [[ ! -f $REDIS_SRC_LIST ]]; then
-    log "redis8: adding deb-src $uri $REDIS8_SUITE main ($REDIS_SRC_LIST)"
-    printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
-      "$uri" "$REDIS8_SUITE" "$keyring" | as_root tee "$REDIS_SRC_LIST" >/dev/null
-    created=1
-    # shellcheck disable=SC2064 # expand now
-    trap "as_root rm -f $REDIS_SRC_LIST" EXIT
-  fi
+# Lines "version directory sha256 file" for every upstream tarball (`*.orig.tar.*`) of the `redis`
+# source package in $REDIS8_SUITE's signed source index, highest version first. A deb-src entry is
+# added temporarily, updated by itself (no full apt-get update), read, and removed again, so later
+# apt runs are unaffected; apt checks the suite's InRelease signature, so the checksums can be
+# trusted. Only the upstream tarball is used: the Debian packaging files (.dsc, .debian.tar.xz) of
+# a revision vanish from the mirror when the index moves on (seen: 8.0.2-3+deb13u3 answered 404 for
+# both while its .orig.tar.gz downloaded).
+_redis8_index_tarballs() {
+  local keyring="$2" opts
+  opts=(-o "Dir::Etc::SourceList=$REDIS_SRC_LIST" -o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0)
+  log "redis8: adding deb-src $1 $REDIS8_SUITE main ($REDIS_SRC_LIST)"
+  printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
+    "$1" "$REDIS8_SUITE" "$keyring" | as_root tee "$REDIS_SRC_LIST" >/dev/null
   log "redis8: apt-get update (only $REDIS_SRC_LIST)"
-  apt_get update -o "Dir::Etc::SourceList=$REDIS_SRC_LIST" -o Dir::Etc::SourceParts=- \
-    -o APT::Get::List-Cleanup=0 || warn "redis8: apt-get update of $REDIS_SRC_LIST reported errors"
-  local sandbox=()
-  [[ $(id -u) -eq 0 ]] && sandbox=(-o APT::Sandbox::User=root)
-  log "redis8: apt-get source redis/$REDIS8_SUITE"
-  DEBIAN_FRONTEND=noninteractive apt-get -q "${sandbox[@]}" source "redis/$REDIS8_SUITE" >&2 ||
-    die "redis8: apt-get source redis/$REDIS8_SUITE failed"
-  if [[ -n $created ]]; then
-    as_root rm -f "$REDIS_SRC_LIST"
-    trap - EXIT
-  fi
+  apt_get update "${opts[@]}" || warn "redis8: apt-get update of $REDIS_SRC_LIST reported errors"
+  apt-cache "${opts[@]}" showsrc redis 2>/dev/null | awk '
+    /^Package: / { pkg = $2; ver = ""; dir = ""; n = 0 }
+    /^Version: / { ver = $2 }
+    /^Directory: / { dir = $2 }
+    /^Checksums-Sha256:/ { insha = 1; next }
+    /^[^ ]/ { insha = 0 }
+    insha && $3 ~ /\.orig\.tar\.(gz|xz|bz2)$/ { sha[++n] = $1; file[n] = $3 }
+    /^$/ { if (pkg == "redis") for (i = 1; i <= n; i++) print ver, dir, sha[i], file[i]; pkg = ""; n = 0 }
+    END { if (pkg == "redis") for (i = 1; i <= n; i++) print ver, dir, sha[i], file[i] }' |
+    sort -u | sort -k1,1 -V -r
+  as_root rm -f "$REDIS_SRC_LIST"
+}
+
+# Download the newest upstream Redis 8 tarball the index names into the current directory, check
+# it against the index's SHA-256, unpack it. Prints "version file" of what was unpacked.
+_redis8_fetch_source() {
+  local uri keyring ver dir sha file tried=0 list
+  read -r uri keyring < <(_redis_debian_mirror)
+  list="$(_redis8_index_tarballs "$uri" "$keyring")"
+  while read -r ver dir sha file; do
+    [[ $ver =~ ^([0-9]+:)?8\. ]] || continue
+    tried=$((tried + 1))
+    log "redis8: downloading $uri/$dir/$file (Debian $REDIS8_SUITE $ver)"
+    if ! curl -fsSL --retry 3 --connect-timeout 20 -o "$file" "$uri/$dir/$file"; then
+      warn "redis8: $file did not download; trying the next version the index names"
+      continue
+    fi
+    if [[ "$(sha256sum "$file" | awk '{print $1}')" != "$sha" ]]; then
+      warn "redis8: $file does not match the index's SHA-256 $sha; trying the next version"
+      rm -f "$file"
+      continue
+    fi
+    tar -xf "$file" || die "redis8: could not unpack $file"
+    printf '%s %s\n' "$ver" "$file"
+    return 0
+  done <<<"$list"
+  ((tried)) || die "redis8: the $REDIS8_SUITE source index names no Redis 8 tarball (apt-cache showsrc redis)"
+  die "redis8: none of the $tried Redis 8 tarballs the $REDIS8_SUITE index names could be downloaded and verified"
 }
 
 _redis8_cache_ok() {
@@ -320,22 +347,15 @@ redis8_ensure_bin() {
   fi
 
   local t0=$SECONDS jobs="${SKALDS_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}"
-  log "redis8: no cached build in $REDIS8_CACHE: building Redis 8 from Debian $REDIS8_SUITE source (once; ~1-2 min)"
-  apt_install_missing build-essential pkg-config dpkg-dev xz-utils
+  log "redis8: no cached build in $REDIS8_CACHE: building Redis 8 from the upstream tarball Debian $REDIS8_SUITE names (once; ~1-2 min)"
+  apt_install_missing build-essential pkg-config xz-utils curl ca-certificates
 
-  local work
+  local work fetched srcdir debver
   work="$(mktemp -d "$SKALDS_BUILD_CACHE/redis8-src.XXXXXX")"
-  (
-    cd "$work" || exit 1
-    _redis8_apt_source
-  )
-
-  local srcdir dsc debver
+  fetched="$(cd "$work" && _redis8_fetch_source)" || exit 1
+  debver="${fetched%% *}"
   srcdir="$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'redis-*' | head -n 1)"
-  dsc="$(find "$work" -mindepth 1 -maxdepth 1 -name 'redis_*.dsc' | head -n 1)"
   [[ -n $srcdir && -f $srcdir/src/Makefile ]] || die "redis8: unpacked source not found in $work"
-  debver="$(basename "$dsc" .dsc)"
-  debver="${debver#redis_}"
 
   # Core server only: BUILD_WITH_MODULES stays off (the 8.x module build would git-clone
   # RedisBloom/RedisJSON/... from the network); no TLS, no systemd notify support.
@@ -353,7 +373,7 @@ redis8_ensure_bin() {
     cp "$srcdir/src/$b" "$stage/bin/$b"
   done
   {
-    echo "debian_source=redis $debver ($REDIS8_SUITE)"
+    echo "source=${fetched#* } (Debian $REDIS8_SUITE redis $debver, SHA-256 checked against the index)"
     "$stage/bin/redis-server" --version
     echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) in $((SECONDS - t0))s"
   } >"$stage/VERSION"
