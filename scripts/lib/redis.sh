@@ -19,6 +19,9 @@ REDIS7_DEFAULT_BIN=/usr/bin/redis-server
 
 REDIS_SRC_LIST=/etc/apt/sources.list.d/skalds-redis-src.sources
 
+# shellcheck source=redisbloom.sh
+source "$(dirname "${BASH_SOURCE[0]}")/redisbloom.sh"
+
 # ---------------------------------------------------------------- binaries
 
 # Path of the Redis 8 redis-server: the one given in REDIS_SERVER_BIN, else the cached build.

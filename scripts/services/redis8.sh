@@ -1,5 +1,6 @@
 # shellcheck shell=bash source-path=SCRIPTDIR
-# Module "redis8": Redis 8 single node, built from Debian trixie's source package.
+# Module "redis8": Redis 8 single node, built from the upstream tarball Debian trixie's source index
+# names, with the RedisBloom module loaded (lib/redisbloom.sh).
 #   REDIS_URL         redis://127.0.0.1:6390  (SKALDS_REDIS8_PORT)
 #   REDIS_SERVER_BIN  the Redis 8 redis-server binary (tests spawn throwaway servers with it)
 # Given REDIS_URL -> that server is used (not started/stopped here).
@@ -16,8 +17,10 @@ redis8_up() {
     log "redis8: using the given REDIS_URL=$REDIS_URL (not starting a server)"
     return 0
   fi
-  redis_start redis8 "$(redis8_server_bin)" "$REDIS8_PORT" "$(_redis8_dir)"
+  redisbloom_ensure
+  redis_start redis8 "$(redis8_server_bin)" "$REDIS8_PORT" "$(_redis8_dir)" "$(redisbloom_conf_line)"
   redis_check_major redis8 "$REDIS8_PORT" 8
+  redisbloom_check_loaded redis8 "$REDIS8_PORT"
 }
 
 redis8_down() {

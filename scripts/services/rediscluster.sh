@@ -18,11 +18,14 @@ _rediscluster_external() { given_var REDIS_CLUSTER_NODES "$(_rediscluster_defaul
 
 _rediscluster_start_nodes() {
   local p
+  redisbloom_ensure
   for p in "${REDIS_CLUSTER_PORTS[@]}"; do
     redis_start "rediscluster:$p" "$(redis8_server_bin)" "$p" "$(_rediscluster_dir "$p")" \
       "cluster-enabled yes" \
       "cluster-config-file nodes.conf" \
-      "cluster-node-timeout 5000"
+      "cluster-node-timeout 5000" \
+      "$(redisbloom_conf_line)"
+    redisbloom_check_loaded "rediscluster:$p" "$p"
     [[ "$(redis_info_field "$REDIS_HOST" "$p" cluster cluster_enabled)" == 1 ]] ||
       die "rediscluster: the server on $REDIS_HOST:$p is not cluster-enabled (some other server holds this port?)"
   done

@@ -1,14 +1,47 @@
-// The Bloom contract on Redis 8, Redis 7.0 and the cluster. These servers have no RedisBloom module, so `auto`
-// picks the Lua bit array everywhere; the native BF.* path runs only where a server reports BF.ADD.
+// The Bloom contract on Redis 8, Redis 7.0 and the cluster: the Lua bit array on all three, and native BF.* on the
+// servers that load RedisBloom (`npm run services` loads it into Redis 8 and the cluster; Redis 7.0 has none).
+// Which servers have it is probed before registering, so no native test is registered where it cannot run.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { MemoryBloom, RedisBloom } from '../../src/cache/bloom/index.ts'
 import { InvalidArgumentError } from '../../src/cache/errors.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
-import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
+import { redisTargets, uniquePrefix, type RedisTarget } from '../helpers/servers.ts'
 import { bloomContract, measureFpr } from './bloom-contract.ts'
 
-for (const target of redisTargets()) {
+async function hasNativeBloom(target: RedisTarget): Promise<boolean> {
+  const connection = await connectTarget(target, uniquePrefix(`bloom-probe-${target.name}`))
+  try {
+    return connection.features!.bloom
+  } finally {
+    await connection.close()
+  }
+}
+
+const targets = redisTargets()
+const native = await Promise.all(targets.map(hasNativeBloom))
+
+void test('bloom: the native RedisBloom path is exercised on the Redis 8 server (SKALDS_REDISBLOOM=off turns it off)', () => {
+  assert.equal(native[0], process.env.SKALDS_REDISBLOOM !== 'off', 'REDIS_URL should load RedisBloom (scripts/lib/redisbloom.sh)')
+})
+
+for (const [index, target] of targets.entries()) {
+  if (native[index]) {
+    bloomContract(`${target.name} (native)`, async () => {
+      const prefix = uniquePrefix(`bloom-native-${target.name}`)
+      const a = await connectTarget(target, prefix)
+      const b = await connectTarget(target, prefix)
+      return {
+        filters: new RedisBloom(a, { implementation: 'native' }),
+        other: new RedisBloom(b, { implementation: 'native' }),
+        cleanup: async () => {
+          await a.close()
+          await b.close()
+        },
+      }
+    })
+  }
+
   bloomContract(`${target.name} (lua)`, async () => {
     const prefix = uniquePrefix(`bloom-${target.name}`)
     const a = await connectTarget(target, prefix)
