@@ -9,7 +9,7 @@
 #                 tests can spawn a throwaway broker from the same jars (test/helpers/kafka-broker.ts)
 #
 # Settings (env): KAFKA_BROKERS given by the caller => that server is used, nothing is built or started.
-#   SKALDS_KAFKA_VERSION (default 4.1.0), SKALDS_KAFKA_PORT (default 19092; controller on port+1),
+#   SKALDS_KAFKA_VERSION (candidates, default "4.1.0 4.1.2 4.1.1 4.0.2"), SKALDS_KAFKA_PORT (default 19092; controller on port+1),
 #   SKALDS_KAFKA_HEAP (default 512m).
 # State: $SKALDS_SERVICES_DIR/kafka/{data,server.properties,broker.pid,broker.log};
 # jars:  $SKALDS_BUILD_CACHE/kafka-<version>/libs.
@@ -32,7 +32,18 @@ if [[ -z "${_SKALDS_COMMON_LOADED:-}" ]]; then
 fi
 
 _KAFKA_MODULE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-KAFKA_MODULE_VERSION="${SKALDS_KAFKA_VERSION:-4.1.0}"
+# Candidate versions, most wanted first: one that Maven Central (or the mirror in front of it) stops serving is
+# skipped, never waited on. The version in use is the first one already resolved into the build cache.
+KAFKA_MODULE_VERSIONS="${SKALDS_KAFKA_VERSION:-4.1.0 4.1.2 4.1.1 4.0.2}"
+KAFKA_LOG4J_VERSIONS="${SKALDS_KAFKA_LOG4J_VERSION:-2.24.3 2.25.3 2.26.1}"
+_kafka_pick() {
+  local v
+  for v in $KAFKA_MODULE_VERSIONS; do
+    [[ -f "$SKALDS_BUILD_CACHE/kafka-$v/libs/.complete" ]] && { printf '%s' "$v"; return 0; }
+  done
+  printf '%s' "${KAFKA_MODULE_VERSIONS%% *}"
+}
+KAFKA_MODULE_VERSION="$(_kafka_pick)"
 KAFKA_MODULE_PORT="${SKALDS_KAFKA_PORT:-19092}"
 KAFKA_MODULE_HEAP="${SKALDS_KAFKA_HEAP:-512m}"
 
@@ -53,22 +64,30 @@ _kafka_pid_alive() {
   [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
 }
 
-# Resolves the broker jars once into the build cache (a marker file records completion).
+# Resolves the broker jars once into the build cache (a marker file records completion): the first candidate
+# version (with the first log4j candidate) that resolves.
 kafka_build() {
-  local libs marker
-  libs="$(_kafka_libs)"
-  marker="$libs/.complete"
-  [[ -f $marker ]] && return 0
+  [[ -f "$(_kafka_libs)/.complete" ]] && return 0
   command -v java >/dev/null || die "kafka: java not found (Java 17+ is required for the Kafka $KAFKA_MODULE_VERSION broker)"
   command -v mvn >/dev/null || die "kafka: mvn not found (needed once to fetch the broker jars from Maven Central)"
-  log "kafka: resolving kafka_2.13:$KAFKA_MODULE_VERSION and its runtime dependencies into $libs"
-  rm -rf "$libs.tmp"
-  mvn -q -B -f "$_KAFKA_MODULE_DIR/../kafka/pom.xml" dependency:copy-dependencies \
-    -Dkafka.version="$KAFKA_MODULE_VERSION" -DincludeScope=runtime -DoutputDirectory="$libs.tmp" >&2 ||
-    die "kafka: mvn dependency:copy-dependencies failed"
-  rm -rf "$libs"
-  mv "$libs.tmp" "$libs"
-  touch "$marker"
+  local v l libs
+  for v in $KAFKA_MODULE_VERSIONS; do
+    KAFKA_MODULE_VERSION="$v"
+    libs="$(_kafka_libs)"
+    for l in $KAFKA_LOG4J_VERSIONS; do
+      log "kafka: resolving kafka_2.13:$v (log4j $l) and its runtime dependencies into $libs"
+      rm -rf "$libs.tmp"
+      if mvn -q -B -U -f "$_KAFKA_MODULE_DIR/../kafka/pom.xml" dependency:copy-dependencies \
+        -Dkafka.version="$v" -Dlog4j.version="$l" -DincludeScope=runtime -DoutputDirectory="$libs.tmp" >&2; then
+        rm -rf "$libs"
+        mv "$libs.tmp" "$libs"
+        touch "$libs/.complete"
+        return 0
+      fi
+      warn "kafka: kafka_2.13:$v with log4j $l did not resolve; trying the next candidate"
+    done
+  done
+  die "kafka: none of kafka_2.13 $KAFKA_MODULE_VERSIONS resolved from Maven Central (mvn output above)"
 }
 
 # Writes the log4j2 config and server.properties of a broker: kafka_write_config DIR PORT
