@@ -4,11 +4,12 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { RedisConnection } from '../cache/connection.ts'
-import { loadLua } from '../cache/lua/index.ts'
+import { luaLoader } from '../cache/lua/index.ts'
 import { deliver, type DeliveryOutcome, type ResolvedSubscribeOptions, settlesWithin, sleep, keyHash } from './delivery.ts'
 import type { RedisStreamsBus, TopicKeys } from './redis-streams.ts'
 import type { EventHandler, Subscription } from './types.ts'
 
+const loadLua = luaLoader(new URL('./lua/', import.meta.url))
 const renewScript = loadLua('bus-lease-renew-1.lua')
 const releaseScript = loadLua('bus-lease-release-1.lua')
 

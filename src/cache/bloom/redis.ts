@@ -2,13 +2,14 @@
 // on plain Redis. Same interface, same semantics (a fixed capacity; BF.RESERVE ... NONSCALING).
 import type { RedisConnection } from '../connection.ts'
 import { InvalidArgumentError, RedisCommandError } from '../errors.ts'
-import { loadLua } from '../lua/index.ts'
+import { luaLoader } from '../lua/index.ts'
 import { companionKey } from '../slot.ts'
 import { BloomNotFoundError } from './errors.ts'
 import type { BloomFilter, BloomFilterInfo, BloomFilters } from './filter.ts'
 import { mismatch } from './memory.ts'
 import { bloomParams, checkItem, checkItems, checkName, type BloomOptions } from './params.ts'
 
+const loadLua = luaLoader(new URL('./lua/', import.meta.url))
 const reserveScript = loadLua('bloom-reserve-1.lua')
 const addScript = loadLua('bloom-add-2.lua')
 const existsScript = loadLua('bloom-exists-2.lua')

@@ -1,11 +1,12 @@
 // Locks on one Redis deployment (single server, Sentinel or Cluster): SET NX PX + a same-slot fencing counter,
 // owner-checked release and extend, each one Lua call.
 import type { RedisConnection } from '../connection.ts'
-import { loadLua } from '../lua/index.ts'
+import { luaLoader } from '../lua/index.ts'
 import { BatchedScript, ScriptCaller } from '../script-call.ts'
 import { companionKey } from '../slot.ts'
 import type { AcquireAttempt, LockStore } from './lock-store.ts'
 
+const loadLua = luaLoader(new URL('./lua/', import.meta.url))
 const ACQUIRE = loadLua('lock-acquire-2.lua')
 const RELEASE = loadLua('lock-release-1.lua')
 const EXTEND = loadLua('lock-extend-1.lua')

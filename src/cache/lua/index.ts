@@ -1,7 +1,7 @@
-// Lua scripts live one per file, named `<name>-<numberOfKeys>.lua`, each opening with a header listing KEYS and ARGV.
-// A line `--- @include "<name>"` is replaced by `includes/<name>.lua`, so helpers shared by several scripts stand
-// once. Scripts are read once at import; the SHA of the expanded source lets callers use EVALSHA and fall back to
-// EVAL on NOSCRIPT.
+// Lua scripts live one per file, named `<name>-<numberOfKeys>.lua`, each opening with a header listing KEYS and ARGV,
+// in a `lua/` folder next to the module that runs them. A line `--- @include "<name>"` is replaced by
+// `includes/<name>.lua` of the same folder, so helpers shared by several scripts stand once. Scripts are read once;
+// the SHA of the expanded source lets callers use EVALSHA and fall back to EVAL on NOSCRIPT.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 
@@ -12,15 +12,23 @@ export interface LuaScript {
   sha: string
 }
 
-const cache = new Map<string, LuaScript>()
+/**
+ * The loader of one folder of scripts: `const loadLua = luaLoader(new URL('./lua/', import.meta.url))`, then
+ * `loadLua('hset-ttl-2.lua')`; the number of keys comes from the file name. The folder is found relative to the
+ * caller's own file, so the same line works from src (node runs the .ts) and from dist (the build copies each
+ * `lua/` folder beside its compiled module).
+ */
+export function luaLoader(dir: URL): (file: string) => LuaScript {
+  const cache = new Map<string, LuaScript>()
+  return (file) => loadLua(file, dir, cache)
+}
 
-/** Loads `lua/<file>` (e.g. `hset-ttl-2.lua`); the number of keys comes from the file name. */
-export function loadLua(file: string): LuaScript {
+function loadLua(file: string, dir: URL, cache: Map<string, LuaScript>): LuaScript {
   const cached = cache.get(file)
   if (cached) return cached
   const match = /^(.+)-(\d+)\.lua$/.exec(file)
   if (!match) throw new Error(`lua script file ${file} must be named <name>-<numberOfKeys>.lua`)
-  const source = expandIncludes(readFileSync(new URL(`./${file}`, import.meta.url), 'utf8'), file)
+  const source = expandIncludes(readFileSync(new URL(file, dir), 'utf8'), file, dir)
   const script: LuaScript = {
     name: match[1]!,
     numberOfKeys: Number(match[2]),
@@ -31,10 +39,10 @@ export function loadLua(file: string): LuaScript {
   return script
 }
 
-function expandIncludes(source: string, file: string): string {
+function expandIncludes(source: string, file: string, dir: URL): string {
   return source.replace(/^--- @include "([\w-]+)"$/gm, (_line, name: string) => {
     try {
-      return readFileSync(new URL(`./includes/${name}.lua`, import.meta.url), 'utf8').trimEnd()
+      return readFileSync(new URL(`includes/${name}.lua`, dir), 'utf8').trimEnd()
     } catch (error) {
       throw new Error(`lua script ${file}: cannot include ${JSON.stringify(name)} (${(error as Error).message})`, { cause: error })
     }

@@ -3,10 +3,12 @@
 import type { Duration } from '../../config/duration.ts'
 import type { RedisConnection } from '../connection.ts'
 import { InvalidArgumentError } from '../errors.ts'
-import { loadLua } from '../lua/index.ts'
+import { luaLoader } from '../lua/index.ts'
 import type { FieldTtl, HashTtlStrategy } from './hash-ttl.ts'
 import { decodeList, decodeNumber, decodeString, decodeVoid, type Op } from './op.ts'
 import { requireField, requireIndex, requireKey, requireValue, ttlMs } from './validate.ts'
+
+const loadLua = luaLoader(new URL('./lua/', import.meta.url))
 
 export type Build<T> = (strategy: HashTtlStrategy) => Op<T>
 

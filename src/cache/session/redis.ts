@@ -5,7 +5,7 @@
 // loses a session from its user's index (index first on create).
 import type { RedisConnection } from '../connection.ts'
 import { InvalidArgumentError } from '../errors.ts'
-import { loadLua } from '../lua/index.ts'
+import { luaLoader } from '../lua/index.ts'
 import {
   checkUserId,
   DEFAULT_SESSION_TTL_MS,
@@ -20,6 +20,7 @@ import {
   type SessionStoreOptions,
 } from './store.ts'
 
+const loadLua = luaLoader(new URL('./lua/', import.meta.url))
 const createScript = loadLua('session-create-1.lua')
 const touchScript = loadLua('session-touch-1.lua')
 const destroyScript = loadLua('session-destroy-1.lua')
