@@ -1,5 +1,5 @@
 // Build step: copies every Lua script under src/ to the same place under dist/, because each module loads the
-// scripts of the `lua/` folder beside it (luaLoader) and tsc copies only what it compiles.
+// scripts of the `lua/` folder beside it (src/redis/lua.ts) and tsc copies only what it compiles.
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 

@@ -3,8 +3,8 @@
 // blocking XREADGROUP, and handles entries one at a time.
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { RedisConnection } from '../cache/connection.ts'
-import { luaLoader } from '../cache/lua/index.ts'
+import type { RedisConnection } from '../redis/connection.ts'
+import { luaLoader } from '../redis/lua.ts'
 import { deliver, type DeliveryOutcome, type ResolvedSubscribeOptions, settlesWithin, sleep, keyHash } from './delivery.ts'
 import type { RedisStreamsBus, TopicKeys } from './redis-streams.ts'
 import type { EventHandler, Subscription } from './types.ts'

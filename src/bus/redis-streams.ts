@@ -2,7 +2,7 @@
 // a consumer group reads a partition through exactly one member at a time (a lease), which is what keeps per-key
 // order with competing consumers. See docs/bus.md for the key layout and the failure model.
 import { createLogger, type Logger } from '../config/logger.ts'
-import type { RedisConnection } from '../cache/connection.ts'
+import type { RedisConnection } from '../redis/connection.ts'
 import { checkName, checkPublish, DEFAULT_DEAD_LETTER_SUFFIX, keyHash, positiveInteger, resolveSubscribeOptions, serializePayload } from './delivery.ts'
 import { BusArgumentError, BusClosedError, BusPublishError } from './errors.ts'
 import { RedisStreamsSubscription } from './redis-streams-consumer.ts'

@@ -1,7 +1,7 @@
 // The Bloom filter contract: in-process, Lua on plain Redis (8, 7.0, cluster); native RedisBloom where present.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { InvalidArgumentError } from '../../src/cache/errors.ts'
+import { InvalidArgumentError } from '../../src/redis/errors.ts'
 import { BloomConfigMismatchError, BloomNotFoundError, type BloomFilters } from '../../src/cache/bloom/index.ts'
 
 export interface BloomTarget {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { MemoryBloom, RedisBloom } from '../../src/cache/bloom/index.ts'
-import { InvalidArgumentError } from '../../src/cache/errors.ts'
+import { InvalidArgumentError } from '../../src/redis/errors.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { bloomContract, measureFpr } from './bloom-contract.ts'

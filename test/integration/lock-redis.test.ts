@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { silentLogger } from '../../src/config/logger.ts'
-import { RedisConnection } from '../../src/cache/connection.ts'
+import { RedisConnection } from '../../src/redis/connection.ts'
 import { createRedisLockStore } from '../../src/cache/lock/redis-lock-store.ts'
 import { createQuorumLockStore } from '../../src/cache/lock/quorum.ts'
 import { createQuorumLock } from '../../src/cache/lock/lock.ts'

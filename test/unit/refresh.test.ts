@@ -1,6 +1,6 @@
 // The refresh contract on the in-process MemoryBackend.
 import { MemoryBackend } from '../../src/cache/backends/memory.ts'
-import { RedisUnavailableError } from '../../src/cache/errors.ts'
+import { RedisUnavailableError } from '../../src/redis/errors.ts'
 import type { RefreshStore } from '../../src/cache/refresh/index.ts'
 import { refreshContract } from '../integration/refresh-contract.ts'
 

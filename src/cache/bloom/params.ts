@@ -3,7 +3,7 @@
 // i in 0..k-1 (Kirsch–Mitzenmacher double hashing). The Lua script computes the same positions with redis.sha1hex,
 // so a filter's bits are identical whichever side wrote them.
 import { createHash } from 'node:crypto'
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 
 export interface BloomOptions {
   /** Target false-positive rate once `capacity` items are in, strictly between 0 and 1, e.g. `0.01` for 1%. */

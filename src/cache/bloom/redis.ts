@@ -1,9 +1,9 @@
 // Bloom filters on Redis: RedisBloom's BF.* where the server has it, otherwise a bit array driven by Lua scripts
 // on plain Redis. Same interface, same semantics (a fixed capacity; BF.RESERVE ... NONSCALING).
-import type { RedisConnection } from '../connection.ts'
-import { InvalidArgumentError, RedisCommandError } from '../errors.ts'
-import { luaLoader } from '../lua/index.ts'
-import { companionKey } from '../slot.ts'
+import type { RedisConnection } from '../../redis/connection.ts'
+import { InvalidArgumentError, RedisCommandError } from '../../redis/errors.ts'
+import { luaLoader } from '../../redis/lua.ts'
+import { companionKey } from '../../redis/slot.ts'
 import { BloomNotFoundError } from './errors.ts'
 import type { BloomFilter, BloomFilterInfo, BloomFilters } from './filter.ts'
 import { mismatch } from './memory.ts'

@@ -1,7 +1,7 @@
 // The seam between the lock API and where locks live: Redis (one server or cluster), a quorum of independent
 // Redis masters, or this process's memory. Every implementation runs test/integration/lock-contract.ts.
 
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 
 export type AcquireAttempt =
   | {

@@ -2,8 +2,8 @@
 // within its validity time; release and extend go to every master. Fencing tokens stay monotonic across
 // majorities because the winner raises the counter on every master it holds to the largest token it saw:
 // any later majority shares at least one of those masters, whose INCR is then larger.
-import type { RedisConnection } from '../connection.ts'
-import { InvalidArgumentError } from '../errors.ts'
+import type { RedisConnection } from '../../redis/connection.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import type { AcquireAttempt, LockStore } from './lock-store.ts'
 import { RedisLockStore } from './redis-lock-store.ts'
 

@@ -1,9 +1,9 @@
 // Locks on one Redis deployment (single server, Sentinel or Cluster): SET NX PX + a same-slot fencing counter,
 // owner-checked release and extend, each one Lua call.
-import type { RedisConnection } from '../connection.ts'
-import { luaLoader } from '../lua/index.ts'
-import { BatchedScript, ScriptCaller } from '../script-call.ts'
-import { companionKey } from '../slot.ts'
+import type { RedisConnection } from '../../redis/connection.ts'
+import { luaLoader } from '../../redis/lua.ts'
+import { BatchedScript, ScriptCaller } from '../../redis/script-call.ts'
+import { companionKey } from '../../redis/slot.ts'
 import type { AcquireAttempt, LockStore } from './lock-store.ts'
 
 const loadLua = luaLoader(new URL('./lua/', import.meta.url))

@@ -1,5 +1,5 @@
 // The execution-status update channel of seed 003 (§6.2): `execution:{id}:updates`, one JSON message per event.
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import type { Channel, Subscription, SubscribeOptions, TypedPubSub } from './pubsub.ts'
 
 /** One status update of an execution. */

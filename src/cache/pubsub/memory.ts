@@ -1,8 +1,8 @@
 // The in-process pub/sub transport: the embedded default. Delivery is asynchronous (a later tick), as on a network.
 import { createLogger, type Logger } from '../../config/logger.ts'
-import { globToRegExp } from '../glob.ts'
+import { globToRegExp } from '../../redis/glob.ts'
 import { type TypedPubSubOptions, TypedPubSub } from './pubsub.ts'
-import { deliver, type PubSubTransport, type RawListener } from './transport.ts'
+import { deliver, type PubSubTransport, type RawListener } from '../../redis/pubsub-transport.ts'
 
 /** A bus shared by every MemoryPubSub created on it (one per process by default), like one Redis server. */
 export class MemoryPubSubBus {

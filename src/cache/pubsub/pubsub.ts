@@ -1,11 +1,11 @@
 // Typed pub/sub over a transport: JSON messages, optional validation, subscriptions that are async iterators with a
 // bounded buffer, pattern subscriptions. One class for every backend, so the contract suite covers the logic once.
 import { createLogger, type Logger } from '../../config/logger.ts'
-import { InvalidArgumentError } from '../errors.ts'
-import { escapeGlob } from '../glob.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
+import { escapeGlob } from '../../redis/glob.ts'
 import { BoundedQueue, type OverflowPolicy } from './bounded-queue.ts'
 import { PubSubClosedError } from './errors.ts'
-import type { PubSubTransport, RawListener } from './transport.ts'
+import type { PubSubTransport, RawListener } from '../../redis/pubsub-transport.ts'
 
 export type { OverflowPolicy } from './bounded-queue.ts'
 

@@ -1,6 +1,6 @@
 // What a rate-limit check answers when its store fails: a documented choice, never an accidental open door.
 import type { Logger } from '../../config/logger.ts'
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import type { RateLimitPolicy, RateLimitResult, RateLimitStore } from './limiter.ts'
 import { MemoryRateLimitStore } from './memory-rate-limit-store.ts'
 

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import fp from 'fastify-plugin'
 import type { Duration } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import type { OnStoreError } from './fallback.ts'
 import { RateLimiter, type RateLimitAlgorithm, type RateLimitResult, type RateLimitStore, resolvePolicy } from './limiter.ts'
 import { MemoryRateLimitStore } from './memory-rate-limit-store.ts'

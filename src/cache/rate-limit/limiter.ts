@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { type Duration, toMs } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import { RateLimitExceededError } from './errors.ts'
 import { StoreErrorPolicy, type OnStoreError } from './fallback.ts'
 

@@ -1,8 +1,8 @@
 // Rate-limit counters on Redis: each check is one Lua call on one key, timed by the server's clock (TIME),
 // so every process sharing the Redis shares the limit. Works on Redis 7.0+, single server or cluster.
-import type { RedisConnection } from '../connection.ts'
-import { luaLoader, type LuaScript } from '../lua/index.ts'
-import { BatchedScript, ScriptCaller } from '../script-call.ts'
+import type { RedisConnection } from '../../redis/connection.ts'
+import { luaLoader, type LuaScript } from '../../redis/lua.ts'
+import { BatchedScript, ScriptCaller } from '../../redis/script-call.ts'
 import type { RateLimitAlgorithm, RateLimitPolicy, RateLimitResult, RateLimitStore } from './limiter.ts'
 
 const loadLua = luaLoader(new URL('./lua/', import.meta.url))

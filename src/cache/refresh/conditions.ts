@@ -1,5 +1,5 @@
 // Ready-made `forceWhen` conditions.
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import type { RefreshState } from './job.ts'
 
 /**

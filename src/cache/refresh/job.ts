@@ -2,7 +2,7 @@
 // fire times, computed identically by every instance so "tick T" means the same thing everywhere.
 import { Cron } from 'croner'
 import { toMs, type Duration } from '../../config/duration.ts'
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 
 export interface LoadContext {
   /** The key being loaded (for a single-key job, its key). */

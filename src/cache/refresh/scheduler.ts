@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { createLogger, type Logger } from '../../config/logger.ts'
-import { InvalidArgumentError, isOutageError } from '../errors.ts'
+import { InvalidArgumentError, isOutageError } from '../../redis/errors.ts'
 import { RefreshFailedError, RefreshTimeoutError } from './errors.ts'
 import { normalizeJob, type Job, type LoadContext, type RefreshJobOptions } from './job.ts'
 import type { RefreshStore } from './store.ts'

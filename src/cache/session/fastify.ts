@@ -3,7 +3,7 @@
 // unreachable. Routes opt out with `config: { session: false }` or accept anonymous callers with `'optional'`.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { InvalidArgumentError, isOutageError } from '../errors.ts'
+import { InvalidArgumentError, isOutageError } from '../../redis/errors.ts'
 import { readCookie, serializeCookie } from './cookie.ts'
 import type { CreateSessionOptions, Session, SessionStore } from './store.ts'
 

@@ -1,5 +1,5 @@
 // The in-process session store: the embedded default. Same semantics as the Redis store, hashed ids included.
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import {
   checkUserId,
   DEFAULT_SESSION_TTL_MS,

@@ -3,9 +3,9 @@
 // session cannot outlive (so expired entries are pruned by score, atomically, without looking at the sessions).
 // On a cluster these keys may live in different slots: every command touches one key, in an order that never
 // loses a session from its user's index (index first on create).
-import type { RedisConnection } from '../connection.ts'
-import { InvalidArgumentError } from '../errors.ts'
-import { luaLoader } from '../lua/index.ts'
+import type { RedisConnection } from '../../redis/connection.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
+import { luaLoader } from '../../redis/lua.ts'
 import {
   checkUserId,
   DEFAULT_SESSION_TTL_MS,

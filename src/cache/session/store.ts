@@ -4,7 +4,7 @@
 // store (or of Redis) holds no id that could be replayed as a cookie or bearer token.
 import { createHash, randomBytes } from 'node:crypto'
 import { toMs, type Duration } from '../../config/duration.ts'
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 
 export interface Session<D = unknown> {
   /** The session id: give it to the client (cookie or bearer token). Stores never keep it in clear. */

@@ -1,6 +1,6 @@
 // The part of pub/sub that differs between Redis and the in-process bus: raw string payloads on named channels.
 // `TypedPubSub` (pubsub.ts) adds JSON, types, validation, buffering and iterators on top of any transport.
-import type { Logger } from '../../config/logger.ts'
+import type { Logger } from '../config/logger.ts'
 
 /** Receives a raw payload and the full channel name it arrived on. */
 export type RawListener = (payload: string, channel: string) => void

@@ -2,7 +2,7 @@
 // arrays, and BatchedScript, which coalesces concurrent calls of one script into one EVALSHA.
 // Every call goes through RedisConnection.send, whose timeout covers the reply.
 import type { RedisConnection } from './connection.ts'
-import type { LuaScript } from './lua/index.ts'
+import type { LuaScript } from './lua.ts'
 import { slotOf } from './slot.ts'
 
 export interface ScriptCallerOptions {

@@ -1,10 +1,10 @@
 // The Redis pub/sub transport: PUBLISH / SPUBLISH on the command connection, and ONE shared subscriber connection
 // per instance multiplexing every channel and pattern. node-redis resubscribes that connection after a reconnect.
-import type { Logger } from '../../config/logger.ts'
-import type { RedisConnection, RedisSubscriber } from '../connection.ts'
-import { type TypedPubSubOptions, TypedPubSub } from './pubsub.ts'
-import { PubSubClosedError } from './errors.ts'
-import { deliver, type PubSubTransport, type RawListener } from './transport.ts'
+import type { Logger } from '../config/logger.ts'
+import type { RedisConnection, RedisSubscriber } from './connection.ts'
+import { type TypedPubSubOptions, TypedPubSub } from '../cache/pubsub/pubsub.ts'
+import { PubSubClosedError } from '../cache/pubsub/errors.ts'
+import { deliver, type PubSubTransport, type RawListener } from './pubsub-transport.ts'
 
 type Kind = 'channel' | 'sharded' | 'pattern'
 

@@ -11,7 +11,7 @@ import {
 import { RedisAuthError, RedisTimeoutError, RedisTopologyError, RedisUnavailableError, toSkaldsError } from './errors.ts'
 import { DeadlineWheel } from './deadline.ts'
 import { probeFeatures, type RedisFeatures } from './features.ts'
-import type { LuaScript } from './lua/index.ts'
+import type { LuaScript } from './lua.ts'
 import {
   closeClient,
   type ClusterClient,
