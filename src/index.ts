@@ -1,4 +1,5 @@
-// Public entry of the `skalds` package. Subsystems are also reachable through their own subpaths (`skalds/cache`, ...).
+// Public entry of the `skalds` package. Subsystems are also reachable through their own subpaths (`skalds/redis`, `skalds/cache`, ...).
+export * as redis from './redis/index.ts'
 export * as cache from './cache/index.ts'
 export * as model from './model/index.ts'
 export * as store from './store/index.ts'

@@ -1,10 +1,5 @@
-// skalds/cache: the Cache Memory layer.
-export { RedisConnection, type RedisSubscriber, type RedisNodeHandle, type SendOptions } from '../redis/connection.ts'
-export { type RedisConnectionOptions, type RedisNodeAddress, connectionOptionsFromEnv } from '../redis/connection-options.ts'
-export type { RedisFeatures } from '../redis/features.ts'
-export * from '../redis/errors.ts'
-export { escapeGlob } from '../redis/glob.ts'
-export { slotOf, hashTagOf } from '../redis/slot.ts'
+// skalds/cache: the Cache Memory layer. The Redis connection it runs on, and its errors, are in skalds/redis.
+export * from './errors.ts'
 export type { CacheBackend, BackendEntry } from './backend.ts'
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.ts'
 export { RedisBackend, type RedisBackendOptions } from './backends/redis.ts'

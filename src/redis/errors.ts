@@ -1,4 +1,5 @@
-// One error class per error code, so callers can branch on `instanceof` or on `code` alike.
+// The errors of the Redis layer, and the argument error every layer above it shares: one class per error code, so
+// callers can branch on `instanceof` or on `code` alike.
 import { SkaldsError } from '../model/errors.ts'
 
 export { SkaldsError }
@@ -45,24 +46,17 @@ export class CircuitOpenError extends SkaldsError {
   }
 }
 
-/** A value could not be serialized or deserialized. */
-export class SerializationError extends SkaldsError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('E_SERIALIZATION', message, options)
-  }
-}
-
-/** A value is larger than the configured maximum. */
-export class ValueTooLargeError extends SkaldsError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('E_VALUE_TOO_LARGE', message, options)
-  }
-}
-
 /** An argument is invalid: the message names it and says why. */
 export class InvalidArgumentError extends SkaldsError {
   constructor(message: string, options?: ErrorOptions) {
     super('E_INVALID_ARGUMENT', message, options)
+  }
+}
+
+/** The PubSub instance (or the subscription) is closed. */
+export class PubSubClosedError extends SkaldsError {
+  constructor(message: string) {
+    super('E_PUBSUB_CLOSED', message)
   }
 }
 

@@ -2,8 +2,7 @@
 // per instance multiplexing every channel and pattern. node-redis resubscribes that connection after a reconnect.
 import type { Logger } from '../config/logger.ts'
 import type { RedisConnection, RedisSubscriber } from './connection.ts'
-import { type TypedPubSubOptions, TypedPubSub } from '../cache/pubsub/pubsub.ts'
-import { PubSubClosedError } from '../cache/pubsub/errors.ts'
+import { PubSubClosedError } from './errors.ts'
 import { deliver, type PubSubTransport, type RawListener } from './pubsub-transport.ts'
 
 type Kind = 'channel' | 'sharded' | 'pattern'
@@ -14,7 +13,7 @@ interface Entry {
   dispatch: RawListener
 }
 
-/** Raw pub/sub on Redis; also the subscriber side of RedisBackend (its L1 eviction channel). */
+/** Raw pub/sub on Redis: the transport of RedisPubSub, and the subscriber side of RedisBackend (its L1 eviction channel). */
 export class RedisTransport implements PubSubTransport {
   readonly kind = 'redis' as const
   readonly #connection: RedisConnection
@@ -128,17 +127,5 @@ export class RedisTransport implements PubSubTransport {
       this.#subscriber = opening
     }
     return this.#subscriber
-  }
-}
-
-export type RedisPubSubOptions = TypedPubSubOptions
-
-/**
- * Typed pub/sub on Redis. Channels are prefixed with the connection's keyPrefix unless `prefix` says otherwise.
- * On a cluster whose server has sharded pub/sub, channels use SSUBSCRIBE/SPUBLISH unless `sharded: false`.
- */
-export class RedisPubSub extends TypedPubSub {
-  constructor(connection: RedisConnection, options: RedisPubSubOptions = {}) {
-    super(new RedisTransport(connection, options.logger ?? connection.logger), { ...options, prefix: options.prefix ?? connection.keyPrefix })
   }
 }

@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../../config/logger.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
 import { escapeGlob } from '../../redis/glob.ts'
 import { BoundedQueue, type OverflowPolicy } from './bounded-queue.ts'
-import { PubSubClosedError } from './errors.ts'
+import { PubSubClosedError } from '../../redis/errors.ts'
 import type { PubSubTransport, RawListener } from '../../redis/pubsub-transport.ts'
 
 export type { OverflowPolicy } from './bounded-queue.ts'

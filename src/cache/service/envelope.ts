@@ -9,7 +9,7 @@
 //   its L1); empty when the entry has no tags.
 // JSON never starts with U+0001 (a control character is escaped inside strings), so the marker is unambiguous for
 // the default serializer; a custom serializer must not produce output starting with U+0001.
-import { SerializationError } from '../../redis/errors.ts'
+import { SerializationError } from '../errors.ts'
 
 const MARK = '\u0001'
 const MARK_CODE = 1

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { SerializationError } from '../../../src/redis/errors.ts'
+import { SerializationError } from '../../../src/cache/errors.ts'
 import { hasHeader, openEnvelope, sealEnvelope } from '../../../src/cache/service/envelope.ts'
 import { L1Cache } from '../../../src/cache/service/l1.ts'
 import { SlowLog, StatsRegistry } from '../../../src/cache/service/stats.ts'
