@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { InvalidArgumentError } from '../../src/redis/errors.ts'
-import { BloomConfigMismatchError, BloomNotFoundError, type BloomFilters } from '../../src/cache/bloom/index.ts'
+import { BloomConfigMismatchError, BloomNotFoundError, type BloomFilters } from '../../src/coordination/bloom/index.ts'
 
 export interface BloomTarget {
   filters: BloomFilters

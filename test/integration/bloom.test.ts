@@ -2,7 +2,7 @@
 // picks the Lua bit array everywhere; the native BF.* path runs only where a server reports BF.ADD.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { MemoryBloom, RedisBloom } from '../../src/cache/bloom/index.ts'
+import { MemoryBloom, RedisBloom } from '../../src/coordination/bloom/index.ts'
 import { InvalidArgumentError } from '../../src/redis/errors.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { InvalidArgumentError } from '../../src/redis/errors.ts'
-import { allExecutionUpdates, executionUpdates, PubSubOverflowError, type Subscription, type TypedPubSub } from '../../src/cache/pubsub/index.ts'
+import { allExecutionUpdates, executionUpdates, PubSubOverflowError, type Subscription, type TypedPubSub } from '../../src/coordination/pubsub/index.ts'
 import { waitFor, within } from '../helpers/wait.ts'
 
 export interface PubSubPair {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { InvalidArgumentError } from '../../src/redis/errors.ts'
-import { dayRollover, RefreshScheduler, RefreshTimeoutError, type RefreshStore } from '../../src/cache/refresh/index.ts'
+import { dayRollover, RefreshScheduler, RefreshTimeoutError, type RefreshStore } from '../../src/coordination/refresh/index.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { sleep, waitFor } from '../helpers/wait.ts'
 

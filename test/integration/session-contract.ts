@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import Fastify from 'fastify'
 import { InvalidArgumentError } from '../../src/redis/errors.ts'
-import { hashSessionId, sessionPlugin, type SessionStore } from '../../src/cache/session/index.ts'
+import { hashSessionId, sessionPlugin, type SessionStore } from '../../src/coordination/session/index.ts'
 import { sleep } from '../helpers/wait.ts'
 
 export interface SessionTarget {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { RedisConnection } from '../../src/redis/connection.ts'
-import { hashSessionId, RedisSessionStore } from '../../src/cache/session/index.ts'
+import { hashSessionId, RedisSessionStore } from '../../src/coordination/session/index.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { sessionContract } from './session-contract.ts'

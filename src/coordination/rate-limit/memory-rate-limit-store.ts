@@ -1,5 +1,5 @@
 // Rate-limit counters in this process's memory: the embedded default and the fallback while Redis is down.
-// The arithmetic mirrors the Lua scripts in src/cache/rate-limit/lua/ratelimit-*.lua line for line, so both stores give
+// The arithmetic mirrors the Lua scripts in src/coordination/rate-limit/lua/ratelimit-*.lua line for line, so both stores give
 // the same verdicts for the same times (the contract suite checks it).
 import type { RateLimitPolicy, RateLimitResult, RateLimitStore } from './limiter.ts'
 
