@@ -6,7 +6,7 @@ import { hostname } from 'node:os'
 import type { RedisConnection } from '../redis/connection.ts'
 import { luaLoader } from '../redis/lua.ts'
 import { deliver, type DeliveryOutcome, type ResolvedSubscribeOptions, settlesWithin, sleep, keyHash } from './delivery.ts'
-import type { RedisStreamsBus, TopicKeys } from './redis-streams.ts'
+import type { RedisStreamsBusContext, TopicKeys } from './redis-streams-topic.ts'
 import type { EventHandler, Subscription } from './types.ts'
 
 const loadLua = luaLoader(new URL('./lua/', import.meta.url))
@@ -27,7 +27,7 @@ interface StreamEntry {
 }
 
 export interface RedisStreamsSubscriptionInit {
-  bus: RedisStreamsBus
+  bus: RedisStreamsBusContext
   topic: string
   group: string
   partitions: number
@@ -41,7 +41,7 @@ export class RedisStreamsSubscription implements Subscription {
   readonly group: string
   /** The Redis consumer name of this member: unique per subscription. */
   readonly consumerId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
-  readonly #bus: RedisStreamsBus
+  readonly #bus: RedisStreamsBusContext
   readonly #connection: RedisConnection
   readonly #keys: TopicKeys
   readonly #partitions: number

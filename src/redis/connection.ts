@@ -20,11 +20,10 @@ import {
   sentinelAdapter,
   wrapSubscriber,
 } from './node-redis-clients.ts'
+import type { RedisArg, Reply, RedisSubscriber } from './types.ts'
 
 export { escapeGlob } from './glob.ts'
-
-export type RedisArg = string | Buffer
-export type Reply = unknown
+export type { MessageListener, RedisArg, RedisSubscriber, Reply } from './types.ts'
 
 export interface SendOptions {
   /** A key of the command: routes it on a cluster. */
@@ -39,20 +38,6 @@ export interface SendOptions {
 export interface RedisNodeHandle {
   address: string
   send(args: RedisArg[], timeoutMs?: number): Promise<Reply>
-}
-
-export type MessageListener = (message: string, channel: string) => void
-
-/** A dedicated pub/sub connection. node-redis resubscribes it after a reconnect. */
-export interface RedisSubscriber {
-  subscribe(channel: string, listener: MessageListener): Promise<void>
-  unsubscribe(channel: string, listener?: MessageListener): Promise<void>
-  pSubscribe(pattern: string, listener: MessageListener): Promise<void>
-  pUnsubscribe(pattern: string, listener?: MessageListener): Promise<void>
-  /** Sharded pub/sub (SSUBSCRIBE) where the server has it, plain SUBSCRIBE otherwise. */
-  sSubscribe(channel: string, listener: MessageListener): Promise<void>
-  sUnsubscribe(channel: string, listener?: MessageListener): Promise<void>
-  close(): Promise<void>
 }
 
 export type ConnectionEvent = 'ready' | 'down' | 'error'

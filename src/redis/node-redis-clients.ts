@@ -1,7 +1,7 @@
 // The slice of node-redis this layer drives: narrow structural types for its single, cluster and Sentinel clients
 // (node-redis' generic types are too wide to pass around), an adapter that makes a Sentinel client look like a
 // single one, and the helpers that close a client and wrap one as a subscriber.
-import type { RedisArg, RedisSubscriber } from './connection.ts'
+import type { RedisArg, RedisSubscriber } from './types.ts'
 
 /** A node-redis MULTI builder, reduced to what `transaction()` uses. */
 export interface NodeMulti {

@@ -1,6 +1,6 @@
 // Errors of the rate limiter.
 import { SkaldsError } from '../../model/errors.ts'
-import type { RateLimitResult } from './limiter.ts'
+import type { RateLimitResult } from './types.ts'
 
 /** Thrown by `rateLimited(...)` wrappers when a call is over its limit; carries the limiter's verdict. */
 export class RateLimitExceededError extends SkaldsError {

@@ -1,11 +1,8 @@
 // What a rate-limit check answers when its store fails: a documented choice, never an accidental open door.
 import type { Logger } from '../../config/logger.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
-import type { RateLimitPolicy, RateLimitResult, RateLimitStore } from './limiter.ts'
+import { ON_STORE_ERROR, type OnStoreError, type RateLimitPolicy, type RateLimitResult, type RateLimitStore } from './types.ts'
 import { MemoryRateLimitStore } from './memory-rate-limit-store.ts'
-
-export const ON_STORE_ERROR = ['fallback-local', 'deny', 'allow'] as const
-export type OnStoreError = (typeof ON_STORE_ERROR)[number]
 
 export interface StoreErrorPolicyOptions {
   mode: OnStoreError

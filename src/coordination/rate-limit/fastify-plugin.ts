@@ -5,8 +5,8 @@ import fp from 'fastify-plugin'
 import type { Duration } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
-import type { OnStoreError } from './fallback.ts'
-import { RateLimiter, type RateLimitAlgorithm, type RateLimitResult, type RateLimitStore, resolvePolicy } from './limiter.ts'
+import { RateLimiter, resolvePolicy } from './limiter.ts'
+import type { OnStoreError, RateLimitAlgorithm, RateLimitResult, RateLimitStore } from './types.ts'
 import { MemoryRateLimitStore } from './memory-rate-limit-store.ts'
 
 /** Whose requests share a counter: the client IP (`request.ip`), the user (`userId`), or any function. */

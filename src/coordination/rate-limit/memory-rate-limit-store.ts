@@ -1,7 +1,7 @@
 // Rate-limit counters in this process's memory: the embedded default and the fallback while Redis is down.
 // The arithmetic mirrors the Lua scripts in src/coordination/rate-limit/lua/ratelimit-*.lua line for line, so both stores give
 // the same verdicts for the same times (the contract suite checks it).
-import type { RateLimitPolicy, RateLimitResult, RateLimitStore } from './limiter.ts'
+import type { RateLimitPolicy, RateLimitResult, RateLimitStore } from './types.ts'
 
 export interface MemoryRateLimitStoreOptions {
   /** Clock in epoch ms (whole numbers), injectable for tests. Default `Date.now`. */

@@ -3,7 +3,7 @@
 import type { RedisConnection } from '../../redis/connection.ts'
 import { luaLoader, type LuaScript } from '../../redis/lua.ts'
 import { BatchedScript, ScriptCaller } from '../../redis/script-call.ts'
-import type { RateLimitAlgorithm, RateLimitPolicy, RateLimitResult, RateLimitStore } from './limiter.ts'
+import type { RateLimitAlgorithm, RateLimitPolicy, RateLimitResult, RateLimitStore } from './types.ts'
 
 const loadLua = luaLoader(new URL('./lua/', import.meta.url))
 const SCRIPTS: Record<RateLimitAlgorithm, LuaScript> = {
