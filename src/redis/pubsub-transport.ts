@@ -1,5 +1,6 @@
 // The part of pub/sub that differs between Redis and the in-process bus: raw string payloads on named channels.
-// `TypedPubSub` (pubsub.ts) adds JSON, types, validation, buffering and iterators on top of any transport.
+// `TypedPubSub` (src/coordination/pubsub/pubsub.ts) adds JSON, types, validation, buffering and iterators on top
+// of any transport.
 import type { Logger } from '../config/logger.ts'
 
 /** Receives a raw payload and the full channel name it arrived on. */

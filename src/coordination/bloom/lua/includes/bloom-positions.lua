@@ -9,7 +9,7 @@ local function read_filter()
   return tonumber(meta[1]), tonumber(meta[2])
 end
 
--- Double hashing of SHA-1: the item's j-th bit is fmod(h1 + j * h2, m), j = 0 .. k-1 (see src/cache/bloom/params.ts).
+-- Double hashing of SHA-1: the item's j-th bit is fmod(h1 + j * h2, m), j = 0 .. k-1 (see src/coordination/bloom/params.ts).
 local function hashes(item, m)
   local h = redis.sha1hex(item)
   local h1 = tonumber(string.sub(h, 1, 8), 16)
