@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { RedisConnection } from '../src/cache/connection.ts'
+import { RedisConnection } from '../src/redis/connection.ts'
 import { silentLogger } from '../src/config/logger.ts'
 import { KafkaBus } from '../src/bus/kafka.ts'
 import { MemoryBus } from '../src/bus/memory.ts'

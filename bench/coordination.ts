@@ -10,7 +10,7 @@
 // and a fencing token, redlock-universal's createLock (standard mode), redis-semaphore's Mutex. redlock-universal's
 // stripped-down `performance: 'lean'` mode (a plain SET NX, no circuit breaker, no monitoring) is measured too and
 // printed as an extra line, not written to the JSON, whose subjects are fixed.
-// bloom-add / bloom-exists: our Bloom filter (src/cache/bloom, `auto`: native BF.* where the server has RedisBloom,
+// bloom-add / bloom-exists: our Bloom filter (src/coordination/bloom, `auto`: native BF.* where the server has RedisBloom,
 // the Lua bit array otherwise) on 100k-capacity filter; no peer library. Where the server has RedisBloom a raw
 // `BF.ADD` / `BF.EXISTS` baseline runs as subject `redis-bloom`.
 import { createClient } from 'redis'
@@ -19,12 +19,12 @@ import { createLock, NodeRedisAdapter } from 'redlock-universal'
 import { Mutex } from 'redis-semaphore'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
 import { silentLogger } from '../src/config/logger.ts'
-import { RedisConnection } from '../src/cache/connection.ts'
-import { LockManager } from '../src/cache/lock/lock.ts'
-import { createRedisLockStore } from '../src/cache/lock/redis-lock-store.ts'
-import { createRateLimiter } from '../src/cache/rate-limit/limiter.ts'
-import { createRedisRateLimitStore } from '../src/cache/rate-limit/redis-rate-limit-store.ts'
-import { RedisBloom } from '../src/cache/bloom/redis.ts'
+import { RedisConnection } from '../src/redis/connection.ts'
+import { LockManager } from '../src/coordination/lock/lock.ts'
+import { createRedisLockStore } from '../src/coordination/lock/redis-lock-store.ts'
+import { createRateLimiter } from '../src/coordination/rate-limit/limiter.ts'
+import { createRedisRateLimitStore } from '../src/coordination/rate-limit/redis-rate-limit-store.ts'
+import { RedisBloom } from '../src/coordination/bloom/redis.ts'
 import { type BenchResult, measure, ratio, report } from './lib.ts'
 
 const CONCURRENCY = 50

@@ -1,5 +1,5 @@
-// Errors of the Event Queue, one class per code (see src/cache/errors.ts for the base class).
-import { SkaldsError } from '../cache/errors.ts'
+// Errors of the Event Queue, one class per code (the base class is in src/model/errors.ts).
+import { SkaldsError } from '../model/errors.ts'
 
 /** The bus (or the subscription) is closed. */
 export class BusClosedError extends SkaldsError {

@@ -3,12 +3,13 @@
 // blocking XREADGROUP, and handles entries one at a time.
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { RedisConnection } from '../cache/connection.ts'
-import { loadLua } from '../cache/lua/index.ts'
+import type { RedisConnection } from '../redis/connection.ts'
+import { luaLoader } from '../redis/lua.ts'
 import { deliver, type DeliveryOutcome, type ResolvedSubscribeOptions, settlesWithin, sleep, keyHash } from './delivery.ts'
-import type { RedisStreamsBus, TopicKeys } from './redis-streams.ts'
+import type { RedisStreamsBusContext, TopicKeys } from './redis-streams-topic.ts'
 import type { EventHandler, Subscription } from './types.ts'
 
+const loadLua = luaLoader(new URL('./lua/', import.meta.url))
 const renewScript = loadLua('bus-lease-renew-1.lua')
 const releaseScript = loadLua('bus-lease-release-1.lua')
 
@@ -26,7 +27,7 @@ interface StreamEntry {
 }
 
 export interface RedisStreamsSubscriptionInit {
-  bus: RedisStreamsBus
+  bus: RedisStreamsBusContext
   topic: string
   group: string
   partitions: number
@@ -40,7 +41,7 @@ export class RedisStreamsSubscription implements Subscription {
   readonly group: string
   /** The Redis consumer name of this member: unique per subscription. */
   readonly consumerId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
-  readonly #bus: RedisStreamsBus
+  readonly #bus: RedisStreamsBusContext
   readonly #connection: RedisConnection
   readonly #keys: TopicKeys
   readonly #partitions: number

@@ -2,10 +2,11 @@
 // a consumer group reads a partition through exactly one member at a time (a lease), which is what keeps per-key
 // order with competing consumers. See docs/bus.md for the key layout and the failure model.
 import { createLogger, type Logger } from '../config/logger.ts'
-import type { RedisConnection } from '../cache/connection.ts'
+import type { RedisConnection } from '../redis/connection.ts'
 import { checkName, checkPublish, DEFAULT_DEAD_LETTER_SUFFIX, keyHash, positiveInteger, resolveSubscribeOptions, serializePayload } from './delivery.ts'
 import { BusArgumentError, BusClosedError, BusPublishError } from './errors.ts'
 import { RedisStreamsSubscription } from './redis-streams-consumer.ts'
+import { type RedisStreamsBusContext, type ResolvedRedisStreamsOptions, TopicKeys } from './redis-streams-topic.ts'
 import type { EventBus, EventHandler, SubscribeOptions, Subscription } from './types.ts'
 
 export interface RedisStreamsBusOptions {
@@ -34,43 +35,7 @@ export interface RedisStreamsBusOptions {
   logger?: Logger
 }
 
-export interface ResolvedRedisStreamsOptions {
-  partitions: number
-  maxLen: number
-  leaseMs: number
-  blockMs: number
-  batchSize: number
-  namespace: string
-  deadLetterSuffix: string
-}
-
-/**
- * Key layout of one topic; every key carries the hash tag `{<topic>}` so that a topic's streams, leases and member
- * set share one cluster slot (one multi-stream XREADGROUP reads all a member's partitions).
- */
-export class TopicKeys {
-  readonly base: string
-  constructor(connection: RedisConnection, namespace: string, topic: string) {
-    this.base = `${connection.keyPrefix}${namespace}{${topic}}`
-  }
-  /** Hash: `partitions`. */
-  get meta(): string {
-    return `${this.base}:meta`
-  }
-  stream(partition: number): string {
-    return `${this.base}:p${partition}`
-  }
-  /** String holding the consumer id that owns `partition` for `group` (PX leaseMs). */
-  lease(group: string, partition: number): string {
-    return `${this.base}:lease:${group}:p${partition}`
-  }
-  /** Sorted set of a group's live members, scored by lease expiry (server ms). */
-  members(group: string): string {
-    return `${this.base}:members:${group}`
-  }
-}
-
-export class RedisStreamsBus implements EventBus {
+export class RedisStreamsBus implements EventBus, RedisStreamsBusContext {
   readonly kind = 'redis-streams'
   readonly connection: RedisConnection
   readonly logger: Logger

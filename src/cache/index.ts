@@ -1,10 +1,7 @@
-// skalds/cache: the Cache Memory layer.
-export { RedisConnection, type RedisSubscriber, type RedisNodeHandle, type SendOptions } from './connection.ts'
-export { type RedisConnectionOptions, type RedisNodeAddress, connectionOptionsFromEnv } from './connection-options.ts'
-export type { RedisFeatures } from './features.ts'
+// skalds/cache: Cache Memory: the CacheService (L1 memory + L2 backend), its backends, and the RedisProxy.
+// The Redis connection it runs on, and its errors, are in skalds/redis; locks, pub/sub and the rest of the
+// toolkit in skalds/coordination.
 export * from './errors.ts'
-export { escapeGlob } from './glob.ts'
-export { slotOf, hashTagOf } from './slot.ts'
 export type { CacheBackend, BackendEntry } from './backend.ts'
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.ts'
 export { RedisBackend, type RedisBackendOptions } from './backends/redis.ts'
@@ -17,10 +14,4 @@ export {
 } from './backends/resilient.ts'
 export { ChaosBackend } from './backends/chaos.ts'
 export * from './proxy/index.ts'
-export * from './pubsub/index.ts'
-export * from './session/index.ts'
-export * from './bloom/index.ts'
-export * from './refresh/index.ts'
 export * from './service/index.ts'
-export * from './lock/index.ts'
-export * from './rate-limit/index.ts'

@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { cached, escapeGlob, type CacheOptions, type CacheService } from '../../src/cache/index.ts'
-import { InvalidArgumentError, SerializationError, ValueTooLargeError } from '../../src/cache/errors.ts'
+import { cached, type CacheOptions, type CacheService } from '../../src/cache/index.ts'
+import { escapeGlob } from '../../src/redis/glob.ts'
+import { InvalidArgumentError } from '../../src/redis/errors.ts'
+import { SerializationError, ValueTooLargeError } from '../../src/cache/errors.ts'
 import { waitFor } from './wait.ts'
 
 /** Opens a cache on the target; every cache opened by one suite shares one global prefix (one "deployment"). */

@@ -3,7 +3,7 @@
 // t0 = t1. Each check below is implied by the invariant for every placement inside those bounds, so a real-time
 // run cannot fail it by timing alone.
 import assert from 'node:assert/strict'
-import type { RateLimitAlgorithm } from '../../src/cache/rate-limit/limiter.ts'
+import type { RateLimitAlgorithm } from '../../src/coordination/rate-limit/types.ts'
 
 export interface Allowed {
   t0: number

@@ -1,5 +1,5 @@
 // Connects to one of the Redis targets of test/helpers/servers.ts with a unique key prefix.
-import { RedisConnection } from '../../src/cache/connection.ts'
+import { RedisConnection } from '../../src/redis/connection.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import type { RedisTarget } from './servers.ts'
 

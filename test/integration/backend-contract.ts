@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { CacheBackend } from '../../src/cache/backend.ts'
-import { InvalidArgumentError, RedisCommandError } from '../../src/cache/errors.ts'
-import { escapeGlob } from '../../src/cache/glob.ts'
+import { InvalidArgumentError, RedisCommandError } from '../../src/redis/errors.ts'
+import { escapeGlob } from '../../src/redis/glob.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 export interface ContractTarget {

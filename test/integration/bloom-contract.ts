@@ -1,8 +1,8 @@
 // The Bloom filter contract: in-process, Lua on plain Redis (8, 7.0, cluster); native RedisBloom where present.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { InvalidArgumentError } from '../../src/cache/errors.ts'
-import { BloomConfigMismatchError, BloomNotFoundError, type BloomFilters } from '../../src/cache/bloom/index.ts'
+import { InvalidArgumentError } from '../../src/redis/errors.ts'
+import { BloomConfigMismatchError, BloomNotFoundError, type BloomFilters } from '../../src/coordination/bloom/index.ts'
 
 export interface BloomTarget {
   filters: BloomFilters

@@ -3,8 +3,8 @@
 // Which servers have it is probed before registering, so no native test is registered where it cannot run.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { MemoryBloom, RedisBloom } from '../../src/cache/bloom/index.ts'
-import { InvalidArgumentError } from '../../src/cache/errors.ts'
+import { MemoryBloom, RedisBloom } from '../../src/coordination/bloom/index.ts'
+import { InvalidArgumentError } from '../../src/redis/errors.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisTargets, uniquePrefix, type RedisTarget } from '../helpers/servers.ts'
 import { bloomContract, measureFpr } from './bloom-contract.ts'

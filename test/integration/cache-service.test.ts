@@ -3,8 +3,8 @@
 // its own connection (the L1 eviction test goes through real pub/sub).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { RedisConnectionOptions } from '../../src/cache/connection-options.ts'
-import { RedisConnection } from '../../src/cache/connection.ts'
+import type { RedisConnectionOptions } from '../../src/redis/connection-options.ts'
+import { RedisConnection } from '../../src/redis/connection.ts'
 import { createCache } from '../../src/cache/index.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { cacheContract } from '../helpers/cache-contract.ts'

@@ -2,8 +2,8 @@
 // processes this file spawns (password, ACL, stall, kill, restart).
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { RedisConnection } from '../../src/cache/connection.ts'
-import { RedisAuthError, RedisTimeoutError, RedisTopologyError, RedisUnavailableError } from '../../src/cache/errors.ts'
+import { RedisConnection } from '../../src/redis/connection.ts'
+import { RedisAuthError, RedisTimeoutError, RedisTopologyError, RedisUnavailableError } from '../../src/redis/errors.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
 import { freePort } from '../helpers/redis-process.ts'

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { silentLogger } from '../../src/config/logger.ts'
-import { LockLostError, LockNotHeldError, LockTimeoutError } from '../../src/cache/lock/errors.ts'
-import { LockManager } from '../../src/cache/lock/lock.ts'
-import type { LockStore } from '../../src/cache/lock/lock-store.ts'
+import { LockLostError, LockNotHeldError, LockTimeoutError } from '../../src/coordination/lock/errors.ts'
+import { LockManager } from '../../src/coordination/lock/lock.ts'
+import type { LockStore } from '../../src/coordination/lock/lock-store.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 export interface LockStoreFixture {

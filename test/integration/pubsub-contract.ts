@@ -1,8 +1,8 @@
 // The pub/sub contract: every TypedPubSub transport (in-process, Redis single, Redis Cluster) passes these tests.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { InvalidArgumentError } from '../../src/cache/errors.ts'
-import { allExecutionUpdates, executionUpdates, PubSubOverflowError, type Subscription, type TypedPubSub } from '../../src/cache/pubsub/index.ts'
+import { InvalidArgumentError } from '../../src/redis/errors.ts'
+import { allExecutionUpdates, executionUpdates, PubSubOverflowError, type Subscription, type TypedPubSub } from '../../src/coordination/pubsub/index.ts'
 import { waitFor, within } from '../helpers/wait.ts'
 
 export interface PubSubPair {

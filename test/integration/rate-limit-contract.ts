@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { silentLogger } from '../../src/config/logger.ts'
-import { createRateLimiter, RATE_LIMIT_ALGORITHMS, type RateLimitAlgorithm, type RateLimiter } from '../../src/cache/rate-limit/limiter.ts'
-import type { RateLimitStore } from '../../src/cache/rate-limit/limiter.ts'
+import { createRateLimiter, type RateLimiter } from '../../src/coordination/rate-limit/limiter.ts'
+import { RATE_LIMIT_ALGORITHMS, type RateLimitAlgorithm, type RateLimitStore } from '../../src/coordination/rate-limit/types.ts'
 
 export interface RateLimitStoreFixture {
   store: RateLimitStore

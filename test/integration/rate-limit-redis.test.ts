@@ -5,9 +5,10 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fc from 'fast-check'
 import { silentLogger, type Logger } from '../../src/config/logger.ts'
-import { RedisConnection } from '../../src/cache/connection.ts'
-import { createRateLimiter, RATE_LIMIT_ALGORITHMS } from '../../src/cache/rate-limit/limiter.ts'
-import { createRedisRateLimitStore } from '../../src/cache/rate-limit/redis-rate-limit-store.ts'
+import { RedisConnection } from '../../src/redis/connection.ts'
+import { createRateLimiter } from '../../src/coordination/rate-limit/limiter.ts'
+import { RATE_LIMIT_ALGORITHMS } from '../../src/coordination/rate-limit/types.ts'
+import { createRedisRateLimitStore } from '../../src/coordination/rate-limit/redis-rate-limit-store.ts'
 import { checkWindowInvariants, type Allowed } from '../helpers/rate-limit-invariants.ts'
 import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
 import { redis8Url, redisLegacyUrl, redisTargets, uniquePrefix } from '../helpers/servers.ts'
@@ -147,7 +148,7 @@ void describe('rate limiting while Redis is down (onStoreError)', () => {
 void describe('Fastify plugin on Redis', () => {
   void it('two app instances on one Redis share the limit', async () => {
     const { default: Fastify } = await import('fastify')
-    const { rateLimitPlugin } = await import('../../src/cache/rate-limit/fastify-plugin.ts')
+    const { rateLimitPlugin } = await import('../../src/coordination/rate-limit/fastify-plugin.ts')
     const connection = await connect({ url: redis8Url() })
     const store = createRedisRateLimitStore(connection)
     const keyPrefix = uniquePrefix('rlhttp')

@@ -1,8 +1,8 @@
 // The refresh scheduler contract, over every store: MemoryBackend, and RedisBackend on Redis 8 / 7.0 / cluster.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { InvalidArgumentError } from '../../src/cache/errors.ts'
-import { dayRollover, RefreshScheduler, RefreshTimeoutError, type RefreshStore } from '../../src/cache/refresh/index.ts'
+import { InvalidArgumentError } from '../../src/redis/errors.ts'
+import { dayRollover, RefreshScheduler, RefreshTimeoutError, type RefreshStore } from '../../src/coordination/refresh/index.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { sleep, waitFor } from '../helpers/wait.ts'
 

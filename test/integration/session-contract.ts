@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import Fastify from 'fastify'
-import { InvalidArgumentError } from '../../src/cache/errors.ts'
-import { hashSessionId, sessionPlugin, type SessionStore } from '../../src/cache/session/index.ts'
+import { InvalidArgumentError } from '../../src/redis/errors.ts'
+import { hashSessionId, sessionPlugin, type SessionStore } from '../../src/coordination/session/index.ts'
 import { sleep } from '../helpers/wait.ts'
 
 export interface SessionTarget {

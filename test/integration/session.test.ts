@@ -2,8 +2,8 @@
 // the SHA-256 of the id, never the id, and the user index lives as long as its sessions.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { RedisConnection } from '../../src/cache/connection.ts'
-import { hashSessionId, RedisSessionStore } from '../../src/cache/session/index.ts'
+import type { RedisConnection } from '../../src/redis/connection.ts'
+import { hashSessionId, RedisSessionStore } from '../../src/coordination/session/index.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { sessionContract } from './session-contract.ts'

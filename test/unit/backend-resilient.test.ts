@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test'
 import { ChaosBackend } from '../../src/cache/backends/chaos.ts'
 import { MemoryBackend } from '../../src/cache/backends/memory.ts'
 import { type BreakerStateChange, ResilientBackend } from '../../src/cache/backends/resilient.ts'
-import { CircuitOpenError, InvalidArgumentError, RedisCommandError, RedisTimeoutError, RedisUnavailableError } from '../../src/cache/errors.ts'
+import { CircuitOpenError, InvalidArgumentError, RedisCommandError, RedisTimeoutError, RedisUnavailableError } from '../../src/redis/errors.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { backendContract } from '../integration/backend-contract.ts'
 

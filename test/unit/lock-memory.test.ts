@@ -1,4 +1,4 @@
-import { createMemoryLockStore } from '../../src/cache/lock/memory-lock-store.ts'
+import { createMemoryLockStore } from '../../src/coordination/lock/memory-lock-store.ts'
 import { lockContract } from '../integration/lock-contract.ts'
 
 lockContract('memory', () => {

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, test } from 'node:test'
-import { loadLua } from '../../src/cache/lua/index.ts'
+import { luaLoader } from '../../src/redis/lua.ts'
+
+const loadLua = luaLoader(new URL('../../src/cache/proxy/lua/', import.meta.url))
 
 void describe('loadLua', () => {
   void test('expands `--- @include` lines and hashes the expanded source', () => {

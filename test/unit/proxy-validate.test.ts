@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
-import { InvalidArgumentError, ValueTooLargeError } from '../../src/cache/errors.ts'
-import { escapeGlob, globToRegExp } from '../../src/cache/glob.ts'
+import { InvalidArgumentError } from '../../src/redis/errors.ts'
+import { ValueTooLargeError } from '../../src/cache/errors.ts'
+import { escapeGlob, globToRegExp } from '../../src/redis/glob.ts'
 import { EmulatedHashTtl } from '../../src/cache/proxy/hash-ttl.ts'
 import { requireKey, requirePattern, requireValue, ttlMs } from '../../src/cache/proxy/validate.ts'
-import { slotOf } from '../../src/cache/slot.ts'
+import { slotOf } from '../../src/redis/slot.ts'
 
 void describe('proxy validation', () => {
   void test('requirePattern accepts globs and refuses raw input that would mis-match', () => {

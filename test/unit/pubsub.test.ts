@@ -1,5 +1,5 @@
 // The pub/sub contract on the in-process transport.
-import { MemoryPubSub, MemoryPubSubBus } from '../../src/cache/pubsub/index.ts'
+import { MemoryPubSub, MemoryPubSubBus } from '../../src/coordination/pubsub/index.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { pubsubContract } from '../integration/pubsub-contract.ts'
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { silentLogger } from '../../src/config/logger.ts'
-import { rateLimitPlugin, type RateLimitPluginOptions } from '../../src/cache/rate-limit/fastify-plugin.ts'
+import { rateLimitPlugin, type RateLimitPluginOptions } from '../../src/coordination/rate-limit/fastify-plugin.ts'
 
 async function app(options: RateLimitPluginOptions): Promise<FastifyInstance> {
   const fastify = Fastify()

@@ -1,7 +1,7 @@
 // The refresh contract on the in-process MemoryBackend.
 import { MemoryBackend } from '../../src/cache/backends/memory.ts'
-import { RedisUnavailableError } from '../../src/cache/errors.ts'
-import type { RefreshStore } from '../../src/cache/refresh/index.ts'
+import { RedisUnavailableError } from '../../src/redis/errors.ts'
+import type { RefreshStore } from '../../src/coordination/refresh/index.ts'
 import { refreshContract } from '../integration/refresh-contract.ts'
 
 /** A store that fails every call the way an unreachable Redis does. */

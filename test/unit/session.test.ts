@@ -1,7 +1,7 @@
 // The session contract on the in-process store, and the cookie helpers.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { MemorySessionStore, readCookie, serializeCookie } from '../../src/cache/session/index.ts'
+import { MemorySessionStore, readCookie, serializeCookie } from '../../src/coordination/session/index.ts'
 import { sessionContract } from '../integration/session-contract.ts'
 
 sessionContract('memory', () => {

@@ -1,7 +1,7 @@
 // A backend wrapper that misbehaves on demand — fails every call, or stalls — for tests of degradation paths
 // (timeouts, circuit breaker, fallback to the database). Exported so applications can test their own fallbacks.
 import type { BackendEntry, BackendListener, CacheBackend } from '../backend.ts'
-import { RedisUnavailableError } from '../errors.ts'
+import { RedisUnavailableError } from '../../redis/errors.ts'
 
 type Mode = { kind: 'healthy' } | { kind: 'throw'; error: () => Error } | { kind: 'stall'; ms: number }
 

@@ -2,9 +2,9 @@
 // deletes, tags, pub/sub), bounded in entries and bytes with least-recently-used eviction.
 import { EventEmitter } from 'node:events'
 import type { BackendEntry, BackendListener, CacheBackend } from '../backend.ts'
-import { InvalidArgumentError, RedisCommandError } from '../errors.ts'
+import { InvalidArgumentError, RedisCommandError } from '../../redis/errors.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
-import { globToRegExp } from '../glob.ts'
+import { globToRegExp } from '../../redis/glob.ts'
 import { checkIncrement, checkTtl } from './validate.ts'
 
 export interface MemoryBackendOptions {

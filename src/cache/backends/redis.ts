@@ -9,14 +9,15 @@
 import { performance } from 'node:perf_hooks'
 import type { Logger } from '../../config/logger.ts'
 import type { BackendEntry, BackendListener, CacheBackend } from '../backend.ts'
-import type { RedisConnection } from '../connection.ts'
-import { InvalidArgumentError } from '../errors.ts'
-import { parseInfo } from '../features.ts'
-import { loadLua } from '../lua/index.ts'
-import { groupBySlot } from '../slot.ts'
-import { RedisTransport } from '../pubsub/redis.ts'
+import type { RedisConnection } from '../../redis/connection.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
+import { parseInfo } from '../../redis/features.ts'
+import { luaLoader } from '../../redis/lua.ts'
+import { groupBySlot } from '../../redis/slot.ts'
+import { RedisTransport } from '../../redis/redis-transport.ts'
 import { checkIncrement, checkTtl, wholeMs } from './validate.ts'
 
+const loadLua = luaLoader(new URL('./lua/', import.meta.url))
 const compareDelete = loadLua('compare-delete-1.lua')
 const incrementWithTtl = loadLua('incr-ttl-1.lua')
 const addToTag = loadLua('tag-add-1.lua')

@@ -12,8 +12,8 @@ import type { Duration } from '../../config/duration.ts'
 import { toMs } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
 import type { BackendEntry, BackendListener, CacheBackend } from '../backend.ts'
-import { DeadlineWheel } from '../deadline.ts'
-import { CircuitOpenError, InvalidArgumentError, isOutageError, RedisTimeoutError } from '../errors.ts'
+import { DeadlineWheel } from '../../redis/deadline.ts'
+import { CircuitOpenError, InvalidArgumentError, isOutageError, RedisTimeoutError } from '../../redis/errors.ts'
 
 export type BreakerState = 'closed' | 'open' | 'half-open'
 

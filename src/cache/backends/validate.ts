@@ -1,6 +1,6 @@
 // Input checks shared by every backend, so bad input fails the same way (InvalidArgumentError naming the field)
 // whichever store is behind the cache.
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 
 /** A TTL must be a positive, finite number of milliseconds; `undefined` means "no expiry" where allowed. */
 export function checkTtl(ttlMs: number | undefined, key: string, field = 'ttlMs'): void {

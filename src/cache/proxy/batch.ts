@@ -1,9 +1,9 @@
 // Several proxy writes (and reads) sent in one round trip inside MULTI/EXEC. On a single server (or Sentinel) the
 // whole batch is one transaction. On a cluster a transaction cannot span slots: operations are grouped by slot and
 // each group runs in its own MULTI, in parallel — atomic per slot only — unless `singleSlot` demands one slot.
-import type { RedisConnection } from '../connection.ts'
-import { CrossSlotError } from '../errors.ts'
-import { slotOf } from '../slot.ts'
+import type { RedisConnection } from '../../redis/connection.ts'
+import { CrossSlotError } from '../../redis/errors.ts'
+import { slotOf } from '../../redis/slot.ts'
 import type { HashTtlStrategy } from './hash-ttl.ts'
 import { opCommand, type Op } from './op.ts'
 import type { Build, HashEntries, ProxyOperations, PushListOptions, TtlOption } from './operations.ts'

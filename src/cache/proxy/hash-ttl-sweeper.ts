@@ -3,7 +3,7 @@
 // them; the sweeper frees the memory of hashes nobody touches.
 import { toMs, type Duration } from '../../config/duration.ts'
 import type { Logger } from '../../config/logger.ts'
-import { escapeGlob, type RedisConnection } from '../connection.ts'
+import { escapeGlob, type RedisConnection } from '../../redis/connection.ts'
 import { EmulatedHashTtl, EMULATED, TTL_INDEX_SUFFIX } from './hash-ttl.ts'
 import { runOp } from './op.ts'
 

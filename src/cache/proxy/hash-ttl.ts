@@ -2,10 +2,12 @@
 // HGETALL / HDEL / HPTTL. Emulated (older servers): a TTL index beside each hash — a ZSET `field -> expiry epoch ms`
 // in the same cluster slot — kept by Lua scripts that read the server clock; expired fields are invisible to every
 // read, purged lazily by reads and writes, and by the HashTtlSweeper.
-import type { RedisConnection } from '../connection.ts'
-import { loadLua } from '../lua/index.ts'
-import { companionKey } from '../slot.ts'
+import type { RedisConnection } from '../../redis/connection.ts'
+import { luaLoader } from '../../redis/lua.ts'
+import { companionKey } from '../../redis/slot.ts'
 import { decodeNumber, decodeRecord, decodeString, type Op } from './op.ts'
+
+const loadLua = luaLoader(new URL('./lua/', import.meta.url))
 
 /** Suffix of the TTL index key of a hash on the emulated path (`{<hash key>}:__hfttl`). */
 export const TTL_INDEX_SUFFIX = ':__hfttl'

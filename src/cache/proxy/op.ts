@@ -1,8 +1,8 @@
 // One proxy operation as data: a single Redis command (plain or a Lua script) plus the decoding of its reply.
 // The same Op runs alone (EVALSHA with a NOSCRIPT fallback) or inside a batch's MULTI (EVAL with the source, so a
 // flushed script cache can never fail half a transaction).
-import type { RedisArg, RedisConnection, Reply } from '../connection.ts'
-import type { LuaScript } from '../lua/index.ts'
+import type { RedisArg, RedisConnection, Reply } from '../../redis/connection.ts'
+import type { LuaScript } from '../../redis/lua.ts'
 
 export interface Op<T = unknown> {
   /** The (prefixed) key that routes the command on a cluster; every key of the op shares its slot. */

@@ -1,12 +1,14 @@
 // The proxy's operations as validated op builders. Validation runs at call time (so a batch refuses bad input when
 // an operation is added, before anything is sent); the op itself is built once the hash-TTL strategy is known.
 import type { Duration } from '../../config/duration.ts'
-import type { RedisConnection } from '../connection.ts'
-import { InvalidArgumentError } from '../errors.ts'
-import { loadLua } from '../lua/index.ts'
+import type { RedisConnection } from '../../redis/connection.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
+import { luaLoader } from '../../redis/lua.ts'
 import type { FieldTtl, HashTtlStrategy } from './hash-ttl.ts'
 import { decodeList, decodeNumber, decodeString, decodeVoid, type Op } from './op.ts'
 import { requireField, requireIndex, requireKey, requireValue, ttlMs } from './validate.ts'
+
+const loadLua = luaLoader(new URL('./lua/', import.meta.url))
 
 export type Build<T> = (strategy: HashTtlStrategy) => Op<T>
 

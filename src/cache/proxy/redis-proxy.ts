@@ -1,9 +1,9 @@
 // RedisProxy: the Skalds RedisProxy operations (seed 000, skalds/proxy/redis.py) on a RedisConnection — hashes with a
 // TTL per field, lists, strings, key deletion and SCAN — with the same keys and values as the Python peer, every
 // multi-step write atomic, and bad input refused before anything is sent.
-import type { RedisConnection } from '../connection.ts'
-import { escapeGlob } from '../glob.ts'
-import { groupBySlot } from '../slot.ts'
+import type { RedisConnection } from '../../redis/connection.ts'
+import { escapeGlob } from '../../redis/glob.ts'
+import { groupBySlot } from '../../redis/slot.ts'
 import { RedisBatch, type BatchOptions } from './batch.ts'
 import { EmulatedHashTtl, hashTtlStrategy, type FieldTtl, type HashTtlMode, type HashTtlStrategy } from './hash-ttl.ts'
 import { HashTtlSweeper, type HashTtlSweeperOptions } from './hash-ttl-sweeper.ts'

@@ -1,6 +1,7 @@
 // Argument checks of the proxy: every bad input is refused with a clear error before anything is sent.
 import { toMs, type Duration } from '../../config/duration.ts'
-import { InvalidArgumentError, ValueTooLargeError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
+import { ValueTooLargeError } from '../errors.ts'
 
 /** Default `maxValueBytes`: 64 MiB, well under Redis' 512 MiB bulk-string limit and its proto-max-bulk-len. */
 export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024

@@ -2,8 +2,8 @@
 // Hot paths: an L1 hit returns Promise.resolve(value) from a plain function (getSync peeks without a promise);
 // an L2 hit is one backend call, one counter increment and one deserialization. Nothing logs on a hit.
 import type { Duration } from '../../config/duration.ts'
-import { InvalidArgumentError, isOutageError } from '../errors.ts'
-import { globToRegExp } from '../glob.ts'
+import { InvalidArgumentError, isOutageError } from '../../redis/errors.ts'
+import { globToRegExp } from '../../redis/glob.ts'
 import { hasHeader, sealEnvelope } from './envelope.ts'
 import type { L1Space } from './l1.ts'
 import { checkKey, checkTags, isList, NamespaceCore } from './core.ts'

@@ -1,6 +1,6 @@
 // cached(fn, options): an async function whose results are cached through getOrSet (stampede protection,
 // null caching, grace and degradation included).
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import type { CacheService } from './cache-service.ts'
 import type { GetOrSetOptions } from './options.ts'
 

@@ -2,7 +2,7 @@
 // failure absorption and timing. CacheService (the public facade) and Loader (getOrSet) both work through it.
 import type { Duration } from '../../config/duration.ts'
 import type { CacheBackend } from '../backend.ts'
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import { hasHeader, openEnvelope, sealEnvelope } from './envelope.ts'
 import type { L1Cache, L1Space } from './l1.ts'
 import { checkJitter, type ResolvedDefaults } from './options.ts'

@@ -4,7 +4,7 @@
 // ignores its own origin. Publishes made in one tick are batched into one message.
 import type { Logger } from '../../config/logger.ts'
 import type { CacheBackend } from '../backend.ts'
-import { globToRegExp } from '../glob.ts'
+import { globToRegExp } from '../../redis/glob.ts'
 import type { L1Cache } from './l1.ts'
 
 interface Message {

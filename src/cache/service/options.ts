@@ -2,11 +2,11 @@
 import { toMs, type Duration } from '../../config/duration.ts'
 import type { Logger } from '../../config/logger.ts'
 import type { CacheBackend } from '../backend.ts'
-import type { RedisConnectionOptions } from '../connection-options.ts'
-import type { RedisConnection } from '../connection.ts'
+import type { RedisConnectionOptions } from '../../redis/connection-options.ts'
+import type { RedisConnection } from '../../redis/connection.ts'
 import type { MemoryBackendOptions } from '../backends/memory.ts'
 import type { BreakerOptions } from '../backends/resilient.ts'
-import { InvalidArgumentError } from '../errors.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 
 /** Turns values into the strings stored in the cache and back. Must throw on values it cannot handle. */
 export interface Serializer {

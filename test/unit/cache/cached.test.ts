@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import { cached, createCache } from '../../../src/cache/index.ts'
-import { InvalidArgumentError } from '../../../src/cache/errors.ts'
+import { InvalidArgumentError } from '../../../src/redis/errors.ts'
 import { hasHeader, openEnvelope, sealEnvelope } from '../../../src/cache/service/envelope.ts'
 import { silentLogger } from '../../../src/config/logger.ts'
 

@@ -1,0 +1,245 @@
+// Typed pub/sub over a transport: JSON messages, optional validation, subscriptions that are async iterators with a
+// bounded buffer, pattern subscriptions. One class for every backend, so the contract suite covers the logic once.
+import { createLogger, type Logger } from '../../config/logger.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
+import { escapeGlob } from '../../redis/glob.ts'
+import { BoundedQueue, type OverflowPolicy } from './bounded-queue.ts'
+import { PubSubClosedError } from '../../redis/errors.ts'
+import type { PubSubTransport, RawListener } from '../../redis/pubsub-transport.ts'
+
+export type { OverflowPolicy } from './bounded-queue.ts'
+
+/** One message as a subscriber sees it. */
+export interface PubSubMessage<T> {
+  /** The channel it was published on (without the PubSub's prefix). */
+  channel: string
+  /** The decoded (and validated, when a `parse` is given) payload. */
+  data: T
+  /** The pattern that matched, for pattern subscriptions. */
+  pattern?: string
+}
+
+/** Turns the decoded JSON into a T or throws (e.g. a zod schema's `parse`). */
+export type MessageParser<T> = (value: unknown) => T
+
+export interface SubscribeOptions<T> {
+  /** Validates each decoded message; messages it throws on are dropped, counted in `invalid` and logged. Default: none. */
+  parse?: MessageParser<T>
+  /** Messages buffered while the consumer is busy. Default `1024` messages. */
+  bufferSize?: number
+  /** What a full buffer does: `drop-oldest` (default; counted in `dropped`) or `error` (the iterator throws). */
+  overflow?: OverflowPolicy
+  /** Sharded pub/sub (SSUBSCRIBE/SPUBLISH) for this channel. Default: on for a cluster whose server has it. */
+  sharded?: boolean
+}
+
+/**
+ * A live subscription: iterate it with `for await`, stop it with `unsubscribe()` (or `break`, which calls `return()`).
+ * Resolved only once the server confirmed the subscription, so messages published afterwards are delivered.
+ */
+export interface Subscription<T> extends AsyncIterableIterator<PubSubMessage<T>, undefined>, AsyncDisposable {
+  /** Stops receiving; messages already buffered are still yielded, then the iterator is done. Idempotent. */
+  unsubscribe(): Promise<void>
+  /** Messages discarded by the `drop-oldest` overflow policy. */
+  readonly dropped: number
+  /** Messages discarded because they were not JSON or `parse` rejected them. */
+  readonly invalid: number
+  /** Messages currently buffered. */
+  readonly buffered: number
+}
+
+/** A named channel carrying messages of type T. */
+export interface Channel<T> {
+  readonly name: string
+  publish(message: T): Promise<number>
+  subscribe(options?: Omit<SubscribeOptions<T>, 'sharded'>): Promise<Subscription<T>>
+}
+
+export interface ChannelOptions<T> {
+  /** Validates received messages (see SubscribeOptions.parse). Default: none. */
+  parse?: MessageParser<T>
+  /** Sharded pub/sub for this channel. Default: on for a cluster whose server has it. */
+  sharded?: boolean
+}
+
+export interface TypedPubSubOptions {
+  /** Prepended to every channel name and pattern. Default `''` (RedisPubSub: the connection's keyPrefix). */
+  prefix?: string
+  /** Where dropped / invalid messages are reported. Default: the library logger. */
+  logger?: Logger
+}
+
+const DEFAULT_BUFFER = 1024
+
+export class TypedPubSub {
+  readonly transport: PubSubTransport
+  readonly prefix: string
+  readonly #logger: Logger
+  readonly #subscriptions = new Set<{ unsubscribe(): Promise<void> }>()
+  #closed = false
+
+  constructor(transport: PubSubTransport, options: TypedPubSubOptions = {}) {
+    this.transport = transport
+    this.prefix = options.prefix ?? ''
+    this.#logger = options.logger ?? createLogger('skalds:pubsub')
+  }
+
+  get kind(): 'memory' | 'redis' {
+    return this.transport.kind
+  }
+
+  /** A typed handle on one channel. */
+  channel<T>(name: string, options: ChannelOptions<T> = {}): Channel<T> {
+    checkName(name, 'channel')
+    return {
+      name,
+      publish: (message: T) => this.publish(name, message, { sharded: options.sharded }),
+      subscribe: (subscribeOptions = {}) =>
+        this.subscribe<T>(name, { parse: options.parse, ...subscribeOptions, sharded: options.sharded }),
+    }
+  }
+
+  /** Publishes `message` as JSON; resolves with the receiver count the server reports. */
+  async publish<T>(channel: string, message: T, options: { sharded?: boolean } = {}): Promise<number> {
+    checkName(channel, 'channel')
+    this.#checkOpen()
+    let payload: string | undefined
+    try {
+      payload = JSON.stringify(message)
+    } catch (error) {
+      throw new InvalidArgumentError(`message on ${channel}: not JSON-serializable (${(error as Error).message})`, { cause: error })
+    }
+    if (payload === undefined) throw new InvalidArgumentError(`message on ${channel}: ${typeof message} is not JSON-serializable`)
+    return this.transport.publish(this.prefix + channel, payload, options.sharded ?? this.transport.shardedByDefault)
+  }
+
+  /** Subscribes to one channel. */
+  async subscribe<T = unknown>(channel: string, options: SubscribeOptions<T> = {}): Promise<Subscription<T>> {
+    checkName(channel, 'channel')
+    const sharded = options.sharded ?? this.transport.shardedByDefault
+    const full = this.prefix + channel
+    return this.#open<T>(options, `channel ${channel}`, (listener) => this.transport.listen(full, listener, sharded), (listener) =>
+      this.transport.unlisten(full, listener, sharded),
+    )
+  }
+
+  /**
+   * Subscribes to every channel matching a Redis glob pattern (`*`, `?`, `[...]`). Patterns see messages published
+   * unsharded only: on a cluster, publish the channels a pattern should see with `sharded: false`.
+   */
+  async pSubscribe<T = unknown>(pattern: string, options: Omit<SubscribeOptions<T>, 'sharded'> = {}): Promise<Subscription<T>> {
+    checkName(pattern, 'pattern')
+    const full = escapeGlob(this.prefix) + pattern
+    return this.#open<T>(options, `pattern ${pattern}`, (listener) => this.transport.listenPattern(full, listener), (listener) =>
+      this.transport.unlistenPattern(full, listener),
+      pattern,
+    )
+  }
+
+  /** Ends every subscription and closes the transport (the shared subscriber connection). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await Promise.allSettled([...this.#subscriptions].map((s) => s.unsubscribe()))
+    await this.transport.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  // ---- internals ----
+
+  async #open<T>(
+    options: SubscribeOptions<T>,
+    what: string,
+    attach: (listener: RawListener) => Promise<void>,
+    detach: (listener: RawListener) => Promise<void>,
+    pattern?: string,
+  ): Promise<Subscription<T>> {
+    this.#checkOpen()
+    const bufferSize = options.bufferSize ?? DEFAULT_BUFFER
+    if (!Number.isInteger(bufferSize) || bufferSize < 1) {
+      throw new InvalidArgumentError(`bufferSize: must be a positive integer number of messages, got ${bufferSize}`)
+    }
+    const overflow = options.overflow ?? 'drop-oldest'
+    if (overflow !== 'drop-oldest' && overflow !== 'error') {
+      throw new InvalidArgumentError(`overflow: must be 'drop-oldest' or 'error', got ${JSON.stringify(overflow)}`)
+    }
+    const prefix = this.prefix
+    const logger = this.#logger
+    const parse = options.parse
+    let invalid = 0
+    let detached = false
+    const subscriptions = this.#subscriptions
+    const stop = async (): Promise<void> => {
+      if (detached) return
+      detached = true
+      subscriptions.delete(handle)
+      await detach(listener)
+    }
+    const queue = new BoundedQueue<PubSubMessage<T>>(bufferSize, overflow, () => {
+      logger.warn(`pubsub ${what}: buffer of ${bufferSize} overflowed; subscription ended`)
+      void stop().catch(() => {})
+    })
+    let lastDropReport = 0
+    const listener: RawListener = (payload, fullChannel) => {
+      let data: T
+      try {
+        const decoded: unknown = JSON.parse(payload)
+        data = parse ? parse(decoded) : (decoded as T)
+      } catch (error) {
+        invalid++
+        logger.warn({ err: error, channel: fullChannel }, `pubsub ${what}: dropped a message that is not valid JSON of the expected shape`)
+        return
+      }
+      const channel = fullChannel.startsWith(prefix) ? fullChannel.slice(prefix.length) : fullChannel
+      queue.push(pattern === undefined ? { channel, data } : { channel, data, pattern })
+      if (queue.dropped > lastDropReport && queue.dropped - lastDropReport >= 100) {
+        lastDropReport = queue.dropped
+        logger.warn(`pubsub ${what}: ${queue.dropped} messages dropped so far (buffer of ${bufferSize} full, drop-oldest)`)
+      }
+    }
+    const handle = {
+      unsubscribe: async () => {
+        queue.end()
+        await stop()
+      },
+    }
+    await attach(listener)
+    subscriptions.add(handle)
+    const subscription: Subscription<T> = {
+      next: () => queue.next(),
+      return: async () => {
+        queue.clear()
+        await handle.unsubscribe()
+        return { value: undefined, done: true }
+      },
+      unsubscribe: () => handle.unsubscribe(),
+      get dropped() {
+        return queue.dropped
+      },
+      get invalid() {
+        return invalid
+      },
+      get buffered() {
+        return queue.size
+      },
+      [Symbol.asyncIterator]() {
+        return this
+      },
+      async [Symbol.asyncDispose]() {
+        await handle.unsubscribe()
+      },
+    }
+    return subscription
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new PubSubClosedError('pubsub: this PubSub is closed')
+  }
+}
+
+function checkName(name: string, field: string): void {
+  if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError(`${field}: must be a non-empty string, got ${JSON.stringify(name)}`)
+}
