@@ -3,7 +3,7 @@
 // own (skalds/bus/redis-streams, skalds/bus/kafka), so importing this one loads neither.
 export type { BusEvent, DeadLetter, DeadLetterReason, EventBus, EventHandler, SubscribeOptions, Subscription } from './types.ts'
 export { nodeGroupId } from './types.ts'
-export type { StandardSchemaV1 } from './standard-schema.ts'
+export type { StandardSchemaV1, StandardSchemaV1Props, StandardSchemaV1Result, StandardSchemaV1Issue } from './standard-schema.ts'
 export { DEFAULT_DEAD_LETTER_SUFFIX } from './delivery.ts'
 export { BusArgumentError, BusClosedError, BusPublishError, BusSubscribeError } from './errors.ts'
 export { MemoryBus, type MemoryBusOptions } from './memory.ts'

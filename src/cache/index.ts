@@ -2,7 +2,7 @@
 // (docs/cache.md, docs/cache-backends.md, docs/proxy.md). The Redis connection it runs on, and its errors, are in
 // skalds/redis; locks, pub/sub and the rest of the toolkit in skalds/coordination.
 export { SerializationError, ValueTooLargeError } from './errors.ts'
-export type { CacheBackend, BackendEntry } from './backend.ts'
+export type { CacheBackend, BackendEntry, BackendListener } from './backend.ts'
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.ts'
 export { RedisBackend, type RedisBackendOptions } from './backends/redis.ts'
 export {

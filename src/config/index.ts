@@ -14,4 +14,4 @@ export {
 } from './env.ts'
 export { InvalidConfigError, ConfigFileError, InvalidDurationError } from './errors.ts'
 export type { Duration } from './duration.ts'
-export { type Logger, createLogger, silentLogger } from './logger.ts'
+export { type Logger, type LogFn, createLogger, silentLogger } from './logger.ts'

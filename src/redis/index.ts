@@ -3,7 +3,12 @@
 // Slots, script calls, the pub/sub transport and the client adapters stay internal.
 export { RedisConnection, type RedisNodeHandle, type SendOptions } from './connection.ts'
 export type { MessageListener, RedisArg, RedisSubscriber, Reply } from './types.ts'
-export { type RedisConnectionOptions, type RedisNodeAddress, connectionOptionsFromEnv } from './connection-options.ts'
+export {
+  type RedisConnectionOptions,
+  type RedisNodeAddress,
+  type ResolvedConnectionOptions,
+  connectionOptionsFromEnv,
+} from './connection-options.ts'
 export type { RedisFeatures } from './features.ts'
 export {
   SkaldsError,
