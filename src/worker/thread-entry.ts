@@ -1,0 +1,27 @@
+// The worker thread of the `thread` host: runs the one task it is given, then ends the thread.
+import { parentPort } from 'node:worker_threads'
+import { flushStdio } from './child-output.ts'
+import { WorkerRuntime } from './worker-runtime.ts'
+
+/** The longest an exiting thread waits for its stdout/stderr to reach the host. */
+const STDIO_FLUSH_MS = 2000
+
+if (!parentPort) throw new Error('skalds worker: thread-entry must be started by the thread host (worker_threads)')
+const port = parentPort
+
+const runtime = new WorkerRuntime(
+  {
+    send: (message) => {
+      port.postMessage(message)
+      return Promise.resolve()
+    },
+    // In a worker thread, process.exit ends the thread only.
+    exit: (code) => void flushStdio(STDIO_FLUSH_MS).then(() => process.exit(code)),
+    writeStderr: (text) => void process.stderr.write(text),
+  },
+  { isolation: 'thread' },
+)
+
+process.on('uncaughtException', (error) => runtime.crash(error))
+process.on('unhandledRejection', (reason) => runtime.crash(reason))
+port.on('message', (raw) => runtime.receive(raw))
