@@ -25,6 +25,10 @@ const runtime = new WorkerRuntime(
   { isolation: 'process' },
 )
 
+// Once the parent is gone its pipes are broken: a failed write must not become an uncaught exception (which
+// would be written to the same broken pipe, and so on).
+process.stdout.on('error', () => {})
+process.stderr.on('error', () => {})
 process.on('uncaughtException', (error) => runtime.crash(error))
 process.on('unhandledRejection', (reason) => runtime.crash(reason))
 process.on('SIGTERM', () => runtime.terminate('shutdown'))
@@ -33,6 +37,8 @@ process.on('SIGINT', () => {})
 process.on('disconnect', () => runtime.disconnected())
 process.on('message', (raw) => runtime.receive(raw))
 
+// Worker modules import the worker API: load it while idle, so a warm start does not pay for it.
+await import('./index.ts')
 for (const module of process.argv.slice(2)) {
   try {
     await import(importSpecifier(module))

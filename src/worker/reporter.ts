@@ -70,11 +70,14 @@ export class Reporter implements ContextOutlet {
     this.#post({ type: 'update-result', updateId, accepted, reason })
   }
 
-  /** Flushes progress, stops the timers and sends the outcome; resolves once the channel took it. Later reports are dropped. */
+  /**
+   * Flushes progress, stops the timers and sends the outcome; resolves once the channel took it, or could not
+   * (the parent is gone: nobody is left to tell). Later reports are dropped.
+   */
   outcome(outcome: OutcomeReport): Promise<void> {
     this.#flushProgress()
     clearInterval(this.#aliveTimer)
-    const sent = this.#send({ type: 'outcome', outcome })
+    const sent = this.#send({ type: 'outcome', outcome }).catch(() => {})
     this.#closed = true
     return sent
   }

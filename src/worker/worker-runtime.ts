@@ -30,6 +30,7 @@ export class WorkerRuntime {
   #runner: TaskRunner | undefined
   #graceMs = DEFAULT_CRASH_BUDGET_MS
   #exiting = false
+  #crashed = false
 
   constructor(link: RuntimeLink, options: RuntimeOptions) {
     this.#link = link
@@ -73,6 +74,9 @@ export class WorkerRuntime {
 
   /** An uncaught exception or unhandled rejection: the task fails with it; error and release run within the grace period. */
   crash(error: unknown): void {
+    // A second crash while the first is being handled (a hook failing again) changes nothing.
+    if (this.#crashed) return
+    this.#crashed = true
     const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error)
     this.#link.writeStderr(`${text}\n`)
     this.#exitWithin(this.#graceMs, 1)
