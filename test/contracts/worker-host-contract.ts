@@ -135,6 +135,21 @@ export function workerHostContract(name: string, makeHost: HostFactory, caps: Ho
       assert.equal(late.accepted, false)
     })
 
+    void it('updates run between the awaits of main, never inside a synchronous section', TEST, async () => {
+      const w = startWatched(host, { worker: fixture('sync-sections'), attachments: { n: 0 } })
+      await w.waitForEvent((e) => e.type === 'progress', 'main ready')
+      const results = await Promise.all([1, 2, 3, 4, 5].map((n) => w.run.update({ n })))
+      assertStatus(await w.run.done, 'finished')
+      const timeline = w.logged().find((l) => 'sections' in l) as { sections: Array<[number, number]>; updates: number[]; n: number }
+      const accepted = results.filter((r) => r.accepted).length
+      assert.ok(accepted >= 1, 'updates reach main before it ends')
+      assert.equal(timeline.updates.length, accepted)
+      if (accepted === 5) assert.equal(timeline.n, 5, 'the last accepted update is what main sees')
+      for (const at of timeline.updates) {
+        for (const [start, end] of timeline.sections) assert.ok(at <= start || at >= end, `update at ${at} inside the section ${start}–${end}`)
+      }
+    })
+
     void it('cooperative pause: checkpoint kept, release runs; resume starts from it', TEST, async () => {
       const first = startWatched(host, { worker: fixture('checkpointing'), attachments: { until: 10_000, stepMs: 10 } })
       await first.waitForEvent((e) => e.type === 'checkpoint' && (e.state as { i: number }).i >= 3, 'a third checkpoint')
