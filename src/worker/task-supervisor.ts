@@ -148,7 +148,10 @@ export class TaskSupervisor implements TaskRun {
     else if (reported?.status === 'failed') outcome = { ...base, status: 'failed', error: reported.error }
     else if (reported?.status === 'aborted') outcome = { ...base, status: 'aborted', reason: reported.reason, forced: this.#forced }
     else if (this.#abortReason) outcome = { ...base, status: 'aborted', reason: this.#abortReason, forced: this.#forced }
-    else outcome = { ...base, status: 'failed', error: toErrorInfo(this.#exitError(exitCode, signal, cause)) }
+    else if (cause instanceof WorkerExitedError) {
+      // The worker died before it could be given the task (a pooled child that could not boot): its own account.
+      outcome = { ...base, exitCode: cause.exitCode, signal: cause.signal, status: 'failed', error: toErrorInfo(cause) }
+    } else outcome = { ...base, status: 'failed', error: toErrorInfo(this.#exitError(exitCode, signal, cause)) }
     this.state = 'done'
     for (const [updateId, resolve] of this.#pendingUpdates) resolve({ updateId, accepted: false, reason: 'the task ended' })
     this.#pendingUpdates.clear()
@@ -252,8 +255,11 @@ export class TaskSupervisor implements TaskRun {
 
   #escalate(step: ForcedStop): void {
     if (this.state === 'done') return
-    this.#forced = step
-    this.#logLine('host', `the worker did not stop within the grace period: ${step}`)
+    // A worker that already reported its outcome stopped by itself; only its exit is slow. It still must go.
+    if (!this.#reported) {
+      this.#forced = step
+      this.#logLine('host', `the worker did not stop within the grace period: ${step}`)
+    }
     const transport = this.#transport
     if (!transport) return this.exited(null, null)
     if (step === 'term') transport.terminate()
@@ -276,9 +282,10 @@ export class TaskSupervisor implements TaskRun {
 
   #exitError(exitCode: number | null, signal: string | null, cause: unknown): WorkerExitedError {
     const what = this.isolation === 'thread' ? 'worker thread' : this.isolation === 'inline' ? 'inline worker' : 'worker process'
-    const how = cause !== undefined ? `failed: ${cause instanceof Error ? cause.message : JSON.stringify(cause)}` : signal ? `was killed by ${signal}` : `exited with code ${exitCode}`
+    const how = signal ? `was killed by ${signal}` : exitCode !== null ? `exited with code ${exitCode}` : 'could not run'
+    const why = cause === undefined ? '' : `: ${cause instanceof Error ? cause.message : JSON.stringify(cause)}`
     const last = this.#stderr.lines().at(-1)
-    return new WorkerExitedError(`${what} ${how} before reporting an outcome${last ? ` (stderr: ${last})` : ''}`, exitCode, signal, { cause })
+    return new WorkerExitedError(`${what} ${how} before reporting an outcome${why}${last ? ` (stderr: ${last})` : ''}`, exitCode, signal, { cause })
   }
 
   #logLine(source: LogSource, text: string): void {

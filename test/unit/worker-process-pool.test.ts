@@ -70,7 +70,8 @@ void describe('process host: warm pool', () => {
       const outcome = await startWatched(host, { worker: fixture('normal'), attachments: {} }).run.done
       assertStatus(outcome, 'failed')
       assert.equal(outcome.error.code, 'E_WORKER_EXITED')
-      assert.match(outcome.error.message, /before it was ready: .*no-such-node-flag/)
+      assert.match(outcome.error.message, /^worker process exited with code \d+ before it was ready: .*no-such-node-flag/)
+      assert.notEqual(outcome.exitCode, null)
     } finally {
       await host.close()
     }
