@@ -1,17 +1,10 @@
-// One forked worker process: boots to `ready`, then belongs to a task, whose sink receives its messages,
-// output and end. While idle it does not keep the parent's event loop alive.
+// One forked worker process: boots to `ready`, then belongs to a task. While idle it does not keep the
+// parent's event loop alive.
 import { type ChildProcess, fork } from 'node:child_process'
 import type { Socket } from 'node:net'
 import { OutputWatch } from './child-output.ts'
-import { WorkerExitedError } from './errors.ts'
-import { LineSplitter, LogTail } from './log-tail.ts'
-import { parseChildMessage } from './protocol.ts'
-
-export interface ChildSink {
-  message(raw: unknown): void
-  output(source: 'stdout' | 'stderr', text: string): void
-  closed(exitCode: number | null, signal: string | null, error: unknown): void
-}
+import { type ChildSink, PoolSlot } from './pool-slot.ts'
+import type { Pooled } from './warm-pool.ts'
 
 export interface ForkSettings {
   entry: URL
@@ -26,28 +19,14 @@ export interface ForkSettings {
  * silence ends the wait (a grandchild may hold the pipes open).
  */
 const CLOSE_IDLE_MS = 50
+/** How long stop() waits for an idle child to exit after SIGTERM before it SIGKILLs it. */
+const STOP_KILL_MS = 1000
 
-export class PooledChild {
+export class PooledChild implements Pooled {
   readonly process: ChildProcess
-  /** resolves once the child said `ready`; rejects if it ended first */
-  readonly ready: Promise<void>
-  #sink: ChildSink | undefined
-  #ended = false
-  #error: unknown
-  #onIdleEnd: (() => void) | undefined
-  readonly #failBoot: (error: Error) => void
-  readonly #bootStderr = new LogTail(10)
-  readonly #bootLines = new LineSplitter(500, (line) => this.#bootStderr.push(line))
+  readonly #slot = new PoolSlot('worker process')
 
   constructor(settings: ForkSettings) {
-    let markReady!: () => void
-    let failBoot!: (error: Error) => void
-    this.ready = new Promise<void>((resolve, reject) => {
-      markReady = resolve
-      failBoot = reject
-    })
-    // Nobody may be waiting on a spare's readiness; its failure is handled by the pool through the same promise.
-    this.ready.catch(() => {})
     this.process = fork(settings.entry, settings.preload, {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: settings.execArgv,
@@ -55,47 +34,42 @@ export class PooledChild {
       serialization: 'json',
     })
     const child = this.process
-    child.on('message', (raw) => {
-      if (this.#sink) return this.#sink.message(raw)
-      try {
-        if (parseChildMessage(raw).type === 'ready') markReady()
-      } catch {
-        // Before a task is attached only `ready` means anything.
-      }
-    })
+    const slot = this.#slot
+    child.on('message', (raw) => slot.message(raw))
     const output = new OutputWatch()
-    output.forward(child.stdout, (text) => this.#sink?.output('stdout', text))
-    output.forward(child.stderr, (text) => (this.#sink ? this.#sink.output('stderr', text) : this.#bootLines.write(text)))
+    output.forward(child.stdout, (text) => slot.output('stdout', text))
+    output.forward(child.stderr, (text) => slot.output('stderr', text))
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
     child.on('error', (error) => {
-      this.#error ??= error
+      slot.failed(error)
       // A failed spawn never exits: end it here.
-      if (child.pid === undefined) this.#end(null, null)
+      if (child.pid === undefined) slot.end(null, null)
     })
     child.once('exit', (code, signal) => {
-      void output.settle(closed, CLOSE_IDLE_MS).then(() => this.#end(code, signal))
+      void output.settle(closed, CLOSE_IDLE_MS).then(() => slot.end(code, signal))
     })
-    this.#failBoot = failBoot
+  }
+
+  get ready(): Promise<void> {
+    return this.#slot.ready
+  }
+
+  get ended(): boolean {
+    return this.#slot.ended
   }
 
   get pid(): number | null {
     return this.process.pid ?? null
   }
 
-  get ended(): boolean {
-    return this.#ended
-  }
-
   /** The child now belongs to a task: everything it sends, prints and its end go to `sink`. */
   connect(sink: ChildSink): void {
-    this.#sink = sink
-    this.#onIdleEnd = undefined
+    this.#slot.connect(sink)
     this.#setRef(true)
   }
 
-  /** The child waits in the pool: `onEnd` if it dies there; it does not hold the parent's event loop open. */
   idle(onEnd: () => void): void {
-    this.#onIdleEnd = onEnd
+    this.#slot.idle(onEnd)
     this.#setRef(false)
   }
 
@@ -103,13 +77,13 @@ export class PooledChild {
   send(message: unknown): void {
     if (!this.process.connected) return
     this.process.send(message as object, (error) => {
-      if (error) this.#error ??= error
+      if (error) this.#slot.failed(error)
     })
   }
 
   /** Sends a signal; false when the child is already gone. */
   signal(signal: NodeJS.Signals): boolean {
-    if (this.#ended) return false
+    if (this.#slot.ended) return false
     try {
       return this.process.kill(signal)
     } catch {
@@ -117,19 +91,15 @@ export class PooledChild {
     }
   }
 
-  #end(code: number | null, signal: string | null): void {
-    if (this.#ended) return
-    this.#ended = true
-    if (this.#sink) return this.#sink.closed(code, signal, this.#error)
-    this.#bootLines.end()
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
-    const stderr = this.#bootStderr.lines()
-    this.#failBoot(
-      new WorkerExitedError(`worker process ${how} before it was ready${stderr.length ? `: ${stderr.join(' | ')}` : ''}`, code, signal, {
-        cause: this.#error,
-      }),
-    )
-    this.#onIdleEnd?.()
+  /** Ends an idle or booting child: SIGTERM, SIGKILL if it has not exited a second later. */
+  async stop(): Promise<void> {
+    const child = this.process
+    if (this.#slot.ended || child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    this.signal('SIGTERM')
+    const timer = setTimeout(() => this.signal('SIGKILL'), STOP_KILL_MS)
+    await exited
+    clearTimeout(timer)
   }
 
   #setRef(ref: boolean): void {

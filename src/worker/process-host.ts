@@ -7,7 +7,8 @@ import { HostRuns, supervisedStart } from './host-runs.ts'
 import { resolveHostOptions, toModuleRef } from './host-options.ts'
 import type { ResolvedHostOptions, StartRequest, TaskRun, WorkerHost, WorkerHostOptions, WorkerRef } from './host.ts'
 import { siblingModule } from './module-loader.ts'
-import { ProcessPool } from './process-pool.ts'
+import { PooledChild } from './pooled-child.ts'
+import { WarmPool } from './warm-pool.ts'
 import { TaskSupervisor } from './task-supervisor.ts'
 
 const PROCESS_ENTRY = siblingModule('process-entry', import.meta.url)
@@ -26,7 +27,7 @@ export interface ProcessHostOptions extends WorkerHostOptions {
 export class ProcessHost implements WorkerHost {
   readonly isolation: Isolation = 'process'
   readonly #options: ResolvedHostOptions
-  readonly #pool: ProcessPool
+  readonly #pool: WarmPool<PooledChild>
   readonly #runs = new HostRuns()
 
   constructor(options: ProcessHostOptions = {}) {
@@ -35,7 +36,7 @@ export class ProcessHost implements WorkerHost {
     if (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== 'string')) throw new WorkerArgumentError('process host options.execArgv: must be an array of strings')
     this.#options = resolveHostOptions(rest)
     const modules = preload.map((module) => toModuleRef({ module } satisfies WorkerRef, 'preload').module)
-    this.#pool = new ProcessPool(poolSize, { entry: PROCESS_ENTRY, execArgv, env, preload: modules })
+    this.#pool = new WarmPool(poolSize, () => new PooledChild({ entry: PROCESS_ENTRY, execArgv, env, preload: modules }))
   }
 
   get running(): number {

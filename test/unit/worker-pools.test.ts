@@ -1,11 +1,11 @@
-// The process host's own behaviour: the warm pool (refill, preload, cold starts, children that cannot boot),
-// closing leaves no child behind, and a child does not outlive its parent.
+// The warm pools of the process and thread hosts (refill, preload, cold starts, workers that cannot boot, idle
+// workers not holding the host open), closing leaves no child behind, and a child does not outlive its parent.
 import assert from 'node:assert/strict'
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { readdir, readFile } from 'node:fs/promises'
 import { describe, it } from 'node:test'
-import { ProcessHost } from '../../src/worker/index.ts'
+import { ProcessHost, ThreadHost, type WorkerHost } from '../../src/worker/index.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { fixture, processExists, startWatched } from '../helpers/worker-run.ts'
 import { assertStatus } from '../contracts/worker-host-contract.ts'
@@ -27,7 +27,7 @@ async function childrenOf(ppid: number): Promise<number[]> {
   return pids
 }
 
-async function timeToStart(host: ProcessHost): Promise<number> {
+async function timeToStart(host: WorkerHost): Promise<number> {
   const t0 = performance.now()
   const w = startWatched(host, { worker: fixture('normal'), attachments: { steps: 0 } })
   await w.waitForEvent((e) => e.type === 'hook' && e.hook === 'main', 'main entered')
@@ -85,6 +85,45 @@ void describe('process host: warm pool', () => {
     assert.ok((await childrenOf(process.pid)).includes(w.run.pid!))
     await host.close()
     await waitFor(async () => (await childrenOf(process.pid)).length === 0, 'no children left', 10_000)
+  })
+})
+
+void describe('thread host: warm pool', () => {
+  void it('keeps poolSize threads booted, replaces the one a task takes, and preloads modules', TEST, async (t) => {
+    const host = new ThreadHost({ poolSize: 2, preload: [new URL('../fixtures/workers/preload-marker.ts', import.meta.url)] })
+    try {
+      await waitFor(() => host.warm === 2, 'two warm threads', 30_000)
+      const w = startWatched(host, { worker: fixture('normal'), attachments: { steps: 0 } })
+      assertStatus(await w.run.done, 'finished')
+      assert.equal(w.logged()[0]?.preloaded, 'yes')
+      await waitFor(() => host.warm === 2, 'the pool refilled', 30_000)
+      t.diagnostic(`start → main entered, warm thread: ${(await timeToStart(host)).toFixed(1)} ms`)
+    } finally {
+      await host.close()
+    }
+  })
+
+  void it('poolSize 0 starts a thread per task (cold start)', TEST, async (t) => {
+    const host = new ThreadHost({ poolSize: 0 })
+    try {
+      t.diagnostic(`start → main entered, cold thread: ${(await timeToStart(host)).toFixed(1)} ms`)
+      assert.equal(host.warm, 0)
+    } finally {
+      await host.close()
+    }
+  })
+})
+
+void describe('idle pools', () => {
+  void it('do not keep the host process alive', TEST, async () => {
+    const child = fork(new URL('../fixtures/idle-hosts.ts', import.meta.url), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+    let text = ''
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null]
+    clearTimeout(timer)
+    assert.equal(text.trim(), 'warm 2 2')
+    assert.deepEqual([code, signal], [0, null], 'exited by itself')
   })
 })
 
