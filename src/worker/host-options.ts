@@ -11,7 +11,7 @@ export const MAX_KILL_AFTER_MS = 90
 const ms = z.number().int().nonnegative()
 const optionsSchema = z.object({
   graceMs: ms.default(5000),
-  killAfterMs: ms.max(MAX_KILL_AFTER_MS).default(50),
+  killAfterMs: ms.max(MAX_KILL_AFTER_MS).default(30),
   aliveIntervalMs: ms.min(10).default(1000),
   progressIntervalMs: ms.default(100),
   checkpointMaxBytes: z.number().int().positive().default(DEFAULT_CHECKPOINT_MAX_BYTES),

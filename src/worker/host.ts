@@ -111,7 +111,7 @@ export interface WorkerHost {
 export interface WorkerHostOptions {
   /** abort → the `term` step (SIGTERM; thread: terminate message; inline: forced release), ms; default 5000 */
   graceMs?: number
-  /** `term` → `kill` (SIGKILL; thread: Worker.terminate(); inline: abandon), ms; default 50, at most 90 */
+  /** `term` → `kill` (SIGKILL; thread: Worker.terminate(); inline: abandon), ms; default 30, at most 90 (the rest of the 100 ms is for the OS and a loaded event loop) */
   killAfterMs?: number
   /** interval of the worker's alive ticks, ms; default 1000 */
   aliveIntervalMs?: number

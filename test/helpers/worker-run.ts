@@ -8,6 +8,8 @@ export const fixture = (name: string): StartRequest['worker'] => ({ module: new 
 export interface WatchedRun {
   run: TaskRun
   events: WorkerEvent[]
+  /** performance.now() at each event's arrival, index for index */
+  arrivals: number[]
   /** hooks the runtime reported entering, in order */
   hooks(): HookName[]
   /** the task logger's lines, parsed (pino JSON) */
@@ -24,12 +26,21 @@ let nextTask = 0
 
 export function startWatched(host: WorkerHost, request: Omit<StartRequest, 'taskId' | 'onEvent'> & { taskId?: string }): WatchedRun {
   const events: WorkerEvent[] = []
-  const run = host.start({ taskId: `task-${process.pid}-${++nextTask}`, ...request, onEvent: (event) => events.push(event) })
+  const arrivals: number[] = []
+  const run = host.start({
+    taskId: `task-${process.pid}-${++nextTask}`,
+    ...request,
+    onEvent: (event) => {
+      events.push(event)
+      arrivals.push(performance.now())
+    },
+  })
   const logged = (): Array<Record<string, unknown>> =>
     events.flatMap((e) => (e.type === 'log' && e.source === 'logger' ? [JSON.parse(e.line) as Record<string, unknown>] : []))
   return {
     run,
     events,
+    arrivals,
     hooks: () => events.flatMap((e) => (e.type === 'hook' ? [e.hook] : [])),
     logged,
     loggedHooks: () => logged().flatMap((line) => (typeof line.hook === 'string' ? [line.hook] : [])),

@@ -103,7 +103,7 @@ void describe('host options', () => {
   void it('fill defaults and refuse a kill step that would outlive grace + 100 ms', () => {
     const options = resolveHostOptions()
     assert.equal(options.graceMs, 5000)
-    assert.equal(options.killAfterMs, 50)
+    assert.equal(options.killAfterMs, 30)
     assert.equal(options.cache, null)
     assert.throws(() => resolveHostOptions({ killAfterMs: 150 }), { code: 'E_WORKER_ARGUMENT', message: /killAfterMs/ })
     assert.deepEqual(resolveHostOptions({ cache: { module: new URL('file:///x.ts') } }).cache, { module: 'file:///x.ts', export: 'default' })
