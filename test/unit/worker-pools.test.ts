@@ -5,7 +5,7 @@ import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { readdir, readFile } from 'node:fs/promises'
 import { describe, it } from 'node:test'
-import { ProcessHost, ThreadHost, type WorkerHost } from '../../src/worker/index.ts'
+import { ISOLATIONS, ProcessHost, ThreadHost, createWorkerHost, type WorkerHost } from '../../src/worker/index.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { fixture, processExists, startWatched } from '../helpers/worker-run.ts'
 import { assertStatus } from '../contracts/worker-host-contract.ts'
@@ -110,6 +110,20 @@ void describe('thread host: warm pool', () => {
       assert.equal(host.warm, 0)
     } finally {
       await host.close()
+    }
+  })
+})
+
+void describe('createWorkerHost', () => {
+  void it('builds the host of each isolation, passing only its options', TEST, async () => {
+    for (const isolation of ISOLATIONS) {
+      const host = createWorkerHost(isolation, { poolSize: 0, graceMs: 1000, cacheFactory: () => 'inline cache' })
+      try {
+        assert.equal(host.isolation, isolation)
+        assertStatus(await startWatched(host, { worker: fixture('normal'), attachments: { steps: 1 } }).run.done, 'finished')
+      } finally {
+        await host.close()
+      }
     }
   })
 })
