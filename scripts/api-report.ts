@@ -17,9 +17,9 @@ const work = join(root, 'tmp', 'api')
 const dts = join(work, 'dts')
 const started = Date.now()
 
-// 1. Declarations only, exactly as the build emits them (unchecked: `npm run typecheck` checks the same sources).
+// 1. Declarations only, by the compiler the build uses (unchecked: `npm run typecheck` checks the same sources).
 rmSync(work, { recursive: true, force: true })
-execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--noCheck', '--declarationMap', 'false', '--sourceMap', 'false', '--outDir', dts], {
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript-7', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--noCheck', '--declarationMap', 'false', '--sourceMap', 'false', '--outDir', dts], {
   cwd: root,
   stdio: 'inherit',
 })
