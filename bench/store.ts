@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto'
 import { MongoClient } from 'mongodb'
 import { type BenchResult, measure, report } from './lib.ts'
 import { LIFECYCLE_STATUSES } from '../src/model/index.ts'
-import { MongoTaskStore, SqliteTaskStore, type TaskStore } from '../src/store/index.ts'
+import type { TaskStore } from '../src/store/index.ts'
+import { MongoTaskStore } from '../src/store/engines/mongodb.ts'
+import { SqliteTaskStore } from '../src/store/engines/sqlite.ts'
 
 /**
  * Sizes per subject: enough samples for a p99, small enough that the suite stays under a minute. The MongoDB

@@ -23,7 +23,7 @@ export type TaskEnding =
   | { status: 'failed'; error: unknown }
   | { status: 'aborted'; reason: AbortReason }
 
-type Hook<A, S, Args extends unknown[] = []> = (ctx: WorkerContext<A, S>, ...args: Args) => unknown
+export type Hook<A, S, Args extends unknown[] = []> = (ctx: WorkerContext<A, S>, ...args: Args) => unknown
 
 /** The hooks of a worker class: Skalds' before → main → after, error on an exception, release always, update on new attachments. */
 export interface WorkerHooks<A, S> {

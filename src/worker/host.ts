@@ -37,7 +37,7 @@ export type LogSource = 'logger' | 'stdout' | 'stderr' | 'host'
  */
 export type ForcedStop = 'term' | 'kill'
 
-interface OutcomeBase {
+export interface OutcomeBase {
   taskId: string
   /** the child's exit code (process, thread); null inline, or when a signal ended it */
   exitCode: number | null

@@ -1,7 +1,8 @@
 // skalds/worker: the TaskWorker API (definition, context, hooks) and the hosts that run one worker task.
 export { defineWorker, isWorkerDefinition, Isolation, ISOLATIONS } from './definition.ts'
-export type { WorkerDefinition, WorkerDefinitionInput, WorkerHooks, AnyWorkerDefinition, TaskEnding } from './definition.ts'
-export type { WorkerContext, Logger } from './context.ts'
+export type { WorkerDefinition, WorkerDefinitionInput, WorkerHooks, Hook, AnyWorkerDefinition, TaskEnding } from './definition.ts'
+// pino's Logger, named apart from skalds/config's Logger (the subset every component takes) so both can be imported.
+export type { WorkerContext, Logger as WorkerLogger } from './context.ts'
 export type { StageOptions, StageBackoff, StageEvent } from './stage.ts'
 export { AbortReason, ABORT_REASONS } from './abort-reason.ts'
 export type { JsonValue } from './json.ts'
@@ -19,9 +20,10 @@ export type {
   UpdateResult,
   LogSource,
   ForcedStop,
+  OutcomeBase,
 } from './host.ts'
 export type { ErrorInfo, HookName, ModuleRef, ParentMessage, ChildMessage } from './protocol.ts'
-export { parseParentMessage, parseChildMessage } from './protocol.ts'
+export { parseParentMessage, parseChildMessage, HOOK_NAMES } from './protocol.ts'
 export { InlineHost, type InlineHostOptions } from './inline-host.ts'
 export { ThreadHost, type ThreadHostOptions } from './thread-host.ts'
 export { ProcessHost, type ProcessHostOptions } from './process-host.ts'

@@ -7,6 +7,7 @@ import type { JsonValue } from './json.ts'
 
 const abortReason = z.enum(ABORT_REASONS as [AbortReason, ...AbortReason[]])
 const json = z.json() as z.ZodType<JsonValue>
+/** @internal the parser behind the exported message type. */
 const moduleRef = z.object({ module: z.string().min(1), export: z.string().min(1) })
 const ms = z.number().int().nonnegative()
 
@@ -27,6 +28,7 @@ const runSettings = z.object({
 })
 export type RunSettings = z.infer<typeof runSettings>
 
+/** @internal the parser behind the exported message type. */
 const parentMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('start'),
@@ -46,6 +48,7 @@ const parentMessage = z.discriminatedUnion('type', [
 export type ParentMessage = z.infer<typeof parentMessage>
 export type StartMessage = Extract<ParentMessage, { type: 'start' }>
 
+/** @internal the parser behind the exported message type. */
 const errorInfo = z.object({
   name: z.string(),
   message: z.string(),
@@ -62,6 +65,7 @@ const outcomeReport = z.discriminatedUnion('status', [
 ])
 export type OutcomeReport = z.infer<typeof outcomeReport>
 
+/** @internal the parser behind the exported message type. */
 const childMessage = z.discriminatedUnion('type', [
   /** a pooled child has booted and waits for `start` */
   z.object({ type: z.literal('ready'), pid: z.number().int() }),

@@ -1,39 +1,14 @@
-// The Standard Schema v1 interface (https://standardschema.dev), copied rather than imported so the worker
-// runtime depends on nothing but model and config: zod 4, valibot, arktype and others implement it through
-// their `~standard` property.
+// Standard Schema v1 (https://standardschema.dev) for worker attachments: the interface is src/model's (shared with
+// the bus, so the worker runtime still depends on nothing but model and config); the helpers are the worker's.
 
-export interface StandardSchemaV1<Input = unknown, Output = Input> {
-  readonly '~standard': StandardSchemaV1Props<Input, Output>
-}
+import { formatIssues, type StandardSchemaV1 } from '../model/standard-schema.ts'
 
-export interface StandardSchemaV1Props<Input = unknown, Output = Input> {
-  readonly version: 1
-  readonly vendor: string
-  readonly validate: (value: unknown) => StandardSchemaV1Result<Output> | Promise<StandardSchemaV1Result<Output>>
-  readonly types?: { readonly input: Input; readonly output: Output } | undefined
-}
-
-export type StandardSchemaV1Result<Output> =
-  | { readonly value: Output; readonly issues?: undefined }
-  | { readonly issues: ReadonlyArray<StandardSchemaV1Issue> }
-
-export interface StandardSchemaV1Issue {
-  readonly message: string
-  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined
-}
+export type { StandardSchemaV1, StandardSchemaV1Props, StandardSchemaV1Result, StandardSchemaV1Issue } from '../model/standard-schema.ts'
 
 /** The type a schema produces once it has validated a value. */
 export type InferOutput<S extends StandardSchemaV1> = NonNullable<S['~standard']['types']>['output']
 
-/** Joins issues into one line: `fixFrame: Expected number; rtspUrl: Required`. */
-export function formatIssues(issues: ReadonlyArray<StandardSchemaV1Issue>): string {
-  return issues
-    .map((issue) => {
-      const path = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.')
-      return path ? `${path}: ${issue.message}` : issue.message
-    })
-    .join('; ')
-}
+export { formatIssues }
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string }
 

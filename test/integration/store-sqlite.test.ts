@@ -7,7 +7,9 @@ import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { SQLITE_SCHEMA_VERSION, SqliteTaskStore, StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
+import { StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
+import { SqliteTaskStore } from '../../src/store/engines/sqlite.ts'
+import { SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-migrations.ts'
 import { taskStoreContract } from './store-contract.ts'
 
 taskStoreContract('sqlite', () => {
