@@ -13,5 +13,12 @@ export {
   type BusEngine,
 } from './env.ts'
 export { InvalidConfigError, ConfigFileError, InvalidDurationError } from './errors.ts'
+export {
+  parseTaskWorkersYaml,
+  readTaskWorkersFile,
+  TaskWorkersFileError,
+  type TaskWorkerEntry,
+  type ParseTaskWorkersOptions,
+} from './taskworkers-yaml.ts'
 export type { Duration } from './duration.ts'
 export { type Logger, type LogFn, createLogger, silentLogger } from './logger.ts'

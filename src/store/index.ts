@@ -12,6 +12,7 @@ export {
   type TaskListQuery,
   type TaskPage,
   type TaskUpdateOptions,
+  type TaskClaimOptions,
   type StatusCounts,
 } from './task-store.ts'
 export { TaskNotFoundError, TaskExistsError, TaskConflictError, TaskQueryError, StoreUnavailableError } from './errors.ts'
