@@ -43,7 +43,7 @@ export interface ResilientBackendOptions {
   bulkTimeout?: Duration
   /**
    * The wrapped backend bounds each single-command call itself within `timeout` (RedisBackend over a RedisConnection
-   * whose `commandTimeoutMs` is at most `timeout`): those calls then skip this wrapper's own timer, which costs more
+   * whose `commandTimeout` is at most `timeout`): those calls then skip this wrapper's own timer, which costs more
    * than a cached GET. Bulk calls keep `bulkTimeout`. Default `false`.
    */
   innerBoundsCalls?: boolean

@@ -71,7 +71,9 @@ async function openBackend(
       // `waitForReady` wins (true: wait and throw; false: do not wait).
       const explicit = options.redis.waitForReady
       const strictStart = explicit ?? options.strict === true
-      connection = await RedisConnection.connect({ logger, commandTimeoutMs: timeoutMs, ...options.redis, waitForReady: strictStart })
+      // The cache's timeout is the default command timeout, under either name the user may give one.
+      const given = options.redis.commandTimeout !== undefined || options.redis.commandTimeoutMs !== undefined
+      connection = await RedisConnection.connect({ logger, ...(given ? {} : { commandTimeout: timeoutMs }), ...options.redis, waitForReady: strictStart })
       if (explicit === undefined && !strictStart) {
         await connection.whenReady().catch((error: unknown) => {
           logger.warn({ err: error }, 'cache: Redis is unreachable at startup; starting degraded (reads fall through, writes skipped) and connecting in the background')
