@@ -110,15 +110,41 @@ function pathOf(path: readonly PropertyKey[]): string {
   return out
 }
 
+type Issue = z.core.$ZodIssue
+
+/**
+ * The issue to report. For a union (`false | { … }`) whose every branch failed, the branch that got furthest: one
+ * that failed inside the value rather than on its type, so `l1.maxEntries: …` is reported instead of "invalid input".
+ */
+function innermost(issue: Issue): Issue {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue
+  const depth = (branch: readonly Issue[]) => (branch[0] === undefined ? -1 : branch[0].path.length + (branch[0].code === 'invalid_type' || branch[0].code === 'invalid_value' ? 0 : 0.5))
+  const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a))
+  const inner = best[0]
+  if (inner === undefined || depth(best) < 0.5) return { ...issue, message: unionMessage(issue) }
+  return innermost({ ...inner, path: [...issue.path, ...inner.path] })
+}
+
+/** "must be false or an object", from the branches' expectations. */
+function unionMessage(issue: Issue & { code: 'invalid_union' }): string {
+  const wanted = issue.errors.map((branch) => {
+    const first = branch[0]
+    if (first?.code === 'invalid_type') return `${/^[aeiou]/.test(first.expected) ? 'an' : 'a'} ${first.expected}`
+    if (first?.code === 'invalid_value') return first.values.map((v) => show(v)).join(' or ')
+    return first?.message ?? 'valid'
+  })
+  return `must be ${wanted.join(' or ')}, got ${issue.input === null ? 'null' : typeof issue.input}`
+}
+
 /**
  * Parses `input` with `schema`. The first problem is thrown as `error(message)` (the component's argument error
  * class), or as InvalidDurationError when it is a malformed duration. `where` prefixes the message
  * (e.g. `KafkaBus`); `root` names the input when it is not an object.
  */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, error: (message: string) => Error, where?: string, root = 'options'): z.output<S> {
-  const result = schema.safeParse(input)
+  const result = schema.safeParse(input, { reportInput: true })
   if (result.success) return result.data
-  const issue = result.error.issues[0]!
+  const issue = innermost(result.error.issues[0]!)
   const path = pathOf(issue.path)
   const message = `${where === undefined ? '' : `${where}: `}${path === '' ? root : path}: ${issue.message}`
   if (issue.code === 'custom' && (issue.params as Record<string, unknown> | undefined)?.skaldsDuration === true) throw new InvalidDurationError(message)

@@ -108,7 +108,8 @@ const address = z.custom<string | RedisNodeAddress>(
 const positive = duration({ positive: true })
 const string = z.string()
 
-const connectionSchema = optionsObject({
+/** The schema of RedisConnectionOptions (createCache checks its `redis` option with it). */
+export const connectionOptionsSchema = optionsObject({
   url: string.optional(),
   host: string.optional(),
   port: portNumber.optional(),
@@ -144,7 +145,7 @@ const connectionSchema = optionsObject({
 
 /** Validates connection options and fills the defaults; bad input throws InvalidArgumentError naming the field. */
 export function resolveConnectionOptions(input: RedisConnectionOptions | undefined): ResolvedConnectionOptions {
-  const options = parseOptions(connectionSchema, input === undefined ? {} : input, (message) => new InvalidArgumentError(message))
+  const options = parseOptions(connectionOptionsSchema, input === undefined ? {} : input, (message) => new InvalidArgumentError(message))
   let host = options.host ?? 'localhost'
   let port = options.port ?? 6379
   let username = options.username
