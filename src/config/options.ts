@@ -20,6 +20,8 @@ export interface DurationBounds {
   positive?: boolean
   /** Largest ms accepted (inclusive). */
   max?: number
+  /** Refuse fractions of a millisecond (engines that take whole ms: Redis PX and BLOCK, Kafka). */
+  whole?: boolean
 }
 
 /** A Duration (ms as a number, or '500ms', '30s', '5m', …) resolved to a number of ms. */
@@ -34,6 +36,8 @@ export function duration(bounds: DurationBounds = {}): z.ZodType<number, Duratio
     const tooSmall = bounds.positive === true ? ms <= 0 : bounds.min !== undefined && ms < bounds.min
     if (tooSmall) {
       ctx.addIssue({ code: 'custom', message: bounds.positive === true && bounds.min === undefined ? `must be positive, got ${show(value)}` : `must be at least ${bounds.min ?? 1} ms, got ${show(value)}` })
+    } else if (bounds.whole === true && !Number.isSafeInteger(ms)) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number of ms, got ${show(value)}` })
     } else if (bounds.max !== undefined && ms > bounds.max) {
       ctx.addIssue({ code: 'custom', message: `must be at most ${bounds.max} ms, got ${show(value)}` })
     }
