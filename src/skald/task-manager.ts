@@ -310,6 +310,10 @@ export class TaskWorkerManager {
     this.#tasks.delete(t.id)
     this.#emit({ type: 'task-ended', taskId: t.id, epoch: t.epoch, status })
     t.ended.resolve()
+    // A newer assignment to this very node was ignored as a duplicate while the old run held the id: take it now.
+    if (status === 'superseded' && !this.#draining) {
+      void this.#assign(t.id).catch((error: unknown) => this.#log.warn({ taskId: t.id, err: error }, 'could not re-read a superseded task'))
+    }
   }
 
   /** The store failed while recording an outcome: the task stays as it was stored; the monitor's view decides. */

@@ -140,6 +140,19 @@ void describe('TaskWorkerManager (inline host, memory bus, SQLite)', () => {
     assert.deepEqual(node.reporter.of(id).at(-1)?.call === 'ended' && node.reporter.of(id).at(-1), { call: 'ended', taskId: id, epoch: stolen.runtime.epoch - 1, ending: { status: 'superseded' } })
   })
 
+  void it('a re-claim for the same node supersedes the old run and starts the new assignment', async () => {
+    const id = taskId('reclaim')
+    const first = await createAndAssign(bus, store, 'node-a', { id, className: 'SlowWorker' })
+    await node.waitEvent((e) => e.type === 'task-started' && e.taskId === id, 'start')
+    const second = await store.claim(id, { executor: 'node-a' })
+    await publish(bus, Topic.TaskAssign, id)
+    const restarted = await node.waitEvent((e) => e.type === 'task-started' && e.taskId === id && e.epoch === second.runtime.epoch, 'run under the new epoch', 5000)
+    assert.ok(restarted.type === 'task-started' && restarted.epoch === first.runtime.epoch + 1)
+    assert.ok(node.events.some((e) => e.type === 'task-ended' && e.taskId === id && e.epoch === first.runtime.epoch && e.status === 'superseded'))
+    await publish(bus, Topic.TaskCancel, id)
+    await waitFor(async () => (await store.get(id))!.lifecycleStatus === 'Cancelled', 'Cancelled')
+  })
+
   void it('pause keeps the checkpoint with the task (Paused)', async () => {
     const id = taskId('pause')
     await createAndAssign(bus, store, 'node-a', { id, className: 'CheckpointingWorker', attachments: { until: 10_000, stepMs: 5 } })
