@@ -1,0 +1,68 @@
+// The manager's record of one task it owns: the assignment (epoch), the current run or the pending retry, and
+// the checkpoint to save.
+import type { JsonValue, Task } from '../model/task.ts'
+import type { AbortReason } from '../worker/abort-reason.ts'
+import type { Isolation } from '../worker/definition.ts'
+import type { TaskOutcome, TaskRun, WorkerRef } from '../worker/host.ts'
+
+/** One registered worker class. */
+export interface WorkerClass {
+  worker: WorkerRef
+  /** the host its tasks run on; default `process` */
+  isolation?: Isolation
+  /** tasks of this class at once on this node; default: only the node limit */
+  maxConcurrent?: number
+  /** retries after the first run when the task does not say (`runtime.maxRetries`); default the manager's */
+  maxRetries?: number
+}
+
+export interface LocalTask {
+  readonly id: string
+  readonly className: string
+  readonly cls: WorkerClass
+  /** the assignment this node runs under: every write expects it */
+  readonly epoch: number
+  /** the task as last read or written */
+  task: Task
+  /** runtime.attempt of the current (or last) run */
+  attempt: number
+  /** undefined while waiting to retry */
+  run: TaskRun | undefined
+  retryTimer: NodeJS.Timeout | undefined
+  /** cancel or pause asked for while it ran: no local retry afterwards */
+  stopping: 'cancelled' | 'paused' | undefined
+  /** another assignment owns the task: write nothing more */
+  superseded: boolean
+  lastCheckpoint: JsonValue | null
+  savedCheckpoint: JsonValue | null
+  /** resolved when the manager let go of the task (outcome written, or superseded) */
+  readonly ended: PromiseWithResolvers<void>
+}
+
+export function newLocalTask(task: Task, cls: WorkerClass): LocalTask {
+  return {
+    id: task.id,
+    className: task.className,
+    cls,
+    epoch: task.runtime.epoch,
+    task,
+    attempt: task.runtime.attempt,
+    run: undefined,
+    retryTimer: undefined,
+    stopping: undefined,
+    superseded: false,
+    lastCheckpoint: task.runtime.checkpoint,
+    savedCheckpoint: task.runtime.checkpoint,
+    ended: Promise.withResolvers<void>(),
+  }
+}
+
+/** The store still says this node owns the assignment `epoch`. */
+export function ownedBy(task: Task, epoch: number, skaldId: string): boolean {
+  return task.runtime.epoch === epoch && task.executor === skaldId
+}
+
+/** The outcome of a run that was stopped while it waited to retry (no worker ran). */
+export function syntheticOutcome(taskId: string, reason: AbortReason): TaskOutcome {
+  return { taskId, exitCode: null, signal: null, stderrTail: [], checkpoint: undefined, durationMs: 0, status: 'aborted', reason, forced: null }
+}

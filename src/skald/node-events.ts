@@ -1,0 +1,51 @@
+// The events a node-mode manager consumes (wire §2.2, plus the TS-only pause topic) and the events it emits for
+// observability and tests.
+import type { StandardSchemaV1 } from '../bus/standard-schema.ts'
+import { EventValidationError } from '../model/errors.ts'
+import { parseTaskEvent, type TaskEvent } from '../model/events.ts'
+import { Topic } from '../model/topics.ts'
+import type { WorkerEvent } from '../worker/host.ts'
+
+/**
+ * Pause one running task (cooperative: abort reason `paused`, checkpoint kept, status Paused). A TS extension:
+ * payload and key as `task.cancel` (a TaskEvent keyed by the task id); Python nodes do not subscribe, so they
+ * ignore it.
+ */
+export const TASK_PAUSE_TOPIC = 'task.pause'
+
+/** The topics a node-mode manager subscribes to, each with the node's own group (broadcast). */
+export const NODE_TOPICS = [Topic.TaskAssign, Topic.TaskCancel, Topic.TaskUpdateAttachment, TASK_PAUSE_TOPIC] as const
+export type NodeTopic = (typeof NODE_TOPICS)[number]
+
+/** TaskEvent (both spellings) as a Standard Schema, so the bus dead-letters a bad payload instead of the handler failing. */
+export const taskEventSchema: StandardSchemaV1<unknown, TaskEvent> = {
+  '~standard': {
+    version: 1,
+    vendor: 'skalds',
+    validate: (value) => {
+      try {
+        return { value: parseTaskEvent(value) }
+      } catch (error) {
+        if (error instanceof EventValidationError) return { issues: [{ message: error.message }] }
+        throw error
+      }
+    },
+  },
+}
+
+/** Why an assignment started nothing. */
+export type IgnoredReason = 'not-found' | 'other-executor' | 'already-running' | 'terminal-status' | 'draining' | 'superseded'
+
+/** What the manager did, in order, for logs, metrics and tests. Listeners must not throw. */
+export type NodeEvent =
+  | { type: 'assign-ignored'; taskId: string; reason: IgnoredReason }
+  | { type: 'task-started'; taskId: string; epoch: number; attempt: number; className: string }
+  /** a local retry is scheduled after a failed run */
+  | { type: 'task-retrying'; taskId: string; epoch: number; attempt: number; delayMs: number; error: string }
+  /** the run ended and the store says `status` (or nothing was written: superseded) */
+  | { type: 'task-ended'; taskId: string; epoch: number; status: 'Finished' | 'Failed' | 'Cancelled' | 'Paused' | 'Created' | 'superseded' | 'not-written' }
+  /** a bad assignment failed the task before any worker started (unknown class, capacity, deadline passed) */
+  | { type: 'task-rejected'; taskId: string; code: string; reason: string }
+  | { type: 'update-forwarded'; taskId: string; accepted: boolean; reason?: string }
+  /** every event of a worker run, as the host reported it */
+  | { type: 'worker'; taskId: string; epoch: number; event: WorkerEvent }

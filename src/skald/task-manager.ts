@@ -1,0 +1,378 @@
+// The node-mode TaskWorkerManager: consumes task.assign / task.cancel / task.update.attachment / task.pause with the
+// node's own group, runs the tasks the store assigns to this node on worker hosts, and writes every status change
+// as a compare-and-set on the task's epoch, so a node whose assignment moved on writes nothing (fencing).
+import type { EventBus, Subscription } from '../bus/types.ts'
+import { nodeGroupId } from '../bus/types.ts'
+import { createLogger, type Logger } from '../config/logger.ts'
+import type { TaskEvent } from '../model/events.ts'
+import type { Task, TaskPatch } from '../model/task.ts'
+import { Topic } from '../model/topics.ts'
+import { TaskConflictError, TaskNotFoundError } from '../store/errors.ts'
+import type { TaskStore } from '../store/task-store.ts'
+import type { AbortReason } from '../worker/abort-reason.ts'
+import { createWorkerHost, type AnyHostOptions } from '../worker/create-host.ts'
+import type { Isolation } from '../worker/definition.ts'
+import type { TaskOutcome, WorkerEvent, WorkerHost } from '../worker/host.ts'
+import { type LocalTask, newLocalTask, ownedBy, syntheticOutcome, type WorkerClass } from './local-task.ts'
+export type { WorkerClass } from './local-task.ts'
+import { type NodeEvent, taskEventSchema, TASK_PAUSE_TOPIC } from './node-events.ts'
+import { decideOutcome, DEFAULT_RETRY, ManagerCode, TaskManagerError, type OutcomeDecision, type RetryPolicy } from './task-outcome.ts'
+import { silentTaskReporter, type TaskReporter } from './task-reporter.ts'
+
+export interface TaskWorkerManagerOptions {
+  skaldId: string
+  bus: EventBus
+  store: TaskStore
+  /** className → worker (exact, case-sensitive) */
+  workers: Readonly<Record<string, WorkerClass>>
+  /** builds the host of an isolation mode, once per mode; default `createWorkerHost(isolation, hostOptions)` */
+  createHost?: (isolation: Isolation) => WorkerHost
+  hostOptions?: AnyHostOptions
+  /** the wire-state writer (Redis heartbeats); default writes nothing */
+  reporter?: TaskReporter
+  limits?: {
+    /** tasks at once on this node (running or waiting to retry); default 16 */
+    maxTasks?: number
+    /** per class; overrides WorkerClass.maxConcurrent */
+    perClass?: Readonly<Record<string, number>>
+  }
+  retry?: Partial<RetryPolicy>
+  /** how often running tasks are checked against the store (epoch, executor) and their checkpoint saved, ms; default 3000 */
+  fenceIntervalMs?: number
+  /** close(): how long running tasks may finish before they are aborted with `shutdown`, ms; default 10000 */
+  drainTimeoutMs?: number
+  /** default `nodeGroupId(skaldId)`: each node its own group, so every node sees every event */
+  group?: string
+  onEvent?: (event: NodeEvent) => void
+  logger?: Logger
+}
+
+export class TaskWorkerManager {
+  readonly skaldId: string
+  readonly maxTasks: number
+  readonly #o: TaskWorkerManagerOptions
+  readonly #store: TaskStore
+  readonly #reporter: TaskReporter
+  readonly #retry: RetryPolicy
+  readonly #log: Logger
+  readonly #hosts = new Map<Isolation, WorkerHost>()
+  readonly #tasks = new Map<string, LocalTask>()
+  /** ids whose assignment is being loaded: a second assign meanwhile starts nothing */
+  readonly #loading = new Set<string>()
+  #subs: Subscription[] = []
+  #fenceTimer: NodeJS.Timeout | undefined
+  #fencing = false
+  #draining = false
+  #drained: Promise<void> | undefined
+
+  constructor(options: TaskWorkerManagerOptions) {
+    if (typeof options.skaldId !== 'string' || options.skaldId === '') throw new TaskManagerError(ManagerCode.Options, 'TaskWorkerManager: skaldId must be a non-empty string')
+    this.skaldId = options.skaldId
+    this.maxTasks = options.limits?.maxTasks ?? 16
+    if (!(this.maxTasks >= 1)) throw new TaskManagerError(ManagerCode.Options, 'TaskWorkerManager: limits.maxTasks must be ≥ 1')
+    this.#o = options
+    this.#store = options.store
+    this.#reporter = options.reporter ?? silentTaskReporter
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry }
+    this.#log = (options.logger ?? createLogger('skalds:node')).child({ skaldId: options.skaldId })
+  }
+
+  /** Subscribes to the node topics; resolves once events published from now on reach this node. */
+  async start(): Promise<void> {
+    if (this.#subs.length > 0 || this.#draining) throw new TaskManagerError(ManagerCode.Options, 'TaskWorkerManager: start() once, before close()')
+    const group = this.#o.group ?? nodeGroupId(this.skaldId)
+    const on = (topic: string, handle: (id: string) => Promise<void>): Promise<Subscription> =>
+      this.#o.bus.subscribe<TaskEvent>(topic, group, async (event) => {
+        for (const id of event.payload.taskIds) await handle(id)
+      }, { schema: taskEventSchema })
+    this.#subs = await Promise.all([
+      on(Topic.TaskAssign, (id) => this.#assign(id)),
+      on(Topic.TaskCancel, (id) => Promise.resolve(this.#stop(id, 'cancelled'))),
+      on(TASK_PAUSE_TOPIC, (id) => Promise.resolve(this.#stop(id, 'paused'))),
+      on(Topic.TaskUpdateAttachment, (id) => this.#update(id)),
+    ])
+    const every = this.#o.fenceIntervalMs ?? 3000
+    this.#fenceTimer = setInterval(() => void this.#fenceTick(), every)
+    this.#fenceTimer.unref()
+  }
+
+  /** Tasks on this node (running or waiting to retry): what a dispatcher may read as load. */
+  get running(): Array<{ taskId: string; className: string; epoch: number; attempt: number }> {
+    return [...this.#tasks.values()].map((t) => ({ taskId: t.id, className: t.className, epoch: t.epoch, attempt: t.attempt }))
+  }
+
+  /**
+   * Stops taking work, lets running tasks finish for `timeoutMs`, then aborts the rest with `shutdown` (persistent
+   * tasks go back to Created, unassigned, to be dispatched again) and closes the hosts. Idempotent.
+   */
+  drain(timeoutMs = this.#o.drainTimeoutMs ?? 10_000): Promise<void> {
+    this.#drained ??= this.#drain(timeoutMs)
+    return this.#drained
+  }
+
+  close(): Promise<void> {
+    return this.drain()
+  }
+
+  async #drain(timeoutMs: number): Promise<void> {
+    this.#draining = true
+    clearInterval(this.#fenceTimer)
+    await Promise.all(this.#subs.map((s) => s.close()))
+    for (const t of this.#tasks.values()) if (!t.run) this.#endWaiting(t, 'shutdown')
+    const all = Promise.all([...this.#tasks.values()].map((t) => t.ended.promise))
+    let timer: NodeJS.Timeout | undefined
+    const waited = await Promise.race([all.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))])
+    clearTimeout(timer)
+    if (!waited) {
+      this.#log.warn({ tasks: [...this.#tasks.keys()], timeoutMs }, 'drain timeout: aborting the remaining tasks with shutdown')
+      for (const t of this.#tasks.values()) t.run?.abort('shutdown')
+    }
+    await Promise.all([...this.#tasks.values()].map((t) => t.ended.promise))
+    await Promise.all([...this.#hosts.values()].map((h) => h.close()))
+  }
+
+  #emit(event: NodeEvent): void {
+    try {
+      this.#o.onEvent?.(event)
+    } catch (error) {
+      this.#log.error({ err: error }, 'onEvent listener threw')
+    }
+  }
+
+  async #assign(id: string): Promise<void> {
+    const ignore = (reason: Extract<NodeEvent, { type: 'assign-ignored' }>['reason']): void => {
+      this.#log.debug({ taskId: id, reason }, 'assign ignored')
+      this.#emit({ type: 'assign-ignored', taskId: id, reason })
+    }
+    if (this.#draining) return ignore('draining')
+    if (this.#tasks.has(id) || this.#loading.has(id)) return ignore('already-running')
+    this.#loading.add(id)
+    try {
+      const task = await this.#store.get(id)
+      if (this.#draining) return ignore('draining')
+      if (!task) return ignore('not-found')
+      if (task.executor !== this.skaldId) return ignore('other-executor')
+      if (task.lifecycleStatus === 'Finished' || task.lifecycleStatus === 'Cancelled') return ignore('terminal-status')
+      const cls = this.#o.workers[task.className]
+      if (!cls) {
+        const known = Object.keys(this.#o.workers).join(', ') || 'none'
+        return await this.#refuse(task, ManagerCode.UnknownClass, `class ${JSON.stringify(task.className)} is not registered on node ${this.skaldId} (registered: ${known})`)
+      }
+      const perClass = this.#o.limits?.perClass?.[task.className] ?? cls.maxConcurrent ?? Infinity
+      const ofClass = [...this.#tasks.values()].filter((t) => t.className === task.className).length
+      if (this.#tasks.size >= this.maxTasks || ofClass >= perClass) {
+        const why = this.#tasks.size >= this.maxTasks ? `${this.#tasks.size}/${this.maxTasks} tasks` : `${ofClass}/${perClass} tasks of class ${task.className}`
+        return await this.#refuse(task, ManagerCode.Capacity, `node ${this.skaldId} is full (${why}); to be dispatched again`, true)
+      }
+      if (task.deadlineDateTime <= Date.now()) {
+        return await this.#refuse(task, ManagerCode.Deadline, `deadlineDateTime ${new Date(task.deadlineDateTime).toISOString()} passed before the task started`)
+      }
+      const local = newLocalTask(task, cls)
+      this.#tasks.set(id, local)
+      if (!(await this.#begin(local))) ignore('superseded')
+    } finally {
+      this.#loading.delete(id)
+    }
+  }
+
+  /** A bad assignment: Failed with the reason (or, when the node is full, back to Created unassigned). */
+  async #refuse(task: Task, code: string, message: string, requeue = false): Promise<void> {
+    const error = `${code}: ${message}`
+    this.#log.warn({ taskId: task.id, code }, message)
+    const patch: TaskPatch = requeue
+      ? { lifecycleStatus: 'Created', executor: null, runtime: { lastError: error } }
+      : { lifecycleStatus: 'Failed', runtime: { lastError: error } }
+    try {
+      await this.#store.update(task.id, patch, { expect: { epoch: task.runtime.epoch, executor: this.skaldId } })
+    } catch (e) {
+      if (e instanceof TaskConflictError || e instanceof TaskNotFoundError) return
+      throw e
+    }
+    if (!requeue) this.#reporter.ended(task.id, task.runtime.epoch, { status: 'failed', error })
+    this.#emit({ type: 'task-rejected', taskId: task.id, code, reason: error })
+  }
+
+  /** Compare-and-set on the epoch and executor; false (and the task marked superseded) when another owns it now. */
+  async #write(t: LocalTask, patch: TaskPatch): Promise<boolean> {
+    if (t.superseded) return false
+    try {
+      t.task = await this.#store.update(t.id, patch, { expect: { epoch: t.epoch, executor: this.skaldId } })
+      return true
+    } catch (error) {
+      if (!(error instanceof TaskConflictError || error instanceof TaskNotFoundError)) throw error
+      this.#log.info({ taskId: t.id, epoch: t.epoch }, 'task superseded: its epoch or executor moved on')
+      this.#supersede(t)
+      return false
+    }
+  }
+
+  #supersede(t: LocalTask): void {
+    if (t.superseded) return
+    t.superseded = true
+    if (t.run) t.run.abort('superseded')
+    else this.#endWaiting(t, 'superseded')
+  }
+
+  /** Marks the task Running as the next attempt and starts it; false when superseded meanwhile. */
+  async #begin(t: LocalTask): Promise<boolean> {
+    const attempt = t.task.runtime.attempt + 1
+    if (!(await this.#write(t, { lifecycleStatus: 'Running', runtime: { attempt, pausedAt: null } }))) return false
+    t.attempt = attempt
+    const host = this.#host(t.cls.isolation ?? 'process')
+    const checkpoint = t.task.runtime.checkpoint
+    t.lastCheckpoint = checkpoint
+    t.savedCheckpoint = checkpoint
+    const run = host.start({
+      worker: t.cls.worker,
+      taskId: t.id,
+      epoch: t.epoch,
+      attachments: t.task.attachments ?? {},
+      ...(checkpoint !== null ? { resumedFrom: checkpoint } : {}),
+      deadlineAt: t.task.deadlineDateTime,
+      onEvent: (event) => this.#onWorkerEvent(t, event),
+    })
+    t.run = run
+    this.#reporter.started(t.id, t.epoch, t.className)
+    this.#emit({ type: 'task-started', taskId: t.id, epoch: t.epoch, attempt, className: t.className })
+    void run.done.then((outcome) => this.#settle(t, outcome)).catch((error: unknown) => this.#crashed(t, error))
+    return true
+  }
+
+  #host(isolation: Isolation): WorkerHost {
+    let host = this.#hosts.get(isolation)
+    if (!host) {
+      host = this.#o.createHost ? this.#o.createHost(isolation) : createWorkerHost(isolation, this.#o.hostOptions)
+      this.#hosts.set(isolation, host)
+    }
+    return host
+  }
+
+  #onWorkerEvent(t: LocalTask, event: WorkerEvent): void {
+    if (!t.superseded) {
+      if (event.type === 'alive') this.#reporter.alive(t.id, t.epoch)
+      else if (event.type === 'progress') this.#reporter.progress(t.id, t.epoch, event.value, event.message)
+      else if (event.type === 'checkpoint') {
+        t.lastCheckpoint = event.state
+        this.#reporter.checkpoint(t.id, t.epoch, event.state)
+      }
+    }
+    this.#emit({ type: 'worker', taskId: t.id, epoch: t.epoch, event })
+  }
+
+  /** A run ended: write its outcome (fenced), retry it, or drop it when superseded. */
+  async #settle(t: LocalTask, outcome: TaskOutcome): Promise<void> {
+    t.run = undefined
+    const checkpoint = outcome.checkpoint ?? t.lastCheckpoint
+    const maxRetries = t.task.runtime.maxRetries ?? t.cls.maxRetries ?? this.#retry.maxRetries
+    const ctx = { task: t.task, attempt: t.attempt, maxRetries, policy: this.#retry, skaldId: this.skaldId, checkpoint, now: Date.now() }
+    let decision: OutcomeDecision = t.superseded ? { kind: 'superseded' } : decideOutcome(outcome, ctx)
+    if (decision.kind === 'retry' && (this.#draining || t.stopping)) {
+      // No local retry while stopping: end as the stop says, keeping the error.
+      const stopped = decideOutcome(syntheticOutcome(t.id, t.stopping ?? 'shutdown'), ctx)
+      if (stopped.kind === 'write') stopped.patch.runtime = { ...stopped.patch.runtime, lastError: decision.error }
+      decision = stopped
+    }
+    if (decision.kind === 'superseded') return this.#finish(t, 'superseded')
+    if (decision.kind === 'retry') {
+      if (!(await this.#write(t, decision.patch))) return this.#finish(t, 'superseded')
+      this.#log.info({ taskId: t.id, attempt: t.attempt, delayMs: decision.delayMs, err: decision.error }, 'task failed; retrying')
+      this.#emit({ type: 'task-retrying', taskId: t.id, epoch: t.epoch, attempt: t.attempt, delayMs: decision.delayMs, error: decision.error })
+      t.retryTimer = setTimeout(() => void this.#retryNow(t).catch((error: unknown) => this.#crashed(t, error)), decision.delayMs)
+      return
+    }
+    if (!(await this.#write(t, decision.patch))) return this.#finish(t, 'superseded')
+    this.#reporter.ended(t.id, t.epoch, decision.ending)
+    this.#finish(t, decision.status)
+  }
+
+  async #retryNow(t: LocalTask): Promise<void> {
+    t.retryTimer = undefined
+    const task = await this.#store.get(t.id)
+    if (!task || !ownedBy(task, t.epoch, this.skaldId)) {
+      t.superseded = true
+      return this.#finish(t, 'superseded')
+    }
+    t.task = task
+    if (!(await this.#begin(t))) this.#finish(t, 'superseded')
+  }
+
+  /** Ends a task that waits to retry (no run): as if its run had been aborted with `reason`. */
+  #endWaiting(t: LocalTask, reason: AbortReason): void {
+    if (t.run || t.retryTimer === undefined) return
+    clearTimeout(t.retryTimer)
+    t.retryTimer = undefined
+    if (reason === 'superseded') t.superseded = true
+    void this.#settle(t, syntheticOutcome(t.id, reason)).catch((error: unknown) => this.#crashed(t, error))
+  }
+
+  #finish(t: LocalTask, status: Extract<NodeEvent, { type: 'task-ended' }>['status']): void {
+    if (status === 'superseded') this.#reporter.ended(t.id, t.epoch, { status: 'superseded' })
+    this.#tasks.delete(t.id)
+    this.#emit({ type: 'task-ended', taskId: t.id, epoch: t.epoch, status })
+    t.ended.resolve()
+    // A newer assignment to this very node was ignored as a duplicate while the old run held the id: take it now.
+    if (status === 'superseded' && !this.#draining) {
+      void this.#assign(t.id).catch((error: unknown) => this.#log.warn({ taskId: t.id, err: error }, 'could not re-read a superseded task'))
+    }
+  }
+
+  /** The store failed while recording an outcome: the task stays as it was stored; the monitor's view decides. */
+  #crashed(t: LocalTask, error: unknown): void {
+    this.#log.error({ taskId: t.id, err: error }, 'could not record the task outcome')
+    this.#finish(t, 'not-written')
+  }
+
+  /** cancel / pause: only tasks this node runs (Python does not check the executor for cancels either). */
+  #stop(id: string, reason: 'cancelled' | 'paused'): void {
+    const t = this.#tasks.get(id)
+    if (!t) return
+    t.stopping ??= reason
+    if (t.run) t.run.abort(reason)
+    else this.#endWaiting(t, reason)
+  }
+
+  /** Re-reads the task and forwards its attachments to the running worker, which validates them. */
+  async #update(id: string): Promise<void> {
+    const t = this.#tasks.get(id)
+    if (!t?.run) return
+    const task = await this.#store.get(id)
+    if (!task || !ownedBy(task, t.epoch, this.skaldId)) return this.#supersede(t)
+    const run = t.run
+    t.task = task
+    const result = await run.update(task.attachments ?? {})
+    if (result.accepted) {
+      this.#emit({ type: 'update-forwarded', taskId: id, accepted: true })
+      return
+    }
+    this.#log.warn({ taskId: id, reason: result.reason }, 'update rejected by the worker; it keeps its attachments')
+    await this.#write(t, { runtime: { lastError: `${ManagerCode.UpdateRejected}: ${result.reason}` } })
+    this.#emit({ type: 'update-forwarded', taskId: id, accepted: false, reason: result.reason })
+  }
+
+  /** Periodic fencing: a running task whose epoch or executor moved on is aborted; a new checkpoint is saved. */
+  async #fenceTick(): Promise<void> {
+    if (this.#fencing) return
+    this.#fencing = true
+    try {
+      for (const t of [...this.#tasks.values()]) {
+        if (t.superseded) continue
+        try {
+          if (t.run && t.lastCheckpoint !== t.savedCheckpoint) {
+            const state = t.lastCheckpoint
+            if (await this.#write(t, { runtime: { checkpoint: state } })) t.savedCheckpoint = state
+            continue
+          }
+          const task = await this.#store.get(t.id)
+          if (!task || !ownedBy(task, t.epoch, this.skaldId)) {
+            this.#log.info({ taskId: t.id, epoch: t.epoch, storeEpoch: task?.runtime.epoch, executor: task?.executor }, 'task superseded')
+            this.#supersede(t)
+          }
+        } catch (error) {
+          this.#log.warn({ taskId: t.id, err: error }, 'fence check failed; will retry')
+        }
+      }
+    } finally {
+      this.#fencing = false
+    }
+  }
+}
