@@ -9,7 +9,7 @@ import { CrossSlotError } from '../../src/redis/errors.ts'
 import { slotOf } from '../../src/redis/slot.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { redisTargets, type RedisTarget, uniquePrefix } from '../helpers/servers.ts'
-import { backendContract, eventually } from './backend-contract.ts'
+import { backendContract, eventually } from '../contracts/backend-contract.ts'
 
 export function targetOptions(target: RedisTarget, extra: Partial<RedisConnectionOptions> = {}): RedisConnectionOptions {
   const base: RedisConnectionOptions = target.clusterNodes ? { cluster: { nodes: target.clusterNodes } } : { url: target.url }

@@ -9,7 +9,7 @@ import { RedisConnection } from '../../src/redis/connection.ts'
 import { CircuitOpenError, RedisTimeoutError, RedisUnavailableError } from '../../src/redis/errors.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
-import { eventually } from './backend-contract.ts'
+import { eventually } from '../contracts/backend-contract.ts'
 
 async function timed(run: () => Promise<unknown>): Promise<{ ms: number; error: unknown }> {
   const started = Date.now()

@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { KafkaBus, type KafkaBusOptions } from '../../src/bus/kafka.ts'
 import { nodeGroupId } from '../../src/bus/types.ts'
 import { createTestKafkaBroker } from '../helpers/kafka-broker.ts'
-import { busContract, uniqueTopic, waitFor } from './bus-contract.ts'
+import { busContract, uniqueTopic, waitFor } from '../contracts/bus-contract.ts'
 
 function brokers(): string {
   const value = process.env.KAFKA_BROKERS

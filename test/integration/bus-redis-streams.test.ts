@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { RedisStreamsBus } from '../../src/bus/redis-streams.ts'
 import type { BusEvent } from '../../src/bus/types.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
-import { busContract, uniqueTopic, waitFor } from './bus-contract.ts'
+import { busContract, uniqueTopic, waitFor } from '../contracts/bus-contract.ts'
 
 const connections: RedisConnection[] = []
 const buses: RedisStreamsBus[] = []

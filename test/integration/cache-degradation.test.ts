@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { createCache } from '../../src/cache/index.ts'
-import { eventually } from '../helpers/cache-contract.ts'
+import { eventually } from '../contracts/cache-contract.ts'
 import { capturingLogger, outageWarnings, type LogLine } from '../helpers/capture-logger.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
 

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { createCache } from '../../src/cache/index.ts'
 import { silentLogger } from '../../src/config/logger.ts'
-import { eventually } from '../helpers/cache-contract.ts'
+import { eventually } from '../contracts/cache-contract.ts'
 import { redis8Url, uniquePrefix } from '../helpers/servers.ts'
 
 const childFile = fileURLToPath(new URL('../fixtures/cache-l1-child.ts', import.meta.url))

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
 import { freePort } from '../helpers/redis-process.ts'
 import { redis8Url, redisClusterNodes, redisLegacyUrl, redisTargets, uniquePrefix } from '../helpers/servers.ts'
-import { eventually } from './backend-contract.ts'
+import { eventually } from '../contracts/backend-contract.ts'
 
 const quiet = { logger: silentLogger }
 

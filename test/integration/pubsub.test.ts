@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisClusterNodes, redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { sleep, waitFor, within } from '../helpers/wait.ts'
-import { pubsubContract } from './pubsub-contract.ts'
+import { pubsubContract } from '../contracts/pubsub-contract.ts'
 
 for (const target of redisTargets()) {
   pubsubContract(target.name, async () => {

@@ -13,7 +13,7 @@ import { checkWindowInvariants, type Allowed } from '../helpers/rate-limit-invar
 import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
 import { redis8Url, redisLegacyUrl, redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
-import { rateLimitContract } from './rate-limit-contract.ts'
+import { rateLimitContract } from '../contracts/rate-limit-contract.ts'
 
 async function connect(target: { url?: string; clusterNodes?: string[] }): Promise<RedisConnection> {
   return RedisConnection.connect(target.url ? { url: target.url, logger: silentLogger } : { cluster: { nodes: target.clusterNodes! }, logger: silentLogger })

@@ -6,7 +6,7 @@ import type { RedisConnection } from '../../src/redis/connection.ts'
 import { hashSessionId, RedisSessionStore } from '../../src/coordination/session/index.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
-import { sessionContract } from './session-contract.ts'
+import { sessionContract } from '../contracts/session-contract.ts'
 
 async function dump(connection: RedisConnection): Promise<string> {
   let text = ''

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { Double, Int32, Long, MongoClient, type Collection, type Document } from 'mongodb'
 import { MongoTaskStore, StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
 import { mongoUrl } from '../helpers/servers.ts'
-import { taskStoreContract } from './store-contract.ts'
+import { taskStoreContract } from '../contracts/store-contract.ts'
 
 /** A database of its own per run: tests never touch another run's data, and it is dropped at the end. */
 function uniqueDbName(label: string): string {

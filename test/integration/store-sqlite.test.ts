@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { SQLITE_SCHEMA_VERSION, SqliteTaskStore, StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
-import { taskStoreContract } from './store-contract.ts'
+import { taskStoreContract } from '../contracts/store-contract.ts'
 
 taskStoreContract('sqlite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'skalds-store-'))

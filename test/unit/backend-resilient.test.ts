@@ -7,7 +7,7 @@ import { MemoryBackend } from '../../src/cache/backends/memory.ts'
 import { type BreakerStateChange, ResilientBackend } from '../../src/cache/backends/resilient.ts'
 import { CircuitOpenError, InvalidArgumentError, RedisCommandError, RedisTimeoutError, RedisUnavailableError } from '../../src/redis/errors.ts'
 import { silentLogger } from '../../src/config/logger.ts'
-import { backendContract } from '../integration/backend-contract.ts'
+import { backendContract } from '../contracts/backend-contract.ts'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 

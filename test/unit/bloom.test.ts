@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { bitPositions, bloomParams, MemoryBloom } from '../../src/coordination/bloom/index.ts'
-import { bloomContract } from '../integration/bloom-contract.ts'
+import { bloomContract } from '../contracts/bloom-contract.ts'
 
 bloomContract('memory', () => {
   const filters = new MemoryBloom()

@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { BusPublishError } from '../../src/bus/errors.ts'
 import { MemoryBus } from '../../src/bus/memory.ts'
 import { nodeGroupId } from '../../src/bus/types.ts'
-import { busContract, waitFor } from '../integration/bus-contract.ts'
+import { busContract, waitFor } from '../contracts/bus-contract.ts'
 
 const shared = new MemoryBus({ logger: silentLogger })
 

@@ -10,7 +10,7 @@ import { CircuitOpenError, RedisTimeoutError, RedisUnavailableError } from '../.
 import { SerializationError } from '../../../src/cache/errors.ts'
 import { createCache } from '../../../src/cache/index.ts'
 import { silentLogger } from '../../../src/config/logger.ts'
-import { eventually } from '../../helpers/cache-contract.ts'
+import { eventually } from '../../contracts/cache-contract.ts'
 import { capturingLogger, outageWarnings, type LogLine } from '../../helpers/capture-logger.ts'
 
 function chaosStore(): { chaos: ChaosBackend; backend: ResilientBackend; memory: MemoryBackend } {

@@ -6,7 +6,7 @@ import { cached, type CacheOptions, type CacheService } from '../../src/cache/in
 import { escapeGlob } from '../../src/redis/glob.ts'
 import { InvalidArgumentError } from '../../src/redis/errors.ts'
 import { SerializationError, ValueTooLargeError } from '../../src/cache/errors.ts'
-import { waitFor } from './wait.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** Opens a cache on the target; every cache opened by one suite shares one global prefix (one "deployment"). */
 export type OpenCache = (options?: CacheOptions) => Promise<CacheService>
