@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test'
 import { z } from 'zod'
 import { BusArgumentError } from '../../src/bus/errors.ts'
 import type { BusEvent, DeadLetter, EventBus, SubscribeOptions, Subscription } from '../../src/bus/types.ts'
-import { waitFor as pollUntil } from '../helpers/wait.ts'
+import { sleep, waitFor } from '../helpers/wait.ts'
 
 export interface BusContractTarget {
   name: string
@@ -20,12 +20,6 @@ export interface BusContractTarget {
   settleMs?: number
   /** Deadline of every wait, in ms. Default 30000. */
   deadlineMs?: number
-}
-
-/** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
-/** Polls a synchronous condition (argument order of the bus tests). */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  await pollUntil(check, what, timeoutMs)
 }
 
 export function uniqueTopic(label: string): string {
@@ -58,7 +52,7 @@ export function busContract(target: BusContractTarget): void {
       })
       const before = Date.now()
       await bus.publish(topic, 'task-1', { taskIds: ['task-1'], n: 1 })
-      await waitFor('the event', () => seen.length === 1, deadline)
+      await waitFor(() => seen.length === 1, 'the event', deadline)
       const event = seen[0]!
       assert.equal(event.topic, topic)
       assert.equal(event.key, 'task-1')
@@ -87,7 +81,7 @@ export function busContract(target: BusContractTarget): void {
       await subscribe<number>(bus, topic, 'node-a', (e) => void groups.a.push(e.payload))
       await subscribe<number>(bus, topic, 'node-b', (e) => void groups.b.push(e.payload))
       for (let i = 0; i < 20; i++) await bus.publish(topic, `k${i % 4}`, i)
-      await waitFor('20 events in both groups', () => groups.a.length >= 20 && groups.b.length >= 20, deadline)
+      await waitFor(() => groups.a.length >= 20 && groups.b.length >= 20, '20 events in both groups', deadline)
       assert.deepEqual([...groups.a].sort((x, y) => x - y), [...Array(20).keys()])
       assert.deepEqual([...groups.b].sort((x, y) => x - y), [...Array(20).keys()])
     })
@@ -101,12 +95,12 @@ export function busContract(target: BusContractTarget): void {
       // Raw bus.subscribe: both subscriptions must share one group name.
       await bus.subscribe<string>(assign, group, (e) => void got.assign.push(e.payload), target.subscribeDefaults as SubscribeOptions<string>)
       await bus.subscribe<string>(cancel, group, (e) => void got.cancel.push(e.payload), target.subscribeDefaults as SubscribeOptions<string>)
-      await new Promise((resolve) => setTimeout(resolve, target.settleMs ?? 0))
+      await sleep(target.settleMs ?? 0)
       for (let i = 0; i < 6; i++) {
         await bus.publish(assign, `t${i}`, `a${i}`)
         await bus.publish(cancel, `t${i}`, `c${i}`)
       }
-      await waitFor('6 events per topic', () => got.assign.length >= 6 && got.cancel.length >= 6, deadline)
+      await waitFor(() => got.assign.length >= 6 && got.cancel.length >= 6, '6 events per topic', deadline)
       assert.deepEqual([...got.assign].sort(), ['a0', 'a1', 'a2', 'a3', 'a4', 'a5'])
       assert.deepEqual([...got.cancel].sort(), ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'])
     })
@@ -121,12 +115,12 @@ export function busContract(target: BusContractTarget): void {
           handledBy.set(e.payload, [...(handledBy.get(e.payload) ?? []), member])
         })
       }
-      await new Promise((resolve) => setTimeout(resolve, target.settleMs ?? 0))
+      await sleep(target.settleMs ?? 0)
       const publisher = await newBus()
       const total = 60
       for (let i = 0; i < total; i++) await publisher.publish(topic, `key-${i % 12}`, i)
-      await waitFor(`${total} events handled`, () => handledBy.size === total, deadline)
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await waitFor(() => handledBy.size === total, `${total} events handled`, deadline)
+      await sleep(300)
       for (const [n, who] of handledBy) assert.equal(who.length, 1, `event ${n} handled by ${who.join(', ')}`)
       const used = new Set([...handledBy.values()].flat())
       assert.ok(used.size >= 2, `work spread over ${[...used].join(', ')}`)
@@ -137,12 +131,12 @@ export function busContract(target: BusContractTarget): void {
       const perKey = new Map<string, number[]>()
       const handler = async (e: BusEvent<{ seq: number }>): Promise<void> => {
         // Even events are slow: were a key's next event handled concurrently, it would finish first.
-        await new Promise((resolve) => setTimeout(resolve, e.payload.seq % 2 === 0 ? 5 : 0))
+        await sleep(e.payload.seq % 2 === 0 ? 5 : 0)
         perKey.set(e.key, [...(perKey.get(e.key) ?? []), e.payload.seq])
       }
       await subscribe(await newBus(), topic, 'ordered', handler)
       await subscribe(await newBus(), topic, 'ordered', handler)
-      await new Promise((resolve) => setTimeout(resolve, target.settleMs ?? 0))
+      await sleep(target.settleMs ?? 0)
       const publisher = await newBus()
       const keys = ['a', 'b', 'c', 'd', 'e']
       const perKeyCount = 30
@@ -151,7 +145,7 @@ export function busContract(target: BusContractTarget): void {
         for (let seq = 0; seq < perKeyCount; seq++) await publisher.publish(topic, key, { seq })
       }
       const total = keys.length * perKeyCount
-      await waitFor(`${total} ordered events`, () => [...perKey.values()].reduce((n, l) => n + l.length, 0) >= total, deadline)
+      await waitFor(() => [...perKey.values()].reduce((n, l) => n + l.length, 0) >= total, `${total} ordered events`, deadline)
       for (const key of keys) assert.deepEqual(perKey.get(key), [...Array(perKeyCount).keys()], `order of key ${key}`)
     })
 
@@ -171,7 +165,7 @@ export function busContract(target: BusContractTarget): void {
       )
       await bus.publish(topic, 'same', { n: 0 })
       await bus.publish(topic, 'same', { n: 1 })
-      await waitFor('both events', () => log.includes('1@1'), deadline)
+      await waitFor(() => log.includes('1@1'), 'both events', deadline)
       assert.deepEqual(log, ['0@1', '0@2', '0@3', '1@1'])
     })
 
@@ -196,8 +190,8 @@ export function busContract(target: BusContractTarget): void {
       await bus.publish(topic, 'k', { n: 1 })
       await bus.publish(topic, 'k', { n: 2 })
       await bus.publish(topic, 'k', { n: 3 })
-      await waitFor('events 1 and 3', () => handled.length >= 2, deadline)
-      await waitFor('3 dead letters', () => dead.length >= 3, deadline)
+      await waitFor(() => handled.length >= 2, 'events 1 and 3', deadline)
+      await waitFor(() => dead.length >= 3, '3 dead letters', deadline)
       assert.deepEqual(handled, [1, 3])
       const byReason = new Map(dead.map((d) => [d.reason, d]))
       assert.deepEqual([...byReason.keys()].sort(), ['handler-failed', 'invalid-json', 'schema-mismatch'])
@@ -235,12 +229,12 @@ export function busContract(target: BusContractTarget): void {
       }
       const publisher = await newBus()
       await publisher.publish(topic, 'job', { n: 1 })
-      await waitFor('the first delivery', () => stuck !== undefined, deadline)
+      await waitFor(() => stuck !== undefined, 'the first delivery', deadline)
       const first = seen[0]!
       await subs.get(stuck!)!.close()
       const other = stuck === 'A' ? 'B' : 'A'
       await publisher.publish(topic, 'job', { n: 2 })
-      await waitFor(`redelivery to ${other}`, () => seen.some((s) => s.member === other && s.n === 2), deadline)
+      await waitFor(() => seen.some((s) => s.member === other && s.n === 2), `redelivery to ${other}`, deadline)
       const redelivered = seen.filter((s) => s.member === other)
       assert.equal(redelivered[0]!.id, first.id, 'the unacknowledged event comes first')
       assert.equal(redelivered[0]!.n, 1)
@@ -254,13 +248,13 @@ export function busContract(target: BusContractTarget): void {
       const first: number[] = []
       const sub = await subscribe<number>(bus, topic, 'g', (e) => void first.push(e.payload))
       await bus.publish(topic, 'k', 1)
-      await waitFor('event 1', () => first.length === 1, deadline)
+      await waitFor(() => first.length === 1, 'event 1', deadline)
       await sub.close()
       await sub.close()
       await bus.publish(topic, 'k', 2)
       const second: number[] = []
       await subscribe<number>(await newBus(), topic, 'g', (e) => void second.push(e.payload))
-      await waitFor('event 2 at the next member', () => second.length === 1, deadline)
+      await waitFor(() => second.length === 1, 'event 2 at the next member', deadline)
       assert.deepEqual(first, [1])
       assert.deepEqual(second, [2])
     })

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { waitFor } from './wait.ts'
 
 export interface TestKafkaBroker {
   /** host:port of the PLAINTEXT listener. */
@@ -99,14 +100,16 @@ export async function createTestKafkaBroker(): Promise<TestKafkaBroker> {
     async start() {
       const before = existsSync(log) ? readFileSync(log, 'utf8').split('Kafka Server started').length : 1
       child = spawn(java, [...jvm, '-cp', classpath, 'kafka.Kafka', join(dir, 'server.properties')], { stdio: 'ignore' })
-      const deadline = Date.now() + 90_000
-      for (;;) {
-        const started = existsSync(log) && readFileSync(log, 'utf8').split('Kafka Server started').length > before
-        if (started) return
-        if (child.exitCode !== null) throw new Error(`test kafka broker exited with ${child.exitCode}; see ${log}`)
-        if (Date.now() > deadline) throw new Error(`test kafka broker did not start within 90 s; see ${log}`)
-        await new Promise((resolve) => setTimeout(resolve, 200))
-      }
+      const running = child
+      await waitFor(
+        () => {
+          if (running.exitCode !== null) throw new Error(`test kafka broker exited with ${running.exitCode}; see ${log}`)
+          return existsSync(log) && readFileSync(log, 'utf8').split('Kafka Server started').length > before
+        },
+        `the test kafka broker to start (see ${log})`,
+        90_000,
+        200,
+      )
     },
     async stop() {
       const running = child

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createConnection, createServer } from 'node:net'
+import { retry } from './wait.ts'
 
 export function redisServerBin(): string {
   const bin = process.env.REDIS_SERVER_BIN
@@ -22,7 +23,6 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-/** Sends one inline command over a raw socket and resolves with the first reply line. */
 /** Sends one inline command over a fresh socket and returns the first line of the reply (e.g. `+PONG`, `$1`). */
 export function rawCommand(port: number, line: string, timeoutMs = 500): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -83,17 +83,8 @@ export class RedisProcess {
     child.once('exit', () => {
       if (this.#child === child) this.#child = undefined
     })
-    const until = Date.now() + 10_000
-    for (;;) {
-      try {
-        // Any reply (PONG, or NOAUTH on a password-protected server) means it accepts connections.
-        await rawCommand(this.port, 'PING')
-        return
-      } catch (error) {
-        if (Date.now() > until) throw new Error(`redis-server on port ${this.port} did not start: ${String(error)}`, { cause: error })
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-    }
+    // Any reply (PONG, or NOAUTH on a password-protected server) means it accepts connections.
+    await retry(() => rawCommand(this.port, 'PING'), `redis-server on port ${this.port} to start`, 10_000, 50)
   }
 
   /** Freezes the process (SIGSTOP): connections stay open, nothing answers. */

@@ -9,7 +9,8 @@ import { CrossSlotError } from '../../src/redis/errors.ts'
 import { slotOf } from '../../src/redis/slot.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { redisTargets, type RedisTarget, uniquePrefix } from '../helpers/servers.ts'
-import { backendContract, eventually } from '../contracts/backend-contract.ts'
+import { backendContract } from '../contracts/backend-contract.ts'
+import { sleep, waitFor } from '../helpers/wait.ts'
 
 export function targetOptions(target: RedisTarget, extra: Partial<RedisConnectionOptions> = {}): RedisConnectionOptions {
   const base: RedisConnectionOptions = target.clusterNodes ? { cluster: { nodes: target.clusterNodes } } : { url: target.url }
@@ -75,12 +76,12 @@ for (const target of redisTargets()) {
       const got: string[] = []
       await own.subscribe(connection.key('ch'), (m) => got.push(m))
       await own.publish(connection.key('ch'), 'hello')
-      await eventually('message delivered', () => got.includes('hello'))
+      await waitFor(() => got.includes('hello'), 'message delivered')
       await own.close()
       assert.equal(connection.closed, false)
       assert.equal(await connection.send(['PING']), 'PONG')
       await backend.publish(connection.key('ch'), 'after-close')
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      await sleep(200)
       assert.deepEqual(got, ['hello'])
     })
 

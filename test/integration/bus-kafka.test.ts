@@ -7,7 +7,8 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { KafkaBus, type KafkaBusOptions } from '../../src/bus/kafka.ts'
 import { nodeGroupId } from '../../src/bus/types.ts'
 import { createTestKafkaBroker } from '../helpers/kafka-broker.ts'
-import { busContract, uniqueTopic, waitFor } from '../contracts/bus-contract.ts'
+import { busContract, uniqueTopic } from '../contracts/bus-contract.ts'
+import { retry, waitFor } from '../helpers/wait.ts'
 
 function brokers(): string {
   const value = process.env.KAFKA_BROKERS
@@ -67,12 +68,12 @@ void describe('kafka: wire format and groups', () => {
     const node = newBus()
     const sub = await node.subscribe<number>(topic, group, (e) => void first.push(e.payload))
     for (let i = 1; i <= 3; i++) await publisher.publish(topic, `k${i}`, i)
-    await waitFor('3 events', () => first.length === 3, 45_000)
+    await waitFor(() => first.length === 3, '3 events', 45_000)
     await sub.close()
     for (let i = 4; i <= 5; i++) await publisher.publish(topic, `k${i}`, i)
     const second: number[] = []
     await newBus().subscribe<number>(topic, group, (e) => void second.push(e.payload))
-    await waitFor('the 2 events sent while away', () => second.length >= 2, 45_000)
+    await waitFor(() => second.length >= 2, 'the 2 events sent while away', 45_000)
     assert.deepEqual([...first].sort(), [1, 2, 3])
     assert.deepEqual([...second].sort(), [4, 5])
   })
@@ -93,11 +94,11 @@ void describe('kafka: wire format and groups', () => {
       { closeTimeoutMs: 200 },
     )
     await publisher.publish(topic, 'job', 1)
-    await waitFor('the first member to take event 1', () => stuck, 45_000)
+    await waitFor(() => stuck, 'the first member to take event 1', 45_000)
     await first.close()
     const seen: number[] = []
     await newBus().subscribe<number>(topic, group, (e) => void seen.push(e.payload))
-    await waitFor('event 1 at the next member', () => seen.includes(1), 45_000)
+    await waitFor(() => seen.includes(1), 'event 1 at the next member', 45_000)
     assert.deepEqual(seen, [1])
   })
 
@@ -114,20 +115,14 @@ void describe('kafka: wire format and groups', () => {
       const total = 200
       for (let i = 0; i < total; i++) {
         if (i === 100) {
-          await waitFor('events handled before the restart', () => handled.size >= 50, 45_000)
+          await waitFor(() => handled.size >= 50, 'events handled before the restart', 45_000)
           await broker.stop()
           await broker.start()
         }
-        for (;;) {
-          try {
-            await bus.publish(topic, `k${i % 5}`, i)
-            break
-          } catch {
-            await new Promise((resolve) => setTimeout(resolve, 200))
-          }
-        }
+        // The bus does not buffer: while the broker is away publish rejects, and the producer retries.
+        await retry(() => bus.publish(topic, `k${i % 5}`, i), `publishing event ${i}`, 60_000, 200)
       }
-      await waitFor(`all ${total} events handled after the restart`, () => handled.size === total, 60_000)
+      await waitFor(() => handled.size === total, `all ${total} events handled after the restart`, 60_000)
       await bus.close()
     } finally {
       await broker.destroy()

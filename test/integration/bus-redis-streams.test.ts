@@ -12,7 +12,8 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { RedisStreamsBus } from '../../src/bus/redis-streams.ts'
 import type { BusEvent } from '../../src/bus/types.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
-import { busContract, uniqueTopic, waitFor } from '../contracts/bus-contract.ts'
+import { busContract, uniqueTopic } from '../contracts/bus-contract.ts'
+import { retry, sleep, waitFor } from '../helpers/wait.ts'
 
 const connections: RedisConnection[] = []
 const buses: RedisStreamsBus[] = []
@@ -65,9 +66,9 @@ void describe('redis-streams: engine specifics', () => {
     await b.subscribe(topic, 'g', handler('b'))
     assert.equal(await b.partitionCount(topic), 6, 'the first bus fixed the count')
     // Give the leases a few heartbeats to even out (3 partitions each), then publish over many keys.
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    await sleep(1500)
     for (let i = 0; i < 120; i++) await a.publish(topic, `key-${i}`, i)
-    await waitFor('both members busy', () => (byMember.get('a')?.size ?? 0) + (byMember.get('b')?.size ?? 0) === 6, 20_000)
+    await waitFor(() => (byMember.get('a')?.size ?? 0) + (byMember.get('b')?.size ?? 0) === 6, 'both members busy', 20_000)
     const pa = byMember.get('a')!
     const pb = byMember.get('b')!
     assert.equal([...pa].filter((p) => pb.has(p)).length, 0, `disjoint partitions: a=${[...pa].join()} b=${[...pb].join()}`)
@@ -107,7 +108,7 @@ void describe('redis-streams: engine specifics', () => {
         assert.ok(n < 50, 'the child never received an event')
       }
       child.kill('SIGKILL')
-      await waitFor('the killed member\'s event at the survivor', () => seen.length > 0, 20_000)
+      await waitFor(() => seen.length > 0, 'the killed member\'s event at the survivor', 20_000)
       assert.ok(seen[0]!.attempt >= 2, `attempt ${seen[0]!.attempt} counts the lost delivery`)
       await survivor.close()
       await publisher.close()
@@ -134,7 +135,7 @@ void describe('redis-streams: engine specifics', () => {
     const topic = uniqueTopic('restart')
     const handled = new Map<number, number>()
     await bus.subscribe<number>(topic, 'g', async (e) => {
-      await new Promise((resolve) => setTimeout(resolve, 2))
+      await sleep(2)
       handled.set(e.payload, (handled.get(e.payload) ?? 0) + 1)
     })
     const total = 300
@@ -142,7 +143,7 @@ void describe('redis-streams: engine specifics', () => {
     let restarted = false
     for (let i = 0; i < total; i++) {
       if (i === 100) {
-        await waitFor('some events handled before the restart', () => handled.size >= 20, 20_000)
+        await waitFor(() => handled.size >= 20, 'some events handled before the restart', 20_000)
         // SIGTERM = SHUTDOWN (the AOF is already fsynced on every write); SIGKILL if it does not go.
         const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
         server.kill('SIGTERM')
@@ -153,18 +154,11 @@ void describe('redis-streams: engine specifics', () => {
         restarted = true
       }
       // The bus does not buffer: while the server is down publish rejects, and the producer retries.
-      for (;;) {
-        try {
-          await bus.publish(topic, `k${i % 7}`, i)
-          break
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, 100))
-        }
-      }
+      await retry(() => bus.publish(topic, `k${i % 7}`, i), `publishing event ${i}`, 30_000, 100)
       published.push(i)
     }
     assert.ok(restarted)
-    await waitFor(`all ${total} events handled after the restart`, () => handled.size === total, 30_000)
+    await waitFor(() => handled.size === total, `all ${total} events handled after the restart`, 30_000)
     assert.deepEqual([...handled.keys()].sort((a, b) => a - b), published)
     await bus.close()
   })
@@ -175,7 +169,7 @@ function spawnChild(args: string[]): ChildProcess {
 }
 
 const lineBuffers = new WeakMap<ChildProcess, string[]>()
-function waitForLine(child: ChildProcess, line: string, timeoutMs = 20_000): Promise<void> {
+async function waitForLine(child: ChildProcess, line: string, timeoutMs = 20_000): Promise<void> {
   if (!lineBuffers.has(child)) {
     const lines: string[] = []
     lineBuffers.set(child, lines)
@@ -188,12 +182,12 @@ function waitForLine(child: ChildProcess, line: string, timeoutMs = 20_000): Pro
     })
   }
   const lines = lineBuffers.get(child)!
-  return waitFor(`child line ${line}`, () => {
+  await waitFor(() => {
     const index = lines.indexOf(line)
     if (index < 0) return false
     lines.splice(index, 1)
     return true
-  }, timeoutMs)
+  }, `child line ${line}`, timeoutMs)
 }
 
 function freePort(): Promise<number> {
@@ -208,15 +202,7 @@ function freePort(): Promise<number> {
 }
 
 async function connectWithRetry(url: string): Promise<RedisConnection> {
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    try {
-      const connection = await RedisConnection.connect({ url, commandTimeoutMs: 3000, logger: silentLogger })
-      connections.push(connection)
-      return connection
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
+  const connection = await retry(() => RedisConnection.connect({ url, commandTimeoutMs: 3000, logger: silentLogger }), `a connection to ${url}`, 20_000, 100)
+  connections.push(connection)
+  return connection
 }

@@ -11,6 +11,7 @@ import { RedisConnection } from '../../src/redis/connection.ts'
 import { RedisUnavailableError } from '../../src/redis/errors.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { freePort, RedisProcess, redisServerBin, rawCommand } from '../helpers/redis-process.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 void describe('RedisConnection through Sentinel', () => {
   let master: RedisProcess
@@ -26,17 +27,9 @@ void describe('RedisConnection through Sentinel', () => {
     // Sentinel rewrites its config file, so it must be a writable file of its own.
     writeFileSync(conf, [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor skalds 127.0.0.1 ${master.port} 1`, ''].join('\n'))
     sentinel = spawn(redisServerBin(), [conf, '--sentinel'], { stdio: 'ignore' })
-    const until = Date.now() + 10_000
-    for (;;) {
-      try {
-        const reply = await rawCommand(sentinelPort, 'SENTINEL get-master-addr-by-name skalds')
-        if (reply.startsWith('*2')) break
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > until) throw new Error('sentinel did not start')
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    // Not listening yet counts as not ready.
+    const ready = async (): Promise<boolean> => (await rawCommand(sentinelPort, 'SENTINEL get-master-addr-by-name skalds').catch(() => '')).startsWith('*2')
+    await waitFor(ready, 'sentinel to start and know its master', 10_000, 50)
   })
 
   after(async () => {

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
 import { freePort } from '../helpers/redis-process.ts'
 import { redis8Url, redisClusterNodes, redisLegacyUrl, redisTargets, uniquePrefix } from '../helpers/servers.ts'
-import { eventually } from '../contracts/backend-contract.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const quiet = { logger: silentLogger }
 
@@ -210,7 +210,7 @@ void describe('RedisConnection failures on a throwaway redis-server', () => {
         server.resume()
       }
       // after the resume, replies line up again (the late reply is dropped, not given to the next command)
-      await eventually('the server answers again', async () => (await connection.send(['PING']).catch(() => 'x')) === 'PONG')
+      await waitFor(async () => (await connection.send(['PING']).catch(() => 'x')) === 'PONG', 'the server answers again')
       assert.equal(await connection.send(['SET', 'after-stall', 'v']), 'OK')
       assert.equal(await connection.send(['GET', 'after-stall']), 'v')
     })
@@ -219,7 +219,7 @@ void describe('RedisConnection failures on a throwaway redis-server', () => {
       const downs: Error[] = []
       connection.on('down', (error) => downs.push(error))
       await server.kill()
-      await eventually('the connection notices', () => !connection.isReady)
+      await waitFor(() => !connection.isReady, 'the connection notices')
       const { ms, result } = await elapsed(() => connection.send(['GET', 'x']))
       const error = rejection(result)
       assert.ok(error instanceof RedisUnavailableError, String(error))
@@ -231,8 +231,8 @@ void describe('RedisConnection failures on a throwaway redis-server', () => {
       const readies: unknown[] = []
       connection.on('ready', (features) => readies.push(features))
       await server.restart()
-      await eventually('the connection reconnects by itself', async () => (await connection.send(['PING']).catch(() => 'x')) === 'PONG')
-      await eventually('ready is emitted again', () => readies.length > 0)
+      await waitFor(async () => (await connection.send(['PING']).catch(() => 'x')) === 'PONG', 'the connection reconnects by itself')
+      await waitFor(() => readies.length > 0, 'ready is emitted again')
       assert.equal(connection.isReady, true)
     })
   })

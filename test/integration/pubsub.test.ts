@@ -51,14 +51,14 @@ void describe('pubsub on the cluster', () => {
       const reply = (await connection.send<unknown[]>(['PUBSUB', 'SHARDNUMSUB', full], { key: full })).map(String)
       assert.deepEqual(reply, [full, '1'], `${channel} is shard-subscribed on its slot's master`)
       assert.equal(await pubsub.publish(channel, i), 1)
-      assert.equal((await within(subs[i]!.next(), 10_000, channel)).value!.data, i)
+      assert.equal((await within(subs[i]!.next(), channel)).value!.data, i)
     }
     const plain = await pubsub.subscribe<string>('plain', { sharded: false })
     const full = connection.key('plain')
     const shardCount = (await connection.send<unknown[]>(['PUBSUB', 'SHARDNUMSUB', full], { key: full })).map(String)
     assert.deepEqual(shardCount, [full, '0'])
     await pubsub.publish('plain', 'x', { sharded: false })
-    assert.equal((await within(plain.next(), 10_000, 'plain')).value!.data, 'x')
+    assert.equal((await within(plain.next(), 'plain')).value!.data, 'x')
     await pubsub.close()
   })
 })
@@ -120,8 +120,8 @@ void describe('pubsub resubscribes after the server restarts', () => {
       const updates = await subscriber.subscribe<string>('status')
       const pattern = await subscriber.pSubscribe<string>('status*')
       await publisher.publish('status', 'before')
-      assert.equal((await within(updates.next(), 10_000, 'before')).value!.data, 'before')
-      assert.equal((await within(pattern.next(), 10_000, 'before (pattern)')).value!.data, 'before')
+      assert.equal((await within(updates.next(), 'before')).value!.data, 'before')
+      assert.equal((await within(pattern.next(), 'before (pattern)')).value!.data, 'before')
 
       await stopServer(server!)
       server = undefined
@@ -141,8 +141,8 @@ void describe('pubsub resubscribes after the server restarts', () => {
         20_000,
         100,
       )
-      assert.equal((await within(updates.next(), 10_000, 'after')).value!.data, 'after')
-      assert.equal((await within(pattern.next(), 10_000, 'after (pattern)')).value!.data, 'after')
+      assert.equal((await within(updates.next(), 'after')).value!.data, 'after')
+      assert.equal((await within(pattern.next(), 'after (pattern)')).value!.data, 'after')
     } finally {
       await subscriber.close()
       await publisher.close()

@@ -8,8 +8,7 @@ import { type BreakerStateChange, ResilientBackend } from '../../src/cache/backe
 import { CircuitOpenError, InvalidArgumentError, RedisCommandError, RedisTimeoutError, RedisUnavailableError } from '../../src/redis/errors.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { backendContract } from '../contracts/backend-contract.ts'
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+import { sleep } from '../helpers/wait.ts'
 
 backendContract('resilient(chaos(memory)), healthy', () => {
   const backend = new ResilientBackend(new ChaosBackend(new MemoryBackend({ logger: silentLogger })), { logger: silentLogger })
