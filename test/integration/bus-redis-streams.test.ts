@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -13,6 +12,7 @@ import { RedisStreamsBus } from '../../src/bus/redis-streams.ts'
 import type { BusEvent } from '../../src/bus/types.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { busContract, uniqueTopic } from '../contracts/bus-contract.ts'
+import { RedisProcess } from '../helpers/redis-process.ts'
 import { retry, sleep, waitFor } from '../helpers/wait.ts'
 
 const connections: RedisConnection[] = []
@@ -118,19 +118,14 @@ void describe('redis-streams: engine specifics', () => {
   })
 
   void it('a server restart mid-stream (AOF, appendfsync always) loses no event', async (t) => {
-    const bin = process.env.REDIS_SERVER_BIN
-    if (!bin) throw new Error('REDIS_SERVER_BIN is not set: run through `npm test` or eval "$(bash scripts/services.sh env)"')
     const dir = mkdtempSync(join(tmpdir(), 'skalds-bus-redis-'))
-    const port = await freePort()
-    const startServer = (): ChildProcess =>
-      spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' })
-    let server = startServer()
-    t.after(() => {
-      server.kill('SIGKILL')
+    const server = await RedisProcess.start(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'])
+    t.after(async () => {
+      await server.kill()
       rmSync(dir, { recursive: true, force: true })
     })
-    const url = `redis://127.0.0.1:${port}`
-    const connection = await connectWithRetry(url)
+    const connection = await RedisConnection.connect({ url: server.url, commandTimeoutMs: 3000, logger: silentLogger })
+    connections.push(connection)
     const bus = track(new RedisStreamsBus({ connection, leaseMs: 1500, blockMs: 200, logger: silentLogger }))
     const topic = uniqueTopic('restart')
     const handled = new Map<number, number>()
@@ -144,13 +139,9 @@ void describe('redis-streams: engine specifics', () => {
     for (let i = 0; i < total; i++) {
       if (i === 100) {
         await waitFor(() => handled.size >= 20, 'some events handled before the restart', 20_000)
-        // SIGTERM = SHUTDOWN (the AOF is already fsynced on every write); SIGKILL if it does not go.
-        const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
-        server.kill('SIGTERM')
-        const killer = setTimeout(() => server.kill('SIGKILL'), 20_000)
-        await exited
-        clearTimeout(killer)
-        server = startServer()
+        // SIGTERM = SHUTDOWN (the AOF is already fsynced on every write).
+        await server.stop()
+        await server.restart()
         restarted = true
       }
       // The bus does not buffer: while the server is down publish rejects, and the producer retries.
@@ -188,21 +179,4 @@ async function waitForLine(child: ChildProcess, line: string, timeoutMs = 20_000
     lines.splice(index, 1)
     return true
   }, `child line ${line}`, timeoutMs)
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
-
-async function connectWithRetry(url: string): Promise<RedisConnection> {
-  const connection = await retry(() => RedisConnection.connect({ url, commandTimeoutMs: 3000, logger: silentLogger }), `a connection to ${url}`, 20_000, 100)
-  connections.push(connection)
-  return connection
 }

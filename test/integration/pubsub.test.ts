@@ -1,14 +1,13 @@
 // The pub/sub contract on Redis 8, Redis 7.0 and the cluster; sharded pub/sub on the cluster; resubscription after
 // a server restart on a throwaway redis-server.
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { RedisConnection } from '../../src/redis/connection.ts'
 import { RedisPubSub } from '../../src/coordination/pubsub/index.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisClusterNodes, redisTargets, uniquePrefix } from '../helpers/servers.ts'
+import { RedisProcess } from '../helpers/redis-process.ts'
 import { sleep, waitFor, within } from '../helpers/wait.ts'
 import { pubsubContract } from '../contracts/pubsub-contract.ts'
 
@@ -63,55 +62,18 @@ void describe('pubsub on the cluster', () => {
   })
 })
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-}
-
 void describe('pubsub resubscribes after the server restarts', () => {
-  const bin = process.env.REDIS_SERVER_BIN
-  let port: number
-  let server: ChildProcess | undefined
-
-  const startServer = async (): Promise<ChildProcess> => {
-    if (!bin) throw new Error('REDIS_SERVER_BIN is not set: run through `npm test` or export it')
-    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-    const probe = async () => {
-      try {
-        const c = await RedisConnection.connect({ url: `redis://127.0.0.1:${port}`, logger: silentLogger, connectTimeoutMs: 300 })
-        await c.close()
-        return true
-      } catch {
-        return false
-      }
-    }
-    await waitFor(probe, `redis-server on port ${port}`, 15_000, 100)
-    return child
-  }
-
-  const stopServer = async (child: ChildProcess): Promise<void> => {
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGKILL')
-    await exited
-  }
+  let server: RedisProcess
 
   before(async () => {
-    port = await freePort()
-    server = await startServer()
+    server = await RedisProcess.start()
   })
   after(async () => {
-    if (server) await stopServer(server)
+    await server.kill()
   })
 
   void test('a subscriber keeps receiving after a kill and restart on the same port', async () => {
-    const url = `redis://127.0.0.1:${port}`
-    const options = { url, logger: silentLogger, reconnect: { minDelayMs: 50, maxDelayMs: 300 } }
+    const options = { url: server.url, logger: silentLogger, reconnect: { minDelayMs: 50, maxDelayMs: 300 } }
     const subConnection = await RedisConnection.connect(options)
     const pubConnection = await RedisConnection.connect(options)
     const subscriber = new RedisPubSub(subConnection, { logger: silentLogger })
@@ -123,10 +85,9 @@ void describe('pubsub resubscribes after the server restarts', () => {
       assert.equal((await within(updates.next(), 'before')).value!.data, 'before')
       assert.equal((await within(pattern.next(), 'before (pattern)')).value!.data, 'before')
 
-      await stopServer(server!)
-      server = undefined
+      await server.kill()
       await sleep(300)
-      server = await startServer()
+      await server.restart()
 
       // Publish until the resubscribed connection receives (the receiver count says when the server has it again).
       await waitFor(
