@@ -55,8 +55,10 @@ void describe('redis-streams: engine specifics', () => {
   void it('spreads partitions over members with leases and stores the partition count with the topic', async () => {
     const prefix = uniquePrefix('bus-lease')
     const topic = uniqueTopic('lease')
-    const a = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 6, leaseMs: 900, blockMs: 100, logger: silentLogger }))
-    const b = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 2, leaseMs: 900, blockMs: 100, logger: silentLogger }))
+    // A lease long enough that a loaded machine's pauses never let one expire: the split must stay put once made.
+    const connection = await connect(redis8, prefix)
+    const a = track(new RedisStreamsBus({ connection, partitions: 6, leaseMs: 3000, blockMs: 100, logger: silentLogger }))
+    const b = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 2, leaseMs: 3000, blockMs: 100, logger: silentLogger }))
     const byMember = new Map<string, Set<string>>()
     const handler = (member: string) => (e: BusEvent) => {
       const partition = e.id.split('/')[0]!
@@ -65,10 +67,22 @@ void describe('redis-streams: engine specifics', () => {
     await a.subscribe(topic, 'g', handler('a'))
     await b.subscribe(topic, 'g', handler('b'))
     assert.equal(await b.partitionCount(topic), 6, 'the first bus fixed the count')
-    // Give the leases a few heartbeats to even out (3 partitions each), then publish over many keys.
-    await sleep(1500)
+    // Wait until the leases have evened out (3 partitions each, as Redis records them), then publish over many keys:
+    // a member gives a partition's lease back only after it stopped reading it, so the split is final from then on.
+    const owners = async (): Promise<Map<string, number>> => {
+      const byOwner = new Map<string, number>()
+      for (let p = 0; p < 6; p++) {
+        const owner = await connection.send<string | null>(['GET', a.keys(topic).lease('g', p)])
+        if (owner !== null) byOwner.set(owner, (byOwner.get(owner) ?? 0) + 1)
+      }
+      return byOwner
+    }
+    await waitFor(async () => {
+      const counts = [...(await owners()).values()]
+      return counts.length === 2 && counts.every((n) => n === 3)
+    }, 'two members holding 3 leases each', 20_000, 100)
     for (let i = 0; i < 120; i++) await a.publish(topic, `key-${i}`, i)
-    await waitFor(() => (byMember.get('a')?.size ?? 0) + (byMember.get('b')?.size ?? 0) === 6, 'both members busy', 20_000)
+    await waitFor(() => (byMember.get('a')?.size ?? 0) + (byMember.get('b')?.size ?? 0) >= 6, 'both members busy', 20_000)
     const pa = byMember.get('a')!
     const pb = byMember.get('b')!
     assert.equal([...pa].filter((p) => pb.has(p)).length, 0, `disjoint partitions: a=${[...pa].join()} b=${[...pb].join()}`)
