@@ -41,12 +41,37 @@ async function connect(target: { url?: string; clusterNodes?: string[] }, keyPre
 
 for (const target of redisTargets().filter((t) => !process.env.BUS_REDIS_ONLY || t.name === process.env.BUS_REDIS_ONLY)) {
   const prefix = uniquePrefix(`bus-${target.name}`)
+  let probe: RedisStreamsBus | undefined
   busContract({
     name: `redis-streams on ${target.name}`,
     create: async () => track(new RedisStreamsBus({ connection: await connect(target, prefix), leaseMs: 1500, blockMs: 200, logger: silentLogger })),
     countsRedeliveries: true,
-    settleMs: 2000,
+    settled: async (topic, group, members) => {
+      probe ??= track(new RedisStreamsBus({ connection: await connect(target, prefix), logger: silentLogger }))
+      return leasesSettled(probe, topic, group, members)
+    },
+    // A member hands a lease back only between two reads, never with an entry of it in hand.
+    redeliversOnRebalance: false,
   })
+}
+
+/**
+ * Whether the members of `group` have settled the leases of `topic`: all of them registered, every partition
+ * leased, nobody over its fair share (so nobody is about to hand a partition over).
+ */
+async function leasesSettled(bus: RedisStreamsBus, topic: string, group: string, members: number): Promise<boolean> {
+  const keys = bus.keys(topic)
+  const memberSet = keys.members(group)
+  if (Number(await bus.connection.send(['ZCARD', memberSet], { key: memberSet })) !== members) return false
+  const partitions = await bus.partitionCount(topic)
+  const held = new Map<string, number>()
+  for (let p = 0; p < partitions; p++) {
+    const lease = keys.lease(group, p)
+    const owner = await bus.connection.send<string | null>(['GET', lease], { key: lease })
+    if (owner === null) return false
+    held.set(owner, (held.get(owner) ?? 0) + 1)
+  }
+  return [...held.values()].every((n) => n <= Math.ceil(partitions / members))
 }
 
 const redis8 = redisTargets()[0]!

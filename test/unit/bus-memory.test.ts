@@ -15,6 +15,7 @@ busContract({
   name: 'memory',
   create: () => Promise.resolve(shared),
   countsRedeliveries: true,
+  redeliversOnRebalance: false,
   deadlineMs: 10_000,
 })
 
