@@ -39,7 +39,7 @@ async function connect(target: { url?: string; clusterNodes?: string[] }, keyPre
   return connection
 }
 
-for (const target of redisTargets().filter((t) => !process.env.BUS_REDIS_ONLY || t.name === process.env.BUS_REDIS_ONLY)) {
+for (const target of redisTargets()) {
   const prefix = uniquePrefix(`bus-${target.name}`)
   let probe: RedisStreamsBus | undefined
   busContract({
