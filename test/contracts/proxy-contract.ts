@@ -418,11 +418,37 @@ export function proxyContract(target: RedisTarget, options: ProxyContractOptions
         await assert.rejects(proxy.deleteKey('ok', ''), (e: unknown) => e instanceof InvalidArgumentError && /keys\[1\]/.test(e.message))
       })
     })
+  })
+}
+
+/** A Redis target only this run uses, started for the test and stopped after it. */
+export interface ThrowawayTarget {
+  target: RedisTarget
+  stop(): Promise<void>
+}
+
+/**
+ * What Python Skalds sees: with keyPrefix '' the proxy writes the real `skalds:hash` key. Only ever on a throwaway
+ * server (`start`): on a shared one it would write the wire key a running Skalds reads.
+ */
+export function proxyWireShape(name: string, start: () => Promise<ThrowawayTarget>, options: ProxyContractOptions): void {
+  const { expectedMode } = options
+  const emulated = expectedMode === 'emulated'
+
+  void describe(`RedisProxy wire shape on a throwaway ${name} (${expectedMode} hash-field TTL)`, () => {
+    let server: ThrowawayTarget
+    before(async () => {
+      server = await start()
+    })
+    after(async () => {
+      await server?.stop()
+    })
 
     void test('Python shape: keyPrefix "" writes skalds:hash exactly as Skalds does (int ms string, field TTL 3600 s)', async () => {
-      const bare = await RedisConnection.connect(connectionOptions(target, ''))
+      const bare = await RedisConnection.connect(connectionOptions(server.target, ''))
       const python = new RedisProxy(bare, { ...options.proxy, sweeper: false })
-      const skaldId = `${prefix}skald` // a unique field: the key itself is the real, shared `skalds:hash`
+      assert.equal(await python.hashTtlMode(), expectedMode)
+      const skaldId = uniquePrefix('skald')
       try {
         const now = Date.now()
         await python.setHashField('skalds:hash', skaldId, String(now), { ttl: '3600s' })

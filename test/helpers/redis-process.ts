@@ -8,9 +8,19 @@ import { retry } from './wait.ts'
 
 export { freePort } from './ports.ts'
 
+/** The Redis 8 `redis-server` (native hash-field TTL). */
 export function redisServerBin(): string {
-  const bin = process.env.REDIS_SERVER_BIN
-  if (!bin) throw new Error('REDIS_SERVER_BIN is not set: run the tests through `npm test` or export it (scripts/services.sh env)')
+  return binFrom('REDIS_SERVER_BIN')
+}
+
+/** The Redis 6.2–7.2 `redis-server` (the emulated hash-field TTL path). */
+export function redisLegacyServerBin(): string {
+  return binFrom('REDIS_LEGACY_SERVER_BIN')
+}
+
+function binFrom(variable: string): string {
+  const bin = process.env[variable]
+  if (!bin) throw new Error(`${variable} is not set: run the tests through \`npm test\` or export it (scripts/services.sh env)`)
   return bin
 }
 
@@ -36,6 +46,34 @@ export function rawCommand(port: number, line: string, timeoutMs = 500): Promise
       clearTimeout(timer)
       reject(error)
     })
+  })
+}
+
+/** Sends one inline command whose reply is a bulk string (e.g. `CLUSTER INFO`) and returns that string. */
+export function rawBulk(port: number, line: string, timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port })
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error('no reply'))
+    }, timeoutMs)
+    let data = ''
+    const settle = (error: Error | undefined, value?: string): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      if (error) reject(error)
+      else resolve(value!)
+    }
+    socket.on('connect', () => socket.write(`${line}\r\n`))
+    socket.on('data', (chunk) => {
+      data += chunk.toString()
+      const end = data.indexOf('\r\n')
+      if (end < 0) return
+      if (data[0] !== '$') return settle(new Error(`not a bulk reply: ${data.slice(0, end)}`))
+      const length = Number(data.slice(1, end))
+      if (Buffer.byteLength(data) - end - 2 >= length) settle(undefined, data.slice(end + 2, end + 2 + length))
+    })
+    socket.on('error', (error) => settle(error))
   })
 }
 
@@ -80,20 +118,22 @@ export function spawnRedisServer(bin: string, args: readonly string[], port: num
 export class RedisProcess {
   readonly port: number
   readonly args: string[]
+  readonly bin: string
   #child: ChildProcess | undefined
 
-  private constructor(port: number, args: string[]) {
+  private constructor(port: number, args: string[], bin: string) {
     this.port = port
     this.args = args
+    this.bin = bin
   }
 
   /**
    * Starts `redis-server --port <port> --save '' --appendonly no ...extraArgs` (later arguments win) and waits until
-   * it is ready. Without `port`, on a free one, and on another one if it could not bind.
+   * it is ready. Without `port`, on a free one, and on another one if it could not bind. `bin` defaults to Redis 8.
    */
-  static async start(extraArgs: string[] = [], port?: number): Promise<RedisProcess> {
+  static async start(extraArgs: string[] = [], port?: number, bin = redisServerBin()): Promise<RedisProcess> {
     const startOn = async (chosen: number): Promise<RedisProcess> => {
-      const server = new RedisProcess(chosen, extraArgs)
+      const server = new RedisProcess(chosen, extraArgs, bin)
       await server.#spawn()
       return server
     }
@@ -116,7 +156,7 @@ export class RedisProcess {
   }
 
   async #spawn(): Promise<void> {
-    const child = await spawnRedisServer(redisServerBin(), ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.args], this.port)
+    const child = await spawnRedisServer(this.bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.args], this.port)
     this.#child = child
     child.once('exit', () => {
       if (this.#child === child) this.#child = undefined
