@@ -6,8 +6,6 @@ import { createConnection } from 'node:net'
 import { onFreePort, PortInUseError } from './ports.ts'
 import { retry } from './wait.ts'
 
-export { freePort } from './ports.ts'
-
 /** The Redis 8 `redis-server` (native hash-field TTL). */
 export function redisServerBin(): string {
   return binFrom('REDIS_SERVER_BIN')

@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test'
 import { RedisConnection } from '../../src/redis/connection.ts'
 import { RedisAuthError, RedisTimeoutError, RedisTopologyError, RedisUnavailableError } from '../../src/redis/errors.ts'
 import { silentLogger } from '../../src/config/logger.ts'
+import { freePort, onFreePort } from '../helpers/ports.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
-import { freePort } from '../helpers/redis-process.ts'
 import { redis8Url, redisClusterNodes, redisLegacyUrl, redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -126,20 +126,23 @@ void describe('RedisConnection failures on a throwaway redis-server', () => {
   })
 
   void it('waitForReady: false returns at once and comes up by itself when the server starts later', async () => {
-    const port = await freePort()
-    const connection = await RedisConnection.connect({ url: `redis://127.0.0.1:${port}`, waitForReady: false, reconnect: { maxDelayMs: 200 }, ...quiet })
-    let server: RedisProcess | undefined
-    try {
-      assert.equal(connection.isReady, false)
-      await assert.rejects(connection.send(['PING']), RedisUnavailableError)
-      server = await RedisProcess.start([], port)
-      const features = await connection.whenReady(10_000)
-      assert.equal(features.server, 'redis')
-      assert.equal(await connection.send(['PING']), 'PONG')
-    } finally {
-      await connection.close()
-      await server?.kill()
-    }
+    // The client is aimed at the port before the server exists: if someone takes the port meanwhile, start over on
+    // another one.
+    await onFreePort(async (port) => {
+      const connection = await RedisConnection.connect({ url: `redis://127.0.0.1:${port}`, waitForReady: false, reconnect: { maxDelayMs: 200 }, ...quiet })
+      let server: RedisProcess | undefined
+      try {
+        assert.equal(connection.isReady, false)
+        await assert.rejects(connection.send(['PING']), RedisUnavailableError)
+        server = await RedisProcess.start([], port)
+        const features = await connection.whenReady(10_000)
+        assert.equal(features.server, 'redis')
+        assert.equal(await connection.send(['PING']), 'PONG')
+      } finally {
+        await connection.close()
+        await server?.kill()
+      }
+    })
   })
 
   void describe('with a password', () => {
