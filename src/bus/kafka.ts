@@ -61,6 +61,7 @@ export interface KafkaBusOptions {
   logger?: Logger
 }
 
+/** @internal KafkaBus resolves its options. */
 interface ResolvedKafkaOptions {
   brokers: string[]
   clientId: string

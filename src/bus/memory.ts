@@ -134,6 +134,7 @@ class MemoryGroup {
   }
 }
 
+/** @internal what MemoryBus.subscribe returns, seen by users as a Subscription. */
 class MemorySubscription implements Subscription {
   readonly topic: string
   readonly group: string

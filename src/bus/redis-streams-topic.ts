@@ -4,6 +4,7 @@
 import type { Logger } from '../config/logger.ts'
 import type { RedisConnection } from '../redis/connection.ts'
 
+/** @internal RedisStreamsBus resolves its options. */
 export interface ResolvedRedisStreamsOptions {
   partitions: number
   maxLen: number
@@ -17,6 +18,7 @@ export interface ResolvedRedisStreamsOptions {
 /**
  * Key layout of one topic; every key carries the hash tag `{<topic>}` so that a topic's streams, leases and member
  * set share one cluster slot (one multi-stream XREADGROUP reads all a member's partitions).
+ * @internal
  */
 export class TopicKeys {
   readonly base: string
@@ -40,7 +42,7 @@ export class TopicKeys {
   }
 }
 
-/** The part of RedisStreamsBus a subscription uses. */
+/** The part of RedisStreamsBus a subscription uses. @internal */
 export interface RedisStreamsBusContext {
   readonly connection: RedisConnection
   readonly logger: Logger

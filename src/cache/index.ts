@@ -1,8 +1,8 @@
-// skalds/cache: Cache Memory: the CacheService (L1 memory + L2 backend), its backends, and the RedisProxy.
-// The Redis connection it runs on, and its errors, are in skalds/redis; locks, pub/sub and the rest of the
-// toolkit in skalds/coordination.
-export * from './errors.ts'
-export type { CacheBackend, BackendEntry } from './backend.ts'
+// skalds/cache: Cache Memory: the CacheService (L1 memory + L2 backend), its backends, and the RedisProxy
+// (docs/cache.md, docs/cache-backends.md, docs/proxy.md). The Redis connection it runs on, and its errors, are in
+// skalds/redis; locks, pub/sub and the rest of the toolkit in skalds/coordination.
+export { SerializationError, ValueTooLargeError } from './errors.ts'
+export type { CacheBackend, BackendEntry, BackendListener } from './backend.ts'
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.ts'
 export { RedisBackend, type RedisBackendOptions } from './backends/redis.ts'
 export {

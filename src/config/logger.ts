@@ -1,7 +1,7 @@
 // The logging seam: a pino-compatible subset, so callers can pass pino, a child of it, or anything shaped alike.
 import { pino } from 'pino'
 
-type LogFn = (objOrMsg: object | string, msg?: string) => void
+export type LogFn = (objOrMsg: object | string, msg?: string) => void
 
 export interface Logger {
   debug: LogFn

@@ -2,7 +2,20 @@
 import { z } from 'zod'
 import { LIFECYCLE_STATUSES, MODES, ModeEnum, TaskLifecycleStatus } from './enums.ts'
 import { TaskValidationError } from './errors.ts'
+import { defaultTaskRuntime, parseTaskRuntimePatch, readStoredRuntime, type TaskRuntime, type TaskRuntimePatch } from './task-runtime.ts'
 import { epochMsLenient, epochMsStrict, firstIssue, isPlainObject, laxInt, withCamelAliases } from './wire-values.ts'
+
+export {
+  MAX_CHECKPOINT_BYTES,
+  MAX_LAST_ERROR_CHARS,
+  defaultTaskRuntime,
+  isDefaultRuntime,
+  parseTaskRuntimePatch,
+  readStoredRuntime,
+  type JsonValue,
+  type TaskRuntime,
+  type TaskRuntimePatch,
+} from './task-runtime.ts'
 
 /** Default deadline: creation time + 7 days, as Python computes it. */
 export const DEFAULT_DEADLINE_MS = 7 * 24 * 60 * 60 * 1000
@@ -42,6 +55,8 @@ export interface Task {
   priority: number
   /** the worker's parameters; null when there are none (an empty object is stored as null) */
   attachments: Attachments | null
+  /** TS-only runtime state (ownership epoch, attempts, checkpoint, last error); not part of the Python wire shape */
+  runtime: TaskRuntime
 }
 
 /** What a caller gives to create a task: `id`, `className` and `source` are required, the rest defaults. */
@@ -61,6 +76,8 @@ export interface TaskInput {
   lifecycleStatus?: TaskLifecycleStatus
   priority?: number
   attachments?: Attachments | null
+  /** runtime fields to start with; the rest default */
+  runtime?: TaskRuntimePatch
 }
 
 /** The fields an update may change. `id` and `createDateTime` never change; `updateDateTime` is set by the store. */
@@ -77,9 +94,11 @@ export const PATCHABLE_FIELDS = [
   'lifecycleStatus',
   'priority',
   'attachments',
+  'runtime',
 ] as const
 export type PatchableField = (typeof PATCHABLE_FIELDS)[number]
-export type TaskPatch = Partial<Pick<Task, PatchableField>>
+/** `runtime` is merged field by field: a patch names only the runtime fields it changes. */
+export type TaskPatch = Partial<Pick<Task, Exclude<PatchableField, 'runtime'>>> & { runtime?: TaskRuntimePatch }
 
 /** Python attribute names accepted as input spellings (pydantic `populate_by_name`). */
 const SNAKE_ALIASES: Readonly<Record<string, string>> = {
@@ -161,11 +180,13 @@ export interface ParseTaskOptions {
  */
 export function parseTask(input: unknown, options: ParseTaskOptions = {}): Task {
   if (!isPlainObject(input)) throw new TaskValidationError('task', '(root)', 'expected a JSON object')
-  const result = strictSchema.safeParse(withCamelAliases(input, SNAKE_ALIASES))
+  const { runtime: runtimeInput, ...rest } = input
+  const result = strictSchema.safeParse(withCamelAliases(rest, SNAKE_ALIASES))
   if (!result.success) {
     const [field, reason] = firstIssue(result.error)
     throw new TaskValidationError('task', field || '(root)', reason)
   }
+  const runtime = { ...defaultTaskRuntime(), ...(runtimeInput === undefined ? {} : parseTaskRuntimePatch(runtimeInput, 'task')) }
   const v = result.data
   const now = options.now ?? Date.now()
   const createDateTime = v.createDateTime ?? now
@@ -185,6 +206,7 @@ export function parseTask(input: unknown, options: ParseTaskOptions = {}): Task 
     lifecycleStatus: v.lifecycleStatus,
     priority: v.priority,
     attachments: v.attachments,
+    runtime,
   }
 }
 
@@ -197,12 +219,14 @@ export function parseTask(input: unknown, options: ParseTaskOptions = {}): Task 
  */
 export function readStoredTask(doc: unknown): Task {
   if (!isPlainObject(doc)) throw new TaskValidationError('stored task', '(root)', 'expected an object')
-  const result = storedSchema.safeParse(withCamelAliases(doc, SNAKE_ALIASES))
+  const { runtime: storedRuntime, ...rest } = doc
+  const id = typeof doc.id === 'string' ? ` ${JSON.stringify(doc.id)}` : ''
+  const result = storedSchema.safeParse(withCamelAliases(rest, SNAKE_ALIASES))
   if (!result.success) {
     const [field, reason] = firstIssue(result.error)
-    const id = typeof doc.id === 'string' ? ` ${JSON.stringify(doc.id)}` : ''
     throw new TaskValidationError(`stored task${id}`, field || '(root)', reason)
   }
+  const runtime = readStoredRuntime(storedRuntime, `stored task${id}`)
   const v = result.data
   return {
     id: v.id,
@@ -220,6 +244,7 @@ export function readStoredTask(doc: unknown): Task {
     lifecycleStatus: v.lifecycleStatus,
     priority: v.priority,
     attachments: v.attachments,
+    runtime,
   }
 }
 
@@ -239,10 +264,14 @@ export function parseTaskPatch(patch: unknown): TaskPatch {
       out[key] = r.data
       continue
     }
+    if (key === 'runtime') {
+      out[key] = parseTaskRuntimePatch(value)
+      continue
+    }
     if (!(PATCHABLE_FIELDS as readonly string[]).includes(key)) {
       throw new TaskValidationError('patch', key, `is not a field an update may change (allowed: ${PATCHABLE_FIELDS.join(', ')})`)
     }
-    const schema = fieldSchemas[key as Exclude<PatchableField, 'deadlineDateTime'>]
+    const schema = fieldSchemas[key as Exclude<PatchableField, 'deadlineDateTime' | 'runtime'>]
     const r = schema.safeParse(value)
     if (!r.success) throw new TaskValidationError('patch', key, firstIssue(r.error)[1])
     out[key] = r.data
@@ -250,7 +279,7 @@ export function parseTaskPatch(patch: unknown): TaskPatch {
   return out
 }
 
-/** The JSON object Python writes for a task (`model_dump(by_alias=True)`): every field, camelCase, in Python's order. */
+/** The JSON object Python writes for a task (`model_dump(by_alias=True)`): every field, camelCase, in Python's order; no `runtime`. */
 export function toWireTask(task: Task): Record<string, unknown> {
   return {
     id: task.id,
@@ -273,5 +302,6 @@ export function toWireTask(task: Task): Record<string, unknown> {
 
 /** A patch applied to a task, in memory (the stores do the same on disk). */
 export function applyTaskPatch(task: Task, patch: TaskPatch, updateDateTime: number): Task {
-  return { ...task, ...patch, updateDateTime }
+  const { runtime, ...fields } = patch
+  return { ...task, ...fields, runtime: runtime ? { ...task.runtime, ...runtime } : task.runtime, updateDateTime }
 }

@@ -1,5 +1,6 @@
-// Options of a Redis connection, their defaults, and how Skalds' env variables map onto them.
+// Options of a Redis connection, their defaults, and how the configuration's Redis part maps onto them.
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
+import { loadConfig, type LoadConfigOptions } from '../config/env.ts'
 import type { Logger } from '../config/logger.ts'
 import { InvalidArgumentError } from './errors.ts'
 
@@ -150,17 +151,11 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
 }
 
 /**
- * Connection options from the environment: `REDIS_URL`, or `REDIS_CLUSTER_NODES`, or Skalds' own
- * `REDIS_HOST` / `REDIS_PORT` / `REDIS_PASSWORD`. Returns undefined when none is set (use the embedded backend).
+ * Connection options from the environment, as `loadConfig(options).redis` reads them (docs/configuration.md):
+ * `REDIS_CLUSTER_NODES`, else `REDIS_URL`, else Skalds' `REDIS_HOST` / `REDIS_PORT`, with `REDIS_USERNAME`,
+ * `REDIS_PASSWORD` and `REDIS_KEY_PREFIX`. Undefined when no Redis is configured (use the embedded backend).
  */
-export function connectionOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RedisConnectionOptions | undefined {
-  const prefix = env.REDIS_KEY_PREFIX
-  const base: RedisConnectionOptions = prefix === undefined ? {} : { keyPrefix: prefix }
-  if (env.REDIS_CLUSTER_NODES) return { ...base, cluster: { nodes: env.REDIS_CLUSTER_NODES.split(',').map((s) => s.trim()).filter(Boolean) }, password: env.REDIS_PASSWORD || undefined }
-  if (env.REDIS_URL) return { ...base, url: env.REDIS_URL }
-  if (env.REDIS_HOST !== undefined && env.REDIS_HOST !== '') {
-    const port = Number(env.REDIS_PORT ?? 6379)
-    return { ...base, host: env.REDIS_HOST, port: port > 0 ? port : 6379, password: env.REDIS_PASSWORD || undefined }
-  }
-  return undefined
+export function connectionOptionsFromEnv(options: LoadConfigOptions = {}): RedisConnectionOptions | undefined {
+  // The config's Redis part is already in the shape of these options (and a fresh object on every call).
+  return loadConfig(options).redis
 }

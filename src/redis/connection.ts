@@ -1,7 +1,7 @@
 // One Redis connection (single server, Cluster or Sentinel) behind one small surface: send a command with a
 // timeout, run a Lua script, scan every master, open a subscriber. Probes the server's features once.
 import { EventEmitter } from 'node:events'
-import { createClient, createCluster, createSentinel } from 'redis'
+import type * as NodeRedis from 'redis'
 import { createLogger, type Logger } from '../config/logger.ts'
 import {
   type RedisConnectionOptions,
@@ -24,6 +24,11 @@ import type { RedisArg, Reply, RedisSubscriber } from './types.ts'
 
 export { escapeGlob } from './glob.ts'
 export type { MessageListener, RedisArg, RedisSubscriber, Reply } from './types.ts'
+
+type Driver = typeof NodeRedis
+let driver: Promise<Driver> | undefined
+/** node-redis, loaded on the first connection: importing the Redis layer (and every entry point above it) stays cheap. */
+const loadDriver = (): Promise<Driver> => (driver ??= import('redis'))
 
 export interface SendOptions {
   /** A key of the command: routes it on a cluster. */
@@ -78,8 +83,9 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   /** Opens a connection. With `waitForReady` (default) it resolves once connected and probed, or throws a clear error. */
   static async connect(options: RedisConnectionOptions): Promise<RedisConnection> {
     const resolved = resolveConnectionOptions(options)
+    const redis = await loadDriver()
     const connection = new RedisConnection(options, resolved, options.logger ?? createLogger('skalds:redis'))
-    connection.#open()
+    connection.#open(redis)
     if (!resolved.waitForReady) return connection
     return connection.#readyOrClosed()
   }
@@ -242,7 +248,7 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
     const input = { ...this.#input, ...overrides }
     const resolved = overrides ? resolveConnectionOptions(input) : this.options
     const connection = new RedisConnection(input, resolved, overrides?.logger ?? this.logger)
-    connection.#open()
+    connection.#open(await loadDriver())
     return connection.#readyOrClosed()
   }
 
@@ -289,7 +295,7 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
     return Math.round(base * (0.8 + Math.random() * 0.4))
   }
 
-  #open(): void {
+  #open({ createClient, createCluster, createSentinel }: Driver): void {
     const o = this.options
     const socketBase = {
       connectTimeout: o.connectTimeoutMs,

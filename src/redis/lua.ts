@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 
+/** @internal Loaded by the modules that run them; RedisConnection.evalScript is for the library's layers. */
 export interface LuaScript {
   name: string
   numberOfKeys: number

@@ -3,12 +3,12 @@
 // same way.
 import type { Task, TaskInput, TaskPatch } from '../model/task.ts'
 import { StoreUnavailableError, TaskQueryError } from './errors.ts'
-import type { StatusCounts, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions } from './task-store.ts'
+import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions } from './task-store.ts'
 
 /** The TaskStore calls a fault can apply to (`close` never fails). */
-export type StoreOperation = 'create' | 'get' | 'getMany' | 'update' | 'list' | 'count' | 'countByStatus' | 'distinctClassNames' | 'delete'
+export type StoreOperation = 'create' | 'get' | 'getMany' | 'update' | 'claim' | 'list' | 'count' | 'countByStatus' | 'distinctClassNames' | 'delete'
 export const STORE_READS: readonly StoreOperation[] = ['get', 'getMany', 'list', 'count', 'countByStatus', 'distinctClassNames']
-export const STORE_WRITES: readonly StoreOperation[] = ['create', 'update', 'delete']
+export const STORE_WRITES: readonly StoreOperation[] = ['create', 'update', 'claim', 'delete']
 export const STORE_OPERATIONS: readonly StoreOperation[] = [...STORE_READS, ...STORE_WRITES]
 
 type Fault = { kind: 'throw'; error: () => Error } | { kind: 'stall'; ms: number } | { kind: 'drop' }
@@ -19,7 +19,7 @@ type Fault = { kind: 'throw'; error: () => Error } | { kind: 'stall'; ms: number
  * - `alwaysStall(ms?)`: the call waits `ms` (default: until `heal()`) and then runs;
  * - `alwaysDrop()`: the call reaches the store and takes effect, but its reply (result or error) is lost: the
  *   caller gets a StoreUnavailableError, as after a connection reset. That is the ambiguous outcome a retry must survive (a
- *   retried create meets TaskExistsError, a retried compare-and-set meets TaskConflictError).
+ *   retried create meets TaskExistsError, a retried compare-and-set or claim meets TaskConflictError).
  * `heal()` restores normal behaviour and releases what is stalled. `calls` counts the calls that reached the
  * wrapper, whatever the mode.
  */
@@ -79,6 +79,9 @@ export class ChaosTaskStore implements TaskStore {
   }
   update(id: string, patch: TaskPatch, options?: TaskUpdateOptions): Promise<Task> {
     return this.#run('update', () => this.inner.update(id, patch, options))
+  }
+  claim(id: string, options: TaskClaimOptions): Promise<Task> {
+    return this.#run('claim', () => this.inner.claim(id, options))
   }
   list(query?: TaskListQuery): Promise<TaskPage> {
     return this.#run('list', () => this.inner.list(query))

@@ -1,15 +1,19 @@
-// Disk Storage: the TaskStore interface and its SQLite (embedded) and MongoDB (Skalds' schema) implementations.
-export * from './task-store.ts'
-export * from './errors.ts'
-export { SqliteTaskStore, type SqliteTaskStoreOptions } from './sqlite-task-store.ts'
-export { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, type SqliteMigration } from './sqlite-migrations.ts'
+// skalds/store: Disk Storage (docs/store.md): the TaskStore interface, its query types and errors, and
+// openTaskStore(), which loads the configured engine on demand. SQLite and MongoDB have subpaths of their own
+// (skalds/store/sqlite, skalds/store/mongodb), so importing this one loads neither.
 export {
-  MongoTaskStore,
-  DEFAULT_COLLECTION_NAME,
-  DEFAULT_DB_NAME,
-  fromMongoDocument,
-  toMongoDocument,
-  type MongoTaskStoreOptions,
-} from './mongo-task-store.ts'
-export { openTaskStoreFromEnv, DEFAULT_SQLITE_PATH } from './from-env.ts'
-export { escapeLike, escapeRegex } from './query.ts'
+  TASK_SORT_FIELDS,
+  DEFAULT_LIST_LIMIT,
+  MAX_LIST_LIMIT,
+  type TaskStore,
+  type TaskFilter,
+  type TaskSort,
+  type TaskSortField,
+  type TaskListQuery,
+  type TaskPage,
+  type TaskUpdateOptions,
+  type TaskClaimOptions,
+  type StatusCounts,
+} from './task-store.ts'
+export { TaskNotFoundError, TaskExistsError, TaskConflictError, TaskQueryError, StoreUnavailableError } from './errors.ts'
+export { openTaskStore, openTaskStoreFromEnv, type OpenTaskStoreOptions } from './open.ts'

@@ -1,14 +1,15 @@
 // TaskStore on MongoDB through the official driver, in the Python Skalds' schema: database DB_NAME,
 // collection `tasks`, unique index `id_1`, documents as `Task.model_dump(by_alias=True)` writes them.
 import { Long, MongoClient, MongoServerError, ObjectId, type Collection, type Document, type Filter } from 'mongodb'
-import type { Task, TaskInput, TaskPatch } from '../model/task.ts'
-import { parseTask, parseTaskPatch, readStoredTask } from '../model/task.ts'
+import type { Task, TaskInput, TaskPatch, TaskRuntime } from '../model/task.ts'
+import { applyTaskPatch, isDefaultRuntime, parseTask, parseTaskPatch, readStoredTask } from '../model/task.ts'
 import { ModeEnum, TaskLifecycleStatus } from '../model/enums.ts'
 import { StoreUnavailableError, TaskConflictError, TaskExistsError, TaskNotFoundError } from './errors.ts'
 import { TaskWriteLocks } from './mongo-write-lock.ts'
 import {
   MAX_BLIND_UPDATE_ATTEMPTS,
   checkConditions,
+  claimTask,
   emptyStatusCounts,
   escapeRegex,
   isConditional,
@@ -17,7 +18,7 @@ import {
   normalizeQuery,
   type NormalFilter,
 } from './query.ts'
-import type { StatusCounts, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions } from './task-store.ts'
+import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions } from './task-store.ts'
 
 export interface MongoTaskStoreOptions {
   /** connection string (Skalds' MONGO_HOST is one); required unless `client` is given */
@@ -61,7 +62,33 @@ function int64(ms: number): Long {
   return Long.fromNumber(ms)
 }
 
-/** The document Python writes for this task, keys in the same order, `_id` first. */
+/**
+ * `runtime` as stored: the checkpoint as its JSON text (any keys, `$` and `.` included, survive every server;
+ * its size is the bound checked), `pausedAt` as Int64 like the other timestamps.
+ */
+function runtimeToMongo(runtime: TaskRuntime): Document {
+  return {
+    epoch: runtime.epoch,
+    attempt: runtime.attempt,
+    maxRetries: runtime.maxRetries,
+    checkpoint: runtime.checkpoint === null ? null : JSON.stringify(runtime.checkpoint),
+    lastError: runtime.lastError,
+    pausedAt: runtime.pausedAt === null ? null : int64(runtime.pausedAt),
+  }
+}
+
+function runtimeFromMongo(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = v instanceof Long ? v.toNumber() : v
+  if (typeof out.checkpoint === 'string') out.checkpoint = JSON.parse(out.checkpoint) as unknown
+  return out
+}
+
+/**
+ * The document Python writes for this task, keys in the same order, `_id` first; then `runtime`, only when it
+ * holds more than the defaults (so a fresh task's document is exactly Python's).
+ */
 export function toMongoDocument(task: Task): Document {
   return {
     _id: new ObjectId(),
@@ -80,6 +107,7 @@ export function toMongoDocument(task: Task): Document {
     lifecycleStatus: task.lifecycleStatus,
     priority: task.priority,
     attachments: task.attachments,
+    ...(isDefaultRuntime(task.runtime) ? {} : { runtime: runtimeToMongo(task.runtime) }),
   }
 }
 
@@ -87,6 +115,7 @@ export function toMongoDocument(task: Task): Document {
 export function fromMongoDocument(doc: Document): Task {
   const plain: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(doc)) plain[k] = v instanceof Long ? v.toNumber() : v
+  if ('runtime' in plain) plain.runtime = runtimeFromMongo(plain.runtime)
   return readStoredTask(plain)
 }
 
@@ -129,15 +158,19 @@ function conditionFilter(options: TaskUpdateOptions | undefined): Document {
     f.lifecycleStatus = inWithDefault(allowed, TaskLifecycleStatus.Created)
   }
   if (expect?.executor !== undefined) f.executor = expect.executor
+  // Epoch 0 is also what a document without `runtime` (Python-written) reads as.
+  if (expect?.epoch !== undefined) f['runtime.epoch'] = expect.epoch === 0 ? { $in: [0, null] } : expect.epoch
   return f
 }
 
-function patchToSet(patch: TaskPatch, updateDateTime: number): Document {
+/** The `$set` of a patch; `runtime` is written whole from the merged task (the token filter guards the merge). */
+function patchToSet(patch: TaskPatch, next: Task): Document {
   const set: Document = {}
   for (const [field, value] of Object.entries(patch)) {
-    set[field] = field === 'deadlineDateTime' ? int64(value as number) : value
+    if (field === 'runtime') set.runtime = runtimeToMongo(next.runtime)
+    else set[field] = field === 'deadlineDateTime' ? int64(value as number) : value
   }
-  set.updateDateTime = int64(updateDateTime)
+  set.updateDateTime = int64(next.updateDateTime)
   return set
 }
 
@@ -259,7 +292,7 @@ export class MongoTaskStore implements TaskStore {
       // The write re-checks, atomically, that the token (and the expected fields) are still what was read.
       const filter = { $and: [{ id }, tokenFilter(current.updateDateTime), conditionFilter(options)] }
       const after = await this.#call(`update ${id}`, () =>
-        this.collection.findOneAndUpdate(filter, { $set: patchToSet(p, updateDateTime) }, { returnDocument: 'after' }),
+        this.collection.findOneAndUpdate(filter, { $set: patchToSet(p, applyTaskPatch(current, p, updateDateTime)) }, { returnDocument: 'after' }),
       )
       if (after) return fromMongoDocument(after)
       if (isConditional(options) || attempt >= MAX_BLIND_UPDATE_ATTEMPTS) {
@@ -270,6 +303,10 @@ export class MongoTaskStore implements TaskStore {
       }
       // A blind patch lost a race: re-read and apply it on top of the newer state.
     }
+  }
+
+  claim(id: string, options: TaskClaimOptions): Promise<Task> {
+    return claimTask(this, id, options)
   }
 
   async list(query: TaskListQuery = {}): Promise<TaskPage> {

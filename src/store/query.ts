@@ -1,12 +1,14 @@
 // Query normalisation and compare-and-set checks shared by both TaskStore implementations.
-import { LIFECYCLE_STATUSES, MODES, type ModeEnum, type TaskLifecycleStatus } from '../model/enums.ts'
+import { LIFECYCLE_STATUSES, MODES, TaskLifecycleStatus, type ModeEnum } from '../model/enums.ts'
 import type { Task } from '../model/task.ts'
-import { TaskConflictError, TaskQueryError } from './errors.ts'
+import { TaskConflictError, TaskNotFoundError, TaskQueryError } from './errors.ts'
 import {
   DEFAULT_LIST_LIMIT,
   MAX_LIST_LIMIT,
   TASK_SORT_FIELDS,
   type StatusCounts,
+  type TaskClaimOptions,
+  type TaskStore,
   type TaskFilter,
   type TaskListQuery,
   type TaskSort,
@@ -124,6 +126,31 @@ export function checkConditions(current: Task, options: TaskUpdateOptions | unde
   if (expect?.executor !== undefined && current.executor !== expect.executor) {
     throw new TaskConflictError(current.id, `executor is ${JSON.stringify(current.executor)}, expected ${JSON.stringify(expect.executor)}`, current)
   }
+  if (expect?.epoch !== undefined && current.runtime.epoch !== expect.epoch) {
+    throw new TaskConflictError(current.id, `runtime.epoch is ${current.runtime.epoch}, expected ${expect.epoch} (ownership moved on)`, current)
+  }
+}
+
+/**
+ * The compare-and-set of an assignment: executor and status set, epoch raised by one, only if the epoch is still
+ * the one read (and the status one of those expected). Without `expectEpoch` the current one is read first.
+ */
+export async function claimTask(store: TaskStore, id: string, options: TaskClaimOptions): Promise<Task> {
+  if (typeof options.executor !== 'string' || options.executor === '') throw new TaskQueryError('claim.executor: expected a non-empty string')
+  let epoch = options.expectEpoch
+  if (epoch === undefined) {
+    const current = await store.get(id)
+    if (!current) throw new TaskNotFoundError(id)
+    epoch = current.runtime.epoch
+  }
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new TaskQueryError(`claim.expectEpoch: expected an integer ≥ 0, got ${String(epoch)}`)
+  const expect: NonNullable<TaskUpdateOptions['expect']> = { epoch }
+  if (options.expectStatus !== undefined) expect.lifecycleStatus = options.expectStatus
+  return store.update(
+    id,
+    { executor: options.executor, lifecycleStatus: options.lifecycleStatus ?? TaskLifecycleStatus.Assigning, runtime: { ...options.runtime, epoch: epoch + 1 } },
+    { expect },
+  )
 }
 
 export function emptyStatusCounts(): StatusCounts {

@@ -40,6 +40,11 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX tasks_update_date_time ON tasks (update_date_time);
     `,
   },
+  {
+    version: 2,
+    description: 'runtime column: the TS-only runtime state (epoch, attempt, maxRetries, checkpoint, lastError, pausedAt) as JSON text; NULL = defaults',
+    sql: `ALTER TABLE tasks ADD COLUMN runtime TEXT;`,
+  },
 ]
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.at(-1)?.version ?? 0

@@ -2,12 +2,13 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
-import type { Task, TaskInput, TaskPatch } from '../model/task.ts'
-import { parseTask, parseTaskPatch, readStoredTask } from '../model/task.ts'
+import type { Task, TaskInput, TaskPatch, TaskRuntime } from '../model/task.ts'
+import { applyTaskPatch, isDefaultRuntime, parseTask, parseTaskPatch, readStoredTask } from '../model/task.ts'
 import { StoreUnavailableError, TaskConflictError, TaskExistsError, TaskNotFoundError } from './errors.ts'
 import { migrate } from './sqlite-migrations.ts'
 import {
   checkConditions,
+  claimTask,
   emptyStatusCounts,
   escapeLike,
   nextUpdateDateTime,
@@ -15,7 +16,7 @@ import {
   normalizeQuery,
   type NormalFilter,
 } from './query.ts'
-import type { StatusCounts, TaskFilter, TaskListQuery, TaskPage, TaskSortField, TaskStore, TaskUpdateOptions } from './task-store.ts'
+import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskSortField, TaskStore, TaskUpdateOptions } from './task-store.ts'
 
 export interface SqliteTaskStoreOptions {
   /** database file; created with its directory if absent; `:memory:` for a private in-memory database. Required. */
@@ -43,7 +44,7 @@ const COLUMNS: Record<TaskSortField | 'name' | 'executor' | 'mode', string> = {
 }
 
 /** Column name and SQL value of each patchable field. */
-const PATCH_COLUMNS: Record<keyof TaskPatch, [string, (v: never) => SQLInputValue]> = {
+const PATCH_COLUMNS: Record<Exclude<keyof TaskPatch, 'runtime'>, [string, (v: never) => SQLInputValue]> = {
   className: ['class_name', (v: string) => v],
   source: ['source', (v: string) => v],
   name: ['name', (v: string | null) => v],
@@ -74,6 +75,13 @@ interface Row {
   lifecycle_status: string
   priority: number
   attachments: string | null
+  /** JSON of the TaskRuntime; null (rows written before schema v2, or default runtime) = defaults */
+  runtime: string | null
+}
+
+/** Default runtimes are stored as NULL, like a Mongo document without `runtime`. */
+function runtimeToSql(runtime: TaskRuntime): string | null {
+  return isDefaultRuntime(runtime) ? null : JSON.stringify(runtime)
 }
 
 function rowToTask(row: Row): Task {
@@ -93,6 +101,7 @@ function rowToTask(row: Row): Task {
     lifecycleStatus: row.lifecycle_status,
     priority: row.priority,
     attachments: row.attachments === null ? null : (JSON.parse(row.attachments) as unknown),
+    runtime: row.runtime === null ? null : (JSON.parse(row.runtime) as unknown),
   })
 }
 
@@ -165,8 +174,8 @@ export class SqliteTaskStore implements TaskStore {
     }
     this.#insert = db.prepare(
       `INSERT INTO tasks (id, class_name, source, name, description, executor, dependencies, mode, is_persistent,
-         create_date_time, update_date_time, deadline_date_time, lifecycle_status, priority, attachments)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         create_date_time, update_date_time, deadline_date_time, lifecycle_status, priority, attachments, runtime)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     this.#get = db.prepare('SELECT * FROM tasks WHERE id = ?')
     this.#delete = db.prepare('DELETE FROM tasks WHERE id = ?')
@@ -198,6 +207,7 @@ export class SqliteTaskStore implements TaskStore {
           t.lifecycleStatus,
           t.priority,
           t.attachments === null ? null : JSON.stringify(t.attachments),
+          runtimeToSql(t.runtime),
         )
       } catch (error) {
         if ((error as { errcode?: number }).errcode === 1555) throw new TaskExistsError(t.id, { cause: error })
@@ -241,22 +251,33 @@ export class SqliteTaskStore implements TaskStore {
         const current = rowToTask(row)
         checkConditions(current, options)
         const updateDateTime = nextUpdateDateTime(current.updateDateTime)
+        const next = applyTaskPatch(current, p, updateDateTime)
         const sets = ['update_date_time = ?']
         const params: SQLInputValue[] = [updateDateTime]
-        for (const [field, value] of Object.entries(p) as [keyof TaskPatch, never][]) {
+        const { runtime, ...fields } = p
+        for (const [field, value] of Object.entries(fields) as [Exclude<keyof TaskPatch, 'runtime'>, never][]) {
           const [column, toSql] = PATCH_COLUMNS[field]
           sets.push(`${column} = ?`)
           params.push(toSql(value))
         }
+        // The whole runtime is rewritten from the merged value: the write lock makes read-merge-write atomic.
+        if (runtime) {
+          sets.push('runtime = ?')
+          params.push(runtimeToSql(next.runtime))
+        }
         const result = db.prepare(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ? AND update_date_time = ?`).run(...params, id, current.updateDateTime)
         if (Number(result.changes) !== 1) throw new TaskConflictError(id, 'changed during the update', current)
         db.exec('COMMIT')
-        return { ...current, ...p, updateDateTime }
+        return next
       } catch (error) {
         if (db.isTransaction) db.exec('ROLLBACK')
         throw error
       }
     })
+  }
+
+  claim(id: string, options: TaskClaimOptions): Promise<Task> {
+    return claimTask(this, id, options)
   }
 
   list(query: TaskListQuery = {}): Promise<TaskPage> {

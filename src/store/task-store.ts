@@ -1,6 +1,6 @@
 // The Disk Storage interface: one TaskStore, implemented on SQLite (embedded) and MongoDB (Skalds' schema).
 import type { ModeEnum, TaskLifecycleStatus } from '../model/enums.ts'
-import type { Task, TaskInput, TaskPatch } from '../model/task.ts'
+import type { Task, TaskInput, TaskPatch, TaskRuntimePatch } from '../model/task.ts'
 
 /** Which tasks a list or count applies to. Every given condition must hold. */
 export interface TaskFilter {
@@ -67,7 +67,23 @@ export interface TaskUpdateOptions {
     lifecycleStatus?: TaskLifecycleStatus | readonly TaskLifecycleStatus[]
     /** `null` = must be unassigned */
     executor?: string | null
+    /** `runtime.epoch` (the ownership fencing token) must still be this; a task without `runtime` has epoch 0 */
+    epoch?: number
   }
+}
+
+/** An assignment: see {@link TaskStore.claim}. */
+export interface TaskClaimOptions {
+  /** the Skald that will run the task */
+  executor: string
+  /** the epoch the caller read; default: the current one, read first (then only the epoch check guards the race) */
+  expectEpoch?: number
+  /** the task must be in one of these statuses (e.g. Created, Failed for a dispatcher) */
+  expectStatus?: TaskLifecycleStatus | readonly TaskLifecycleStatus[]
+  /** the status to set; default `Assigning` */
+  lifecycleStatus?: TaskLifecycleStatus
+  /** other runtime fields to set in the same write (e.g. clear `pausedAt` on resume); `epoch` is always expectEpoch + 1 */
+  runtime?: Omit<TaskRuntimePatch, 'epoch'>
 }
 
 export type StatusCounts = Record<TaskLifecycleStatus, number>
@@ -91,6 +107,13 @@ export interface TaskStore {
    * @throws TaskValidationError, TaskNotFoundError, TaskConflictError
    */
   update(id: string, patch: TaskPatch, options?: TaskUpdateOptions): Promise<Task>
+  /**
+   * Assigns the task to `executor` and raises its ownership epoch by one, in one compare-and-set on the epoch
+   * (and the status, when `expectStatus` is given): of two claimers that read the same epoch exactly one wins,
+   * the other gets TaskConflictError with the winner's task as `current`.
+   * @throws TaskNotFoundError, TaskConflictError, TaskValidationError
+   */
+  claim(id: string, options: TaskClaimOptions): Promise<Task>
   /** A page of tasks matching the query, sorted. */
   list(query?: TaskListQuery): Promise<TaskPage>
   /** Number of tasks matching the filter. */

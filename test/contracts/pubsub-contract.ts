@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { InvalidArgumentError } from '../../src/redis/errors.ts'
-import { allExecutionUpdates, executionUpdates, PubSubOverflowError, type Subscription, type TypedPubSub } from '../../src/coordination/pubsub/index.ts'
+import { allExecutionUpdates, executionUpdates, PubSubOverflowError, type PubSubSubscription, type TypedPubSub } from '../../src/coordination/pubsub/index.ts'
 import { waitFor, within } from '../helpers/wait.ts'
 
 export interface PubSubPair {
@@ -13,7 +13,7 @@ export interface PubSubPair {
   cleanup(): Promise<void>
 }
 
-const next = async <T>(sub: Subscription<T>, what = 'a message') => {
+const next = async <T>(sub: PubSubSubscription<T>, what = 'a message') => {
   const result = await within(sub.next(), what)
   assert.equal(result.done, false, `expected ${what}, the subscription ended`)
   return result.value

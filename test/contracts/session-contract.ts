@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import Fastify from 'fastify'
 import { InvalidArgumentError } from '../../src/redis/errors.ts'
-import { hashSessionId, sessionPlugin, type SessionStore } from '../../src/coordination/session/index.ts'
+import { sessionPlugin, type SessionStore } from '../../src/coordination/session/index.ts'
+import { hashSessionId } from '../../src/coordination/session/store.ts'
 import { sleep } from '../helpers/wait.ts'
 
 export interface SessionTarget {

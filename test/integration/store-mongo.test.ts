@@ -3,9 +3,12 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { Double, Int32, Long, MongoClient, type Collection, type Document } from 'mongodb'
-import { MongoTaskStore, StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
+import { StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
+import { MongoTaskStore } from '../../src/store/engines/mongodb.ts'
+import { defaultTaskRuntime } from '../../src/model/task.ts'
 import { mongoUrl } from '../helpers/servers.ts'
 import { taskStoreContract } from '../contracts/store-contract.ts'
+import { taskRuntimeContract } from '../contracts/task-runtime-contract.ts'
 
 /** A database of its own per run: tests never touch another run's data, and it is dropped at the end. */
 function uniqueDbName(label: string): string {
@@ -173,4 +176,50 @@ void test('mongodb: a write lock held by another writer makes an update wait, th
   } finally {
     await locked.close()
   }
+})
+
+taskRuntimeContract('mongodb', () => {
+  const url = mongoUrl()
+  const name = uniqueDbName('runtime')
+  return Promise.resolve({
+    open: () => MongoTaskStore.connect({ url, dbName: name }),
+    cleanup: async () => {
+      const c = await MongoClient.connect(url)
+      await c.db(name).dropDatabase()
+      await c.close()
+    },
+  })
+})
+
+void test('mongodb: a Python-written task (no runtime) reads with the defaults and can be claimed at epoch 0', async () => {
+  await raw.insertOne({ id: 'py-rt', className: 'W', source: 'TestingScript', lifecycleStatus: 'Created', mode: 'Passive', updateDateTime: new Long(1724131200000) })
+  const task = await store.get('py-rt')
+  assert.deepEqual(task?.runtime, defaultTaskRuntime())
+  const claimed = await store.claim('py-rt', { executor: 'n1', expectEpoch: 0, expectStatus: 'Created' })
+  assert.equal(claimed.runtime.epoch, 1)
+  await assert.rejects(store.claim('py-rt', { executor: 'n2', expectEpoch: 0 }), TaskConflictError)
+})
+
+void test('mongodb: runtime sits beside the Python fields — a Python-shaped reader sees its fields unchanged, a Python $set keeps runtime', async () => {
+  await store.create({ id: 'py-rt-shape', className: 'MyWorker', source: 'TestingScript', createDateTime: 1724131200000, attachments: { rtspUrl: 'rtsp://x' } })
+  const before = await rawDoc('py-rt-shape')
+  assert.deepEqual(Object.keys(before), PYTHON_KEY_ORDER, 'a task with default runtime is stored exactly as Python writes it')
+  const checkpoint = { frame: 7, 'a.b': { $c: 1 } }
+  await store.claim('py-rt-shape', { executor: 'n1', expectEpoch: 0 })
+  await store.update('py-rt-shape', { lifecycleStatus: 'Running', runtime: { attempt: 1, checkpoint, pausedAt: 1724131200999 } })
+  const after = await rawDoc('py-rt-shape')
+  assert.deepEqual(Object.keys(after), [...PYTHON_KEY_ORDER, 'runtime'], 'Python fields first, in order; runtime last')
+  for (const field of PYTHON_KEY_ORDER.filter((f) => !['executor', 'lifecycleStatus', 'updateDateTime'].includes(f))) {
+    assert.deepEqual(after[field], before[field], field)
+  }
+  assert.ok(after.updateDateTime instanceof Long)
+  const rt = after.runtime as Document
+  assert.equal(typeof rt.checkpoint, 'string', 'the checkpoint is stored as its JSON text')
+  assert.deepEqual(JSON.parse(rt.checkpoint as string), checkpoint)
+  assert.ok(rt.pausedAt instanceof Long)
+  // What the Python monitor and REST writers do: $set without runtime; runtime survives.
+  await raw.updateOne({ id: 'py-rt-shape' }, { $set: { lifecycleStatus: 'Failed', updateDateTime: new Long(Date.now() + 10) } })
+  const read = await store.get('py-rt-shape')
+  assert.equal(read?.lifecycleStatus, 'Failed')
+  assert.deepEqual(read?.runtime, { ...defaultTaskRuntime(), epoch: 1, attempt: 1, checkpoint, pausedAt: 1724131200999 })
 })

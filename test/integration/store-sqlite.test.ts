@@ -2,13 +2,17 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { SQLITE_SCHEMA_VERSION, SqliteTaskStore, StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
+import { defaultTaskRuntime } from '../../src/model/task.ts'
+import { StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
+import { SqliteTaskStore } from '../../src/store/engines/sqlite.ts'
+import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-migrations.ts'
 import { taskStoreContract } from '../contracts/store-contract.ts'
+import { taskRuntimeContract } from '../contracts/task-runtime-contract.ts'
 
 taskStoreContract('sqlite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'skalds-store-'))
@@ -99,6 +103,46 @@ void test('sqlite: two processes racing compare-and-set increments on one file l
     console.log(`sqlite cross-process race: conflicts per process ${conflicts.join(', ')}`)
     assert.equal((await store.get('counter'))?.attachments?.n, 2 * perProcess)
     await store.close()
+  } finally {
+    dispose()
+  }
+})
+
+taskRuntimeContract('sqlite', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skalds-runtime-'))
+  const path = join(dir, 'tasks.db')
+  return Promise.resolve({ open: () => Promise.resolve(SqliteTaskStore.open({ path })), cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) })
+})
+
+void test('sqlite: a version-1 file is migrated to version 2 in place: rows kept, runtime defaults, then stored', async () => {
+  const { path, dispose } = tempPath()
+  try {
+    mkdirSync(dirname(path), { recursive: true })
+    const v1 = new DatabaseSync(path)
+    v1.exec(SQLITE_MIGRATIONS.find((m) => m.version === 1)!.sql)
+    v1.exec('PRAGMA user_version = 1')
+    v1.prepare(
+      `INSERT INTO tasks VALUES ('old', 'W', 'YAML', 'n', NULL, 'node-1', '["a"]', 'Passive', 1, 1724131200000, 1724131200001, 0, 'Running', 3, '{"k":1}')`,
+    ).run()
+    v1.close()
+
+    const store = SqliteTaskStore.open({ path })
+    const old = await store.get('old')
+    assert.deepEqual(old, {
+      id: 'old', className: 'W', source: 'YAML', name: 'n', description: null, executor: 'node-1', dependencies: ['a'], mode: 'Passive',
+      isPersistent: true, createDateTime: 1724131200000, updateDateTime: 1724131200001, deadlineDateTime: 0, lifecycleStatus: 'Running',
+      priority: 3, attachments: { k: 1 }, runtime: defaultTaskRuntime(),
+    })
+    const claimed = await store.claim('old', { executor: 'node-2', expectEpoch: 0 })
+    assert.equal(claimed.runtime.epoch, 1)
+    await store.close()
+
+    const raw = new DatabaseSync(path)
+    assert.equal((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 2)
+    const row = raw.prepare('SELECT runtime, attachments FROM tasks WHERE id = ?').get('old') as { runtime: string; attachments: string }
+    assert.deepEqual(JSON.parse(row.runtime), { ...defaultTaskRuntime(), epoch: 1 })
+    assert.equal(row.attachments, '{"k":1}')
+    raw.close()
   } finally {
     dispose()
   }

@@ -1,7 +1,8 @@
 // The Bloom contract on the in-process filter, and the sizing formulas.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { bitPositions, bloomParams, MemoryBloom } from '../../src/coordination/bloom/index.ts'
+import { MemoryBloom } from '../../src/coordination/bloom/index.ts'
+import { bitPositions, bloomParams } from '../../src/coordination/bloom/params.ts'
 import { bloomContract } from '../contracts/bloom-contract.ts'
 
 bloomContract('memory', () => {

@@ -1,7 +1,8 @@
 // The session contract on the in-process store, and the cookie helpers.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { MemorySessionStore, readCookie, serializeCookie } from '../../src/coordination/session/index.ts'
+import { MemorySessionStore } from '../../src/coordination/session/index.ts'
+import { readCookie, serializeCookie } from '../../src/coordination/session/cookie.ts'
 import { sessionContract } from '../contracts/session-contract.ts'
 
 sessionContract('memory', () => {

@@ -6,18 +6,23 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { ChaosTaskStore, STORE_READS, STORE_WRITES } from '../../src/store/chaos.ts'
 import { StoreUnavailableError, TaskConflictError, TaskExistsError, TaskNotFoundError, TaskQueryError } from '../../src/store/errors.ts'
-import { SqliteTaskStore } from '../../src/store/sqlite-task-store.ts'
+import { SqliteTaskStore } from '../../src/store/engines/sqlite.ts'
 import { taskStoreContract } from '../contracts/store-contract.ts'
+import { taskRuntimeContract } from '../contracts/task-runtime-contract.ts'
 import { sleep } from '../helpers/wait.ts'
 
-taskStoreContract('chaos(sqlite), healthy', () => {
+/** A fresh SQLite file, every store opened on it wrapped (healthy: pass-through). */
+function chaosHarness(): Promise<{ open(): Promise<ChaosTaskStore>; cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'skalds-store-chaos-'))
   const path = join(dir, 'tasks.db')
   return Promise.resolve({
     open: () => Promise.resolve(new ChaosTaskStore(SqliteTaskStore.open({ path }))),
     cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
   })
-})
+}
+
+taskStoreContract('chaos(sqlite), healthy', chaosHarness)
+taskRuntimeContract('chaos(sqlite), healthy', chaosHarness)
 
 void describe('ChaosTaskStore faults on the SQLite store', () => {
   const dir = mkdtempSync(join(tmpdir(), 'skalds-store-chaos-'))
@@ -86,6 +91,11 @@ void describe('ChaosTaskStore faults on the SQLite store', () => {
     store.heal()
     await assert.rejects(store.update('d', { priority: 5 }, { expectedUpdateDateTime: read.updateDateTime }), TaskConflictError, 'the first update took effect')
     assert.equal((await store.get('d'))?.priority, 5)
+    store.alwaysDrop(['claim'])
+    await assert.rejects(store.claim('d', { executor: 'node-a', expectEpoch: 0 }), StoreUnavailableError)
+    store.heal()
+    await assert.rejects(store.claim('d', { executor: 'node-a', expectEpoch: 0 }), TaskConflictError, 'the first claim took effect')
+    assert.equal((await store.get('d'))?.executor, 'node-a')
     store.alwaysDrop(['delete'])
     await assert.rejects(store.delete('d'), StoreUnavailableError)
     store.heal()

@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { escapeLike, escapeRegex } from '../../src/store/index.ts'
+import { escapeLike, escapeRegex } from '../../src/store/query.ts'
 
 /** What SQLite's LIKE with ESCAPE '\' does, for checking escapeLike without a database. */
 function likeToRegex(pattern: string): RegExp {

@@ -23,6 +23,7 @@ export interface SweepResult {
   purged: number
 }
 
+/** @internal started and stopped by RedisProxy (its `sweeper` option). */
 export class HashTtlSweeper {
   readonly #connection: RedisConnection
   readonly #intervalMs: number

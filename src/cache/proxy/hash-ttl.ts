@@ -20,7 +20,7 @@ export type HashTtlMode = 'native' | 'emulated'
 /** What `hashFieldTtl` answers: ms left, `null` for a field without TTL, `undefined` for an absent field. */
 export type FieldTtl = number | null | undefined
 
-/** Builds the ops of the hash operations; every key given is already prefixed. */
+/** Builds the ops of the hash operations; every key given is already prefixed. @internal */
 export interface HashTtlStrategy {
   readonly mode: HashTtlMode
   /** Sets fields; `ttlMs` 0 = no TTL (clears a TTL the field had, as HSET does natively). Reply: new fields. */

@@ -1,7 +1,9 @@
-// The RedisProxy: Skalds' Cache Memory operations on Redis (docs/proxy.md).
+// The RedisProxy: Skalds' Cache Memory operations on Redis (docs/proxy.md). The sweeper and the emulation's key
+// layout are the proxy's own business: it starts and stops the sweeper from its `sweeper` option.
 export { RedisProxy, type RedisProxyOptions, type ScanOptions } from './redis-proxy.ts'
-export { RedisBatch, type BatchOptions } from './batch.ts'
-export { HashTtlSweeper, type HashTtlSweeperOptions, type SweepResult } from './hash-ttl-sweeper.ts'
-export { TTL_INDEX_SUFFIX, type FieldTtl, type HashTtlMode } from './hash-ttl.ts'
+// A batch comes from proxy.batch(); its constructor takes the proxy's internals.
+export type { RedisBatch, BatchOptions } from './batch.ts'
+export type { HashTtlSweeperOptions } from './hash-ttl-sweeper.ts'
+export type { FieldTtl, HashTtlMode } from './hash-ttl.ts'
 export type { HashEntries, PushListOptions, TtlOption } from './operations.ts'
 export { DEFAULT_MAX_VALUE_BYTES } from './validate.ts'

@@ -24,6 +24,7 @@ export interface PushListOptions extends TtlOption {
 
 export type HashEntries = Readonly<Record<string, string>> | Iterable<readonly [string, string]>
 
+/** @internal the proxy's and the batch's shared commands. */
 export class ProxyOperations {
   readonly #connection: RedisConnection
   readonly #maxValueBytes: number

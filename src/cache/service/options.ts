@@ -113,7 +113,7 @@ export interface CounterOptions {
   ttl?: Duration
 }
 
-/** Per-namespace defaults in milliseconds. */
+/** Per-namespace defaults in milliseconds. @internal */
 export interface ResolvedDefaults {
   ttlMs: number
   jitter: number

@@ -41,6 +41,7 @@ export interface Flight {
   joiners: number
 }
 
+/** @internal createCache builds it; CacheService's constructor is not for users. */
 export class CacheRuntime {
   readonly backend: CacheBackend
   readonly globalPrefix: string

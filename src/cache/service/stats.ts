@@ -2,7 +2,7 @@
 // threshold, kept in a small ring and logged at warn.
 import type { Logger } from '../../config/logger.ts'
 
-/** Counters of one namespace; CacheService increments these fields directly. */
+/** Counters of one namespace; CacheService increments these fields directly. @internal */
 export interface NamespaceCounters {
   /** reads answered from the cache (L1 or L2) */
   hits: number

@@ -1,5 +1,5 @@
 export type { BloomFilter, BloomFilterInfo, BloomFilters } from './filter.ts'
-export { bloomParams, bitPositions, MAX_BITS, type BloomOptions, type BloomParams } from './params.ts'
+export type { BloomOptions } from './params.ts'
 export { MemoryBloom } from './memory.ts'
 export { RedisBloom, type RedisBloomOptions } from './redis.ts'
 export { BloomConfigMismatchError, BloomNotFoundError } from './errors.ts'

@@ -1,4 +1,4 @@
-export { DistributedLock, LockManager, createLockManager, createQuorumLock, type DistributedLockOptions, type LockManagerOptions } from './lock.ts'
+export { DistributedLock, LockManager, createQuorumLock, type DistributedLockOptions, type LockManagerOptions } from './lock.ts'
 export type { LockStore, AcquireAttempt } from './lock-store.ts'
 export { RedisLockStore, createRedisLockStore, type RedisLockStoreOptions } from './redis-lock-store.ts'
 export { MemoryLockStore, createMemoryLockStore, type MemoryLockStoreOptions } from './memory-lock-store.ts'

@@ -32,6 +32,7 @@ export interface LockManagerOptions extends DistributedLockOptions {
   logger?: Logger
 }
 
+/** @internal LockManager resolves them; DistributedLock's constructor is not for users. */
 interface ResolvedLockOptions {
   ttlMs: number
   waitTimeoutMs: number

@@ -1,6 +1,6 @@
 // The execution-status update channel of seed 003 (§6.2): `execution:{id}:updates`, one JSON message per event.
 import { InvalidArgumentError } from '../../redis/errors.ts'
-import type { Channel, Subscription, SubscribeOptions, TypedPubSub } from './pubsub.ts'
+import type { Channel, PubSubSubscription, PubSubSubscribeOptions, TypedPubSub } from './pubsub.ts'
 
 /** One status update of an execution. */
 export interface ExecutionUpdate<D = unknown> {
@@ -36,7 +36,7 @@ export interface ExecutionUpdates<D = unknown> {
   readonly channel: Channel<ExecutionUpdate<D>>
   /** Publishes `{ executionId, eventType, data, timestamp: now }`; resolves with the receiver count. */
   publish(eventType: string, data: D): Promise<number>
-  subscribe(options?: Omit<SubscribeOptions<ExecutionUpdate<D>>, 'sharded' | 'parse'>): Promise<Subscription<ExecutionUpdate<D>>>
+  subscribe(options?: Omit<PubSubSubscribeOptions<ExecutionUpdate<D>>, 'sharded' | 'parse'>): Promise<PubSubSubscription<ExecutionUpdate<D>>>
 }
 
 /** The ready-made update channel of one execution. */
@@ -58,7 +58,7 @@ export function executionUpdates<D = unknown>(pubsub: TypedPubSub, executionId: 
 /** Subscribes to the updates of every execution (pattern `execution:*:updates`; sees unsharded publishes only). */
 export function allExecutionUpdates<D = unknown>(
   pubsub: TypedPubSub,
-  options?: Omit<SubscribeOptions<ExecutionUpdate<D>>, 'sharded' | 'parse'>,
-): Promise<Subscription<ExecutionUpdate<D>>> {
+  options?: Omit<PubSubSubscribeOptions<ExecutionUpdate<D>>, 'sharded' | 'parse'>,
+): Promise<PubSubSubscription<ExecutionUpdate<D>>> {
   return pubsub.pSubscribe<ExecutionUpdate<D>>('execution:*:updates', { ...options, parse: parseExecutionUpdate<D> })
 }

@@ -22,7 +22,7 @@ export interface PubSubMessage<T> {
 /** Turns the decoded JSON into a T or throws (e.g. a zod schema's `parse`). */
 export type MessageParser<T> = (value: unknown) => T
 
-export interface SubscribeOptions<T> {
+export interface PubSubSubscribeOptions<T> {
   /** Validates each decoded message; messages it throws on are dropped, counted in `invalid` and logged. Default: none. */
   parse?: MessageParser<T>
   /** Messages buffered while the consumer is busy. Default `1024` messages. */
@@ -37,7 +37,7 @@ export interface SubscribeOptions<T> {
  * A live subscription: iterate it with `for await`, stop it with `unsubscribe()` (or `break`, which calls `return()`).
  * Resolved only once the server confirmed the subscription, so messages published afterwards are delivered.
  */
-export interface Subscription<T> extends AsyncIterableIterator<PubSubMessage<T>, undefined>, AsyncDisposable {
+export interface PubSubSubscription<T> extends AsyncIterableIterator<PubSubMessage<T>, undefined>, AsyncDisposable {
   /** Stops receiving; messages already buffered are still yielded, then the iterator is done. Idempotent. */
   unsubscribe(): Promise<void>
   /** Messages discarded by the `drop-oldest` overflow policy. */
@@ -52,11 +52,11 @@ export interface Subscription<T> extends AsyncIterableIterator<PubSubMessage<T>,
 export interface Channel<T> {
   readonly name: string
   publish(message: T): Promise<number>
-  subscribe(options?: Omit<SubscribeOptions<T>, 'sharded'>): Promise<Subscription<T>>
+  subscribe(options?: Omit<PubSubSubscribeOptions<T>, 'sharded'>): Promise<PubSubSubscription<T>>
 }
 
 export interface ChannelOptions<T> {
-  /** Validates received messages (see SubscribeOptions.parse). Default: none. */
+  /** Validates received messages (see PubSubSubscribeOptions.parse). Default: none. */
   parse?: MessageParser<T>
   /** Sharded pub/sub for this channel. Default: on for a cluster whose server has it. */
   sharded?: boolean
@@ -114,7 +114,7 @@ export class TypedPubSub {
   }
 
   /** Subscribes to one channel. */
-  async subscribe<T = unknown>(channel: string, options: SubscribeOptions<T> = {}): Promise<Subscription<T>> {
+  async subscribe<T = unknown>(channel: string, options: PubSubSubscribeOptions<T> = {}): Promise<PubSubSubscription<T>> {
     checkName(channel, 'channel')
     const sharded = options.sharded ?? this.transport.shardedByDefault
     const full = this.prefix + channel
@@ -127,7 +127,7 @@ export class TypedPubSub {
    * Subscribes to every channel matching a Redis glob pattern (`*`, `?`, `[...]`). Patterns see messages published
    * unsharded only: on a cluster, publish the channels a pattern should see with `sharded: false`.
    */
-  async pSubscribe<T = unknown>(pattern: string, options: Omit<SubscribeOptions<T>, 'sharded'> = {}): Promise<Subscription<T>> {
+  async pSubscribe<T = unknown>(pattern: string, options: Omit<PubSubSubscribeOptions<T>, 'sharded'> = {}): Promise<PubSubSubscription<T>> {
     checkName(pattern, 'pattern')
     const full = escapeGlob(this.prefix) + pattern
     return this.#open<T>(options, `pattern ${pattern}`, (listener) => this.transport.listenPattern(full, listener), (listener) =>
@@ -151,12 +151,12 @@ export class TypedPubSub {
   // ---- internals ----
 
   async #open<T>(
-    options: SubscribeOptions<T>,
+    options: PubSubSubscribeOptions<T>,
     what: string,
     attach: (listener: RawListener) => Promise<void>,
     detach: (listener: RawListener) => Promise<void>,
     pattern?: string,
-  ): Promise<Subscription<T>> {
+  ): Promise<PubSubSubscription<T>> {
     this.#checkOpen()
     const bufferSize = options.bufferSize ?? DEFAULT_BUFFER
     if (!Number.isInteger(bufferSize) || bufferSize < 1) {
@@ -208,7 +208,7 @@ export class TypedPubSub {
     }
     await attach(listener)
     subscriptions.add(handle)
-    const subscription: Subscription<T> = {
+    const subscription: PubSubSubscription<T> = {
       next: () => queue.next(),
       return: async () => {
         queue.clear()

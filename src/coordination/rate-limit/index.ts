@@ -1,4 +1,4 @@
-export { RateLimiter, createRateLimiter, rateLimited, resolvePolicy, type RateLimiterOptions } from './limiter.ts'
+export { RateLimiter, createRateLimiter, rateLimited, type RateLimiterOptions } from './limiter.ts'
 export {
   RATE_LIMIT_ALGORITHMS,
   ON_STORE_ERROR,

@@ -48,7 +48,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return state as Extract<State, { kind: K }>
   }
 
-  consume(key: string, policy: RateLimitPolicy, cost: number): Promise<Verdict> {
+  consume(key: string, policy: RateLimitPolicy, cost: number): Promise<RateLimitResult> {
     const now = this.#now()
     if (++this.#checks % this.#sweepEvery === 0) this.#sweep(now)
     switch (policy.algorithm) {

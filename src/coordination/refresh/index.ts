@@ -1,5 +1,5 @@
 export { RefreshScheduler, type RefreshMetrics, type RefreshSchedulerOptions, type RunResult } from './scheduler.ts'
-export { applyLimit, type ListLimit, type LoadContext, type RefreshJobOptions, type RefreshState } from './job.ts'
+export type { ListLimit, LoadContext, RefreshJobOptions, RefreshState } from './job.ts'
 export { dayRollover } from './conditions.ts'
 export type { RefreshStore } from './store.ts'
 export { RefreshFailedError, RefreshTimeoutError } from './errors.ts'

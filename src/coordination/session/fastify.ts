@@ -1,7 +1,7 @@
 // A Fastify plugin authenticating requests by session: `Authorization: Bearer <id>` or a session cookie.
 // Decorates `request.session`; answers 401 (JSON) when the session is missing or expired, 503 when the store is
 // unreachable. Routes opt out with `config: { session: false }` or accept anonymous callers with `'optional'`.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { InvalidArgumentError, isOutageError } from '../../redis/errors.ts'
 import { readCookie, serializeCookie } from './cookie.ts'
@@ -147,4 +147,5 @@ function register(fastify: FastifyInstance, options: SessionPluginOptions): void
 }
 
 /** The session plugin (encapsulation-free: its hook and decorations apply to the whole app it is registered on). */
-export const sessionPlugin = fp(plugin, { fastify: '5.x', name: 'skalds-session' })
+// Typed by name: the d.ts would otherwise say `typeof plugin`, a function users cannot name.
+export const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = fp(plugin, { fastify: '5.x', name: 'skalds-session' })

@@ -1,0 +1,103 @@
+// A warm pool of pre-started workers (child processes or threads), so a task does not pay their start-up.
+// Workers are single-use: each runs one task and ends; the pool starts a replacement right away.
+import { WorkerHostClosedError } from './errors.ts'
+
+/** What the pool keeps: something that boots, waits idle, and can be stopped while idle or booting. */
+export interface Pooled {
+  /** resolves once booted; rejects if it ended first */
+  readonly ready: Promise<void>
+  readonly ended: boolean
+  /** it waits in the pool: `onEnd` if it dies there; it must not hold the host's event loop open */
+  idle(onEnd: () => void): void
+  /** ends an idle or booting one */
+  stop(): Promise<void>
+}
+
+interface Waiter<T> {
+  resolve(worker: T): void
+  reject(error: unknown): void
+}
+
+/** After this many workers in a row fail to boot, the pool stops refilling on its own (each acquire still tries). */
+const MAX_BOOT_FAILURES = 3
+
+export class WarmPool<T extends Pooled> {
+  readonly #size: number
+  readonly #spawn: () => T
+  readonly #idle: T[] = []
+  readonly #booting = new Set<T>()
+  readonly #waiters: Array<Waiter<T>> = []
+  #bootFailures = 0
+  #closed = false
+
+  constructor(size: number, spawn: () => T) {
+    this.#size = size
+    this.#spawn = spawn
+    this.#balance()
+  }
+
+  /** Workers ready and waiting. */
+  get idle(): number {
+    return this.#idle.length
+  }
+
+  /** A ready worker: a warm one at once, else the next to finish booting (starting one if needed). */
+  acquire(): Promise<T> {
+    if (this.#closed) return Promise.reject(new WorkerHostClosedError('worker pool: closed'))
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ resolve, reject })
+      this.#balance()
+    })
+  }
+
+  /** Stops refilling and ends the idle and booting workers. */
+  async close(): Promise<void> {
+    this.#closed = true
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(new WorkerHostClosedError('worker pool: closed'))
+    const spare = [...this.#idle.splice(0), ...this.#booting]
+    this.#booting.clear()
+    await Promise.all(spare.map((worker) => worker.stop()))
+  }
+
+  #balance(): void {
+    while (this.#waiters.length > 0 && this.#idle.length > 0) this.#waiters.shift()!.resolve(this.#idle.shift()!)
+    if (this.#closed) return
+    const wanted = this.#waiters.length + (this.#bootFailures < MAX_BOOT_FAILURES ? this.#size : 0)
+    while (this.#idle.length + this.#booting.size < wanted) if (!this.#start()) break
+  }
+
+  /** Starts one worker; false when even that threw (bad settings), after telling the oldest waiter. */
+  #start(): boolean {
+    let worker: T
+    try {
+      worker = this.#spawn()
+    } catch (error) {
+      this.#bootFailures++
+      this.#waiters.shift()?.reject(error)
+      return false
+    }
+    this.#booting.add(worker)
+    worker.ready.then(
+      () => {
+        if (!this.#booting.delete(worker)) return
+        this.#bootFailures = 0
+        const waiter = this.#waiters.shift()
+        if (waiter) return waiter.resolve(worker)
+        this.#idle.push(worker)
+        worker.idle(() => {
+          const at = this.#idle.indexOf(worker)
+          if (at !== -1) this.#idle.splice(at, 1)
+          this.#balance()
+        })
+      },
+      (error: unknown) => {
+        if (!this.#booting.delete(worker)) return
+        this.#bootFailures++
+        // One that cannot boot would fail the next one too: tell the oldest waiter instead of retrying forever.
+        this.#waiters.shift()?.reject(error)
+        this.#balance()
+      },
+    )
+    return true
+  }
+}
