@@ -1,6 +1,8 @@
 // What every engine does with one received event, so the semantics cannot drift between engines: decode the JSON,
 // validate it, run the handler with in-place retries, dead-letter what cannot be handled.
+import { z } from 'zod'
 import type { Logger } from '../config/logger.ts'
+import { duration, integer, oneOf, optionsObject, parseOptions, renamed } from '../config/options.ts'
 import { BusArgumentError, BusClosedError } from './errors.ts'
 import { formatIssues, type StandardSchemaV1 } from './standard-schema.ts'
 import type { BusEvent, DeadLetter, DeadLetterReason, EventHandler, SubscribeOptions } from './types.ts'
@@ -16,32 +18,49 @@ export interface ResolvedSubscribeOptions<T> {
   closeTimeoutMs: number
 }
 
-export function resolveSubscribeOptions<T>(options: SubscribeOptions<T> | undefined): ResolvedSubscribeOptions<T> {
-  const o = options ?? {}
-  const schema = o.schema
-  if (schema !== undefined && (typeof schema !== 'object' || schema === null || typeof schema['~standard']?.validate !== 'function')) {
-    throw new BusArgumentError('subscribe: options.schema must be a Standard Schema v1 object (with a `~standard.validate` function)')
-  }
-  const startFrom = o.startFrom ?? 'latest'
-  if (startFrom !== 'latest' && startFrom !== 'earliest') {
-    throw new BusArgumentError(`subscribe: options.startFrom must be 'latest' or 'earliest', got ${JSON.stringify(startFrom)}`)
-  }
+/** Whole milliseconds, as a Duration. */
+export const wholeMs = duration({ whole: true })
+
+const subscribeSchema = optionsObject({
+  schema: z
+    .custom<StandardSchemaV1>((v) => typeof v === 'object' && v !== null && typeof (v as StandardSchemaV1)['~standard']?.validate === 'function', {
+      error: 'must be a Standard Schema v1 object (with a `~standard.validate` function)',
+    })
+    .optional(),
+  maxDeliveries: integer(1).default(5),
+  retryDelay: wholeMs.optional(),
+  retryDelayMs: wholeMs.optional(),
+  startFrom: oneOf(['latest', 'earliest']).default('latest'),
+  closeTimeout: wholeMs.optional(),
+  closeTimeoutMs: wholeMs.optional(),
+}).superRefine((o, ctx) => {
+  renamed(o, ctx, 'retryDelay', 'retryDelayMs')
+  renamed(o, ctx, 'closeTimeout', 'closeTimeoutMs')
+})
+
+/** Validates subscribe options (the same for every engine) and fills the defaults; bad input is a BusArgumentError. */
+export function resolveSubscribeOptions<T>(options: SubscribeOptions<T> | undefined, topic?: string): ResolvedSubscribeOptions<T> {
+  const o = parseOptions(subscribeSchema, options === undefined ? {} : options, busArgument, topic === undefined ? 'subscribe' : `subscribe ${topic}`)
   return {
-    schema,
-    maxDeliveries: positiveInteger('maxDeliveries', o.maxDeliveries, 5, 1),
-    retryDelayMs: positiveInteger('retryDelayMs', o.retryDelayMs, 1000, 0),
-    startFrom,
-    closeTimeoutMs: positiveInteger('closeTimeoutMs', o.closeTimeoutMs, 5000, 0),
+    schema: o.schema as StandardSchemaV1<unknown, T> | undefined,
+    maxDeliveries: o.maxDeliveries,
+    retryDelayMs: o.retryDelay ?? o.retryDelayMs ?? 1000,
+    startFrom: o.startFrom,
+    closeTimeoutMs: o.closeTimeout ?? o.closeTimeoutMs ?? 5000,
   }
 }
 
-/** Checks an integer option: `name` is reported in the error. */
-export function positiveInteger(name: string, value: number | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new BusArgumentError(`option ${name} must be an integer >= ${min}, got ${String(value)}`)
-  }
-  return value
+/** The bus' argument error, for parseOptions. */
+export function busArgument(message: string): BusArgumentError {
+  return new BusArgumentError(message)
+}
+
+/** The checks of a subscribe every engine makes before anything else: names, a handler, the options. */
+export function checkSubscribe<T>(topic: string, group: string, handler: unknown, options: SubscribeOptions<T> | undefined): ResolvedSubscribeOptions<T> {
+  checkName('topic', topic)
+  checkName('group', group)
+  if (typeof handler !== 'function') throw new BusArgumentError(`subscribe ${topic}: handler must be a function`)
+  return resolveSubscribeOptions(options, topic)
 }
 
 /** Validates the (topic, key) of a publish and the (topic, group) of a subscribe. */

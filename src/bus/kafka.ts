@@ -12,21 +12,24 @@ import {
   stringDeserializers,
   stringSerializers,
 } from '@platformatic/kafka'
+import { z } from 'zod'
+import type { Duration } from '../config/duration.ts'
 import { createLogger, type Logger } from '../config/logger.ts'
+import { boolean, duration, integer, nonEmptyString, oneOf, opaque, optionsObject, parseOptions, renamed } from '../config/options.ts'
 import {
   checkName,
   checkPublish,
   DEFAULT_DEAD_LETTER_SUFFIX,
   deliver,
   type DeliveryOutcome,
-  positiveInteger,
-  resolveSubscribeOptions,
+  busArgument,
+  checkSubscribe,
   type ResolvedSubscribeOptions,
   serializePayload,
   settlesWithin,
   sleep,
 } from './delivery.ts'
-import { BusArgumentError, BusClosedError, BusPublishError, BusSubscribeError } from './errors.ts'
+import { BusClosedError, BusPublishError, BusSubscribeError } from './errors.ts'
 import type { EventBus, EventHandler, SubscribeOptions, Subscription } from './types.ts'
 
 export interface KafkaBusOptions {
@@ -42,16 +45,24 @@ export interface KafkaBusOptions {
   replicationFactor?: number
   /** Producer acknowledgements: `all` (-1, every in-sync replica) or `leader` (1, Skalds' Python setting). Default `all`. */
   acks?: 'all' | 'leader'
-  /** Consumer group session timeout: a member silent this long is removed and its partitions reassigned, in ms.
-   *  Default 10000. */
+  /** Consumer group session timeout: a member silent this long is removed and its partitions reassigned.
+   *  Default `'10s'`, at least 1 s. */
+  sessionTimeout?: Duration
+  /** @deprecated use `sessionTimeout` (same value, in ms). */
   sessionTimeoutMs?: number
-  /** Consumer heartbeat interval in ms. Default 1000. */
+  /** Consumer heartbeat interval. Default `'1s'`, at least 100 ms. */
+  heartbeatInterval?: Duration
+  /** @deprecated use `heartbeatInterval` (same value, in ms). */
   heartbeatIntervalMs?: number
-  /** Longest time a fetch waits for new records, in ms (bounds the publish → handle latency when idle). Default 500. */
+  /** Longest time a fetch waits for new records (bounds the publish → handle latency when idle). Default `'500ms'`. */
+  maxWaitTime?: Duration
+  /** @deprecated use `maxWaitTime` (same value, in ms). */
   maxWaitTimeMs?: number
   /** Records a consumer buffers ahead of its handler. Default 64. */
   prefetch?: number
-  /** Timeout of one broker request in ms. Default 10000. */
+  /** Timeout of one broker request. Default `'10s'`, at least 100 ms. */
+  requestTimeout?: Duration
+  /** @deprecated use `requestTimeout` (same value, in ms). */
   requestTimeoutMs?: number
   /** Retries of a failed broker request (with 250 ms … backoff) before an operation fails. Default 10. */
   retries?: number
@@ -62,7 +73,7 @@ export interface KafkaBusOptions {
 }
 
 /** @internal KafkaBus resolves its options. */
-interface ResolvedKafkaOptions {
+export interface ResolvedKafkaOptions {
   brokers: string[]
   clientId: string
   createTopics: boolean
@@ -78,31 +89,63 @@ interface ResolvedKafkaOptions {
   deadLetterSuffix: string
 }
 
-function resolveKafkaOptions(options: KafkaBusOptions): ResolvedKafkaOptions {
-  const list = typeof options?.brokers === 'string' ? options.brokers.split(',') : (options?.brokers ?? [])
-  const brokers = list.map((b) => b.trim()).filter(Boolean)
-  if (brokers.length === 0) throw new BusArgumentError('KafkaBus: options.brokers must name at least one host:port')
-  for (const broker of brokers) {
-    if (!/^[^\s:]+:\d+$/.test(broker) && !/^\[[^\]]+\]:\d+$/.test(broker)) throw new BusArgumentError(`KafkaBus: broker ${JSON.stringify(broker)} is not host:port`)
-  }
-  const acks = options.acks ?? 'all'
-  if (acks !== 'all' && acks !== 'leader') throw new BusArgumentError(`KafkaBus: options.acks must be 'all' or 'leader', got ${JSON.stringify(acks)}`)
-  const replicationFactor = options.replicationFactor ?? -1
-  if (replicationFactor !== -1) positiveInteger('replicationFactor', replicationFactor, 1, 1)
+const BROKER = /^(?:[^\s:]+|\[[^\]]+\]):\d+$/
+const ms = (min: number) => duration({ min, whole: true })
+
+const kafkaSchema = optionsObject({
+  brokers: z
+    .union([z.string(), z.array(z.string())], { error: 'must be host:port strings, or one comma-separated string' })
+    .transform((value) => (typeof value === 'string' ? value.split(',') : value).map((b) => b.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(z.string().regex(BROKER, { error: (issue) => `${JSON.stringify(issue.input)} is not host:port` }))
+        .min(1, 'must name at least one host:port'),
+    ),
+  clientId: nonEmptyString().default('skalds'),
+  createTopics: boolean().default(true),
+  partitions: integer(1).default(3),
+  replicationFactor: z
+    .custom<number>((v) => v === -1 || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1), {
+      error: (issue) => `must be -1 (the broker's default) or an integer >= 1, got ${String(issue.input)}`,
+    })
+    .default(-1),
+  acks: oneOf(['all', 'leader']).default('all'),
+  sessionTimeout: ms(1000).optional(),
+  sessionTimeoutMs: ms(1000).optional(),
+  heartbeatInterval: ms(100).optional(),
+  heartbeatIntervalMs: ms(100).optional(),
+  maxWaitTime: ms(1).optional(),
+  maxWaitTimeMs: ms(1).optional(),
+  prefetch: integer(1).default(64),
+  requestTimeout: ms(100).optional(),
+  requestTimeoutMs: ms(100).optional(),
+  retries: integer(0).default(10),
+  deadLetterSuffix: nonEmptyString().default(DEFAULT_DEAD_LETTER_SUFFIX),
+  logger: opaque<Logger>().optional(),
+}).superRefine((o, ctx) => {
+  renamed(o, ctx, 'sessionTimeout', 'sessionTimeoutMs')
+  renamed(o, ctx, 'heartbeatInterval', 'heartbeatIntervalMs')
+  renamed(o, ctx, 'maxWaitTime', 'maxWaitTimeMs')
+  renamed(o, ctx, 'requestTimeout', 'requestTimeoutMs')
+})
+
+/** Validates KafkaBus options and fills the defaults; bad input is a BusArgumentError naming the field. */
+export function resolveKafkaOptions(options: KafkaBusOptions): ResolvedKafkaOptions {
+  const o = parseOptions(kafkaSchema, options, busArgument, 'KafkaBus')
   return {
-    brokers,
-    clientId: options.clientId ?? 'skalds',
-    createTopics: options.createTopics ?? true,
-    partitions: positiveInteger('partitions', options.partitions, 3, 1),
-    replicationFactor,
-    acks: acks === 'all' ? -1 : 1,
-    sessionTimeoutMs: positiveInteger('sessionTimeoutMs', options.sessionTimeoutMs, 10_000, 1000),
-    heartbeatIntervalMs: positiveInteger('heartbeatIntervalMs', options.heartbeatIntervalMs, 1000, 100),
-    maxWaitTimeMs: positiveInteger('maxWaitTimeMs', options.maxWaitTimeMs, 500, 1),
-    prefetch: positiveInteger('prefetch', options.prefetch, 64, 1),
-    requestTimeoutMs: positiveInteger('requestTimeoutMs', options.requestTimeoutMs, 10_000, 100),
-    retries: positiveInteger('retries', options.retries, 10, 0),
-    deadLetterSuffix: options.deadLetterSuffix ?? DEFAULT_DEAD_LETTER_SUFFIX,
+    brokers: o.brokers,
+    clientId: o.clientId,
+    createTopics: o.createTopics,
+    partitions: o.partitions,
+    replicationFactor: o.replicationFactor,
+    acks: o.acks === 'all' ? -1 : 1,
+    sessionTimeoutMs: o.sessionTimeout ?? o.sessionTimeoutMs ?? 10_000,
+    heartbeatIntervalMs: o.heartbeatInterval ?? o.heartbeatIntervalMs ?? 1000,
+    maxWaitTimeMs: o.maxWaitTime ?? o.maxWaitTimeMs ?? 500,
+    prefetch: o.prefetch,
+    requestTimeoutMs: o.requestTimeout ?? o.requestTimeoutMs ?? 10_000,
+    retries: o.retries,
+    deadLetterSuffix: o.deadLetterSuffix,
   }
 }
 
@@ -424,10 +467,7 @@ export class KafkaBus implements EventBus {
 
   async subscribe<T = unknown>(topic: string, group: string, handler: EventHandler<T>, options?: SubscribeOptions<T>): Promise<Subscription> {
     if (this.#closed) throw new BusClosedError(`subscribe ${topic}: the bus is closed`)
-    checkName('topic', topic)
-    checkName('group', group)
-    if (typeof handler !== 'function') throw new BusArgumentError(`subscribe ${topic}: handler must be a function`)
-    const resolved = resolveSubscribeOptions(options) as ResolvedSubscribeOptions<unknown>
+    const resolved = checkSubscribe(topic, group, handler, options) as ResolvedSubscribeOptions<unknown>
     await this.ensureTopic(topic)
     await this.ensureTopic(this.deadLetterTopic(topic))
     const subscription = new KafkaSubscription(this, topic, group, handler as EventHandler<unknown>, resolved, (s) => this.#subscriptions.delete(s))

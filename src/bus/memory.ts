@@ -1,14 +1,15 @@
 // The in-process Event Queue: the embedded default. Same semantics as the server engines (groups, per-key order,
 // retries, dead letters), held in memory, so it is lost when the process exits.
 import { createLogger, type Logger } from '../config/logger.ts'
+import { integer, nonEmptyString, opaque, optionsObject, parseOptions } from '../config/options.ts'
 import {
+  busArgument,
   checkName,
   checkPublish,
+  checkSubscribe,
   DEFAULT_DEAD_LETTER_SUFFIX,
   deliver,
-  positiveInteger,
   type RawDelivery,
-  resolveSubscribeOptions,
   type ResolvedSubscribeOptions,
   serializePayload,
   settlesWithin,
@@ -24,6 +25,18 @@ export interface MemoryBusOptions {
   deadLetterSuffix?: string
   /** Default: `createLogger('skalds:bus')`. */
   logger?: Logger
+}
+
+const memoryBusSchema = optionsObject({
+  maxPendingPerGroup: integer(1).default(100_000),
+  deadLetterSuffix: nonEmptyString().default(DEFAULT_DEAD_LETTER_SUFFIX),
+  logger: opaque<Logger>().optional(),
+})
+
+/** Validates MemoryBus options and fills the defaults; bad input is a BusArgumentError naming the field. */
+export function resolveMemoryBusOptions(options: MemoryBusOptions = {}): { maxPendingPerGroup: number; deadLetterSuffix: string } {
+  const o = parseOptions(memoryBusSchema, options, busArgument, 'MemoryBus')
+  return { maxPendingPerGroup: o.maxPendingPerGroup, deadLetterSuffix: o.deadLetterSuffix }
 }
 
 interface Entry {
@@ -217,8 +230,9 @@ export class MemoryBus implements EventBus {
   #closed = false
 
   constructor(options: MemoryBusOptions = {}) {
-    this.#maxPending = positiveInteger('maxPendingPerGroup', options.maxPendingPerGroup, 100_000, 1)
-    this.#deadLetterSuffix = options.deadLetterSuffix ?? DEFAULT_DEAD_LETTER_SUFFIX
+    const resolved = resolveMemoryBusOptions(options)
+    this.#maxPending = resolved.maxPendingPerGroup
+    this.#deadLetterSuffix = resolved.deadLetterSuffix
     this.logger = options.logger ?? createLogger('skalds:bus')
   }
 
@@ -260,10 +274,8 @@ export class MemoryBus implements EventBus {
   subscribe<T = unknown>(topic: string, group: string, handler: EventHandler<T>, options?: SubscribeOptions<T>): Promise<Subscription> {
     try {
       if (this.#closed) throw new BusClosedError(`subscribe ${topic}: the bus is closed`)
-      checkName('topic', topic)
-      checkName('group', group)
-      if (typeof handler !== 'function') throw new TypeError(`subscribe ${topic}: handler must be a function`)
-      const resolved = resolveSubscribeOptions(options)
+      // The same checks as the other engines (this one threw TypeError for a missing handler).
+      const resolved = checkSubscribe(topic, group, handler, options)
       let groups = this.#topics.get(topic)
       if (!groups) {
         groups = new Map()

@@ -3,8 +3,11 @@
 // order with competing consumers. See docs/bus.md for the key layout and the failure model.
 import { createLogger, type Logger } from '../config/logger.ts'
 import type { RedisConnection } from '../redis/connection.ts'
-import { checkName, checkPublish, DEFAULT_DEAD_LETTER_SUFFIX, keyHash, positiveInteger, resolveSubscribeOptions, serializePayload } from './delivery.ts'
-import { BusArgumentError, BusClosedError, BusPublishError } from './errors.ts'
+import { z } from 'zod'
+import type { Duration } from '../config/duration.ts'
+import { duration, integer, nonEmptyString, opaque, optionsObject, parseOptions, renamed } from '../config/options.ts'
+import { busArgument, checkName, checkPublish, checkSubscribe, DEFAULT_DEAD_LETTER_SUFFIX, keyHash, serializePayload } from './delivery.ts'
+import { BusClosedError, BusPublishError } from './errors.ts'
 import { RedisStreamsSubscription } from './redis-streams-consumer.ts'
 import { type RedisStreamsBusContext, type ResolvedRedisStreamsOptions, TopicKeys } from './redis-streams-topic.ts'
 import type { EventBus, EventHandler, SubscribeOptions, Subscription } from './types.ts'
@@ -19,11 +22,15 @@ export interface RedisStreamsBusOptions {
   /** Approximate bound on entries kept per partition stream (`XADD MAXLEN ~`). Entries trimmed before a group read
    *  them are lost to that group (logged). Default 100000 entries. */
   maxLen?: number
-  /** Lease on a partition held by one group member; renewed every leaseMs/3. A member that dies without closing
+  /** Lease on a partition held by one group member; renewed every lease/3. A member that dies without closing
    *  loses its partitions (and their unacknowledged entries, taken over with XAUTOCLAIM) after at most this long.
-   *  Default 10000 ms. */
+   *  Default `'10s'`, at least 300 ms. */
+  lease?: Duration
+  /** @deprecated use `lease` (same value, in ms). */
   leaseMs?: number
-  /** XREADGROUP BLOCK time: how long one read waits for new entries before re-checking leases, in ms. Default 1000. */
+  /** XREADGROUP BLOCK time: how long one read waits for new entries before re-checking leases. Default `'1s'`. */
+  block?: Duration
+  /** @deprecated use `block` (same value, in ms). */
   blockMs?: number
   /** Entries fetched per read (COUNT). Default 100. */
   batchSize?: number
@@ -33,6 +40,40 @@ export interface RedisStreamsBusOptions {
   deadLetterSuffix?: string
   /** Default: `createLogger('skalds:bus')`. */
   logger?: Logger
+}
+
+const lease = duration({ min: 300, whole: true })
+const block = duration({ min: 1, whole: true })
+
+const redisStreamsSchema = optionsObject({
+  connection: z.custom<RedisConnection>((v) => typeof v === 'object' && v !== null, { error: 'is required (a RedisConnection)' }),
+  partitions: integer(1).default(4),
+  maxLen: integer(1).default(100_000),
+  lease: lease.optional(),
+  leaseMs: lease.optional(),
+  block: block.optional(),
+  blockMs: block.optional(),
+  batchSize: integer(1).default(100),
+  namespace: z.string().default('skalds:bus:'),
+  deadLetterSuffix: nonEmptyString().default(DEFAULT_DEAD_LETTER_SUFFIX),
+  logger: opaque<Logger>().optional(),
+}).superRefine((o, ctx) => {
+  renamed(o, ctx, 'lease', 'leaseMs')
+  renamed(o, ctx, 'block', 'blockMs')
+})
+
+/** Validates RedisStreamsBus options and fills the defaults; bad input is a BusArgumentError naming the field. */
+export function resolveRedisStreamsOptions(options: RedisStreamsBusOptions): ResolvedRedisStreamsOptions {
+  const o = parseOptions(redisStreamsSchema, options, busArgument, 'RedisStreamsBus')
+  return {
+    partitions: o.partitions,
+    maxLen: o.maxLen,
+    leaseMs: o.lease ?? o.leaseMs ?? 10_000,
+    blockMs: o.block ?? o.blockMs ?? 1000,
+    batchSize: o.batchSize,
+    namespace: o.namespace,
+    deadLetterSuffix: o.deadLetterSuffix,
+  }
 }
 
 export class RedisStreamsBus implements EventBus, RedisStreamsBusContext {
@@ -45,18 +86,9 @@ export class RedisStreamsBus implements EventBus, RedisStreamsBusContext {
   #closed = false
 
   constructor(options: RedisStreamsBusOptions) {
-    if (!options?.connection) throw new BusArgumentError('RedisStreamsBus: options.connection (a RedisConnection) is required')
+    this.options = resolveRedisStreamsOptions(options)
     this.connection = options.connection
     this.logger = options.logger ?? createLogger('skalds:bus')
-    this.options = {
-      partitions: positiveInteger('partitions', options.partitions, 4, 1),
-      maxLen: positiveInteger('maxLen', options.maxLen, 100_000, 1),
-      leaseMs: positiveInteger('leaseMs', options.leaseMs, 10_000, 300),
-      blockMs: positiveInteger('blockMs', options.blockMs, 1000, 1),
-      batchSize: positiveInteger('batchSize', options.batchSize, 100, 1),
-      namespace: options.namespace ?? 'skalds:bus:',
-      deadLetterSuffix: options.deadLetterSuffix ?? DEFAULT_DEAD_LETTER_SUFFIX,
-    }
   }
 
   keys(topic: string): TopicKeys {
@@ -101,10 +133,7 @@ export class RedisStreamsBus implements EventBus, RedisStreamsBusContext {
 
   async subscribe<T = unknown>(topic: string, group: string, handler: EventHandler<T>, options?: SubscribeOptions<T>): Promise<Subscription> {
     if (this.#closed) throw new BusClosedError(`subscribe ${topic}: the bus is closed`)
-    checkName('topic', topic)
-    checkName('group', group)
-    if (typeof handler !== 'function') throw new BusArgumentError(`subscribe ${topic}: handler must be a function`)
-    const resolved = resolveSubscribeOptions(options)
+    const resolved = checkSubscribe(topic, group, handler, options)
     const partitions = await this.partitionCount(topic)
     const subscription = new RedisStreamsSubscription({
       bus: this,

@@ -1,5 +1,7 @@
 // The Event Queue seam: one interface, three engines (in-process, Redis Streams, Kafka). Semantics are fixed here
 // and checked by one contract suite (test/contracts/bus-contract.ts) against every implementation.
+import type { Duration } from '../config/duration.ts'
+import { BusArgumentError } from './errors.ts'
 import type { StandardSchemaV1 } from './standard-schema.ts'
 
 /** One delivered event, as a handler sees it. */
@@ -30,14 +32,18 @@ export interface SubscribeOptions<T = unknown> {
   /** Total deliveries of one event to this group before it is dead-lettered with reason `handler-failed`
    *  (counting the first). Default 5. */
   maxDeliveries?: number
-  /** Wait between two deliveries of an event whose handler threw, in ms. Default 1000. */
+  /** Wait between two deliveries of an event whose handler threw. Default `'1s'`. */
+  retryDelay?: Duration
+  /** @deprecated use `retryDelay` (same value, in ms). */
   retryDelayMs?: number
   /** Where a group seen for the first time starts: `latest` (only events published from now on; Skalds' parity
    *  setting) or `earliest` (everything the engine still retains). Default `latest`. A group that already exists
    *  always resumes from its own position. */
   startFrom?: 'latest' | 'earliest'
   /** How long `close()` waits for the event in progress to finish before abandoning it unacknowledged (it is then
-   *  redelivered to another member of the group, or to this group after a restart), in ms. Default 5000. */
+   *  redelivered to another member of the group, or to this group after a restart). Default `'5s'`. */
+  closeTimeout?: Duration
+  /** @deprecated use `closeTimeout` (same value, in ms). */
   closeTimeoutMs?: number
 }
 
@@ -45,7 +51,7 @@ export interface SubscribeOptions<T = unknown> {
 export interface Subscription {
   readonly topic: string
   readonly group: string
-  /** Stops receiving. The event in progress gets `closeTimeoutMs` to finish and be acknowledged; after that it is
+  /** Stops receiving. The event in progress gets `closeTimeout` to finish and be acknowledged; after that it is
    *  left unacknowledged. Idempotent. */
   close(): Promise<void>
 }
@@ -119,6 +125,7 @@ export interface EventBus {
 
 /** The stable consumer group of a Skald node: a restarted node with the same SKALD_ID resumes from its offsets. */
 export function nodeGroupId(skaldId: string): string {
-  if (skaldId.length === 0) throw new TypeError('nodeGroupId: skaldId must be a non-empty string')
+  // BusArgumentError like every other bad bus argument (was a TypeError).
+  if (typeof skaldId !== 'string' || skaldId.length === 0) throw new BusArgumentError('nodeGroupId: skaldId must be a non-empty string')
   return `skalds-node-${skaldId}`
 }

@@ -1,7 +1,10 @@
 // Options of a Redis connection, their defaults, and how the configuration's Redis part maps onto them.
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import { loadConfig, type LoadConfigOptions } from '../config/env.ts'
+import { z } from 'zod'
+import type { Duration } from '../config/duration.ts'
 import type { Logger } from '../config/logger.ts'
+import { boolean, duration, integer, nonEmptyString, opaque, optionsObject, parseOptions, renamed } from '../config/options.ts'
 import { InvalidArgumentError } from './errors.ts'
 
 export interface RedisNodeAddress {
@@ -30,15 +33,26 @@ export interface RedisConnectionOptions {
   sentinel?: { name: string; sentinels: Array<string | RedisNodeAddress>; password?: string; username?: string }
   /** Prefix prepended to every key this library writes, e.g. `myapp:`. Default `''`. */
   keyPrefix?: string
-  /** Per-command timeout in milliseconds; a command that takes longer fails with RedisTimeoutError. Default `1000`. */
+  /** Per-command timeout; a command that takes longer fails with RedisTimeoutError. Default `'1s'`. */
+  commandTimeout?: Duration
+  /** @deprecated use `commandTimeout` (same value, in ms). */
   commandTimeoutMs?: number
-  /** Timeout of one TCP + handshake attempt in milliseconds. Default `3000`. */
+  /** Timeout of one TCP + handshake attempt. Default `'3s'`. */
+  connectTimeout?: Duration
+  /** @deprecated use `connectTimeout` (same value, in ms). */
   connectTimeoutMs?: number
-  /** Reconnect backoff: exponential from `minDelayMs`, capped at `maxDelayMs`, with ±20% jitter. Defaults 50 ms and 3000 ms. */
-  reconnect?: { minDelayMs?: number; maxDelayMs?: number }
+  /** Reconnect backoff: exponential from `minDelay`, capped at `maxDelay`, with ±20% jitter. Defaults `'50ms'` and `'3s'`. */
+  reconnect?: {
+    minDelay?: Duration
+    maxDelay?: Duration
+    /** @deprecated use `minDelay` (same value, in ms). */
+    minDelayMs?: number
+    /** @deprecated use `maxDelay` (same value, in ms). */
+    maxDelayMs?: number
+  }
   /**
    * Whether `connect()` waits for the first successful connection (and throws a clear error if it cannot get one
-   * within `connectTimeoutMs`), or returns at once and keeps connecting in the background. Default `true`.
+   * within `connectTimeout`), or returns at once and keeps connecting in the background. Default `true`.
    */
   waitForReady?: boolean
   /**
@@ -75,26 +89,71 @@ export interface ResolvedConnectionOptions {
   describe: string
 }
 
+const ADDRESS = /^\[?([^\]]+?)\]?:(\d+)$/
+
 export function parseAddress(value: string | RedisNodeAddress, field: string): RedisNodeAddress {
   if (typeof value !== 'string') return value
-  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(value.trim())
+  const match = ADDRESS.exec(value.trim())
   if (!match) throw new InvalidArgumentError(`${field}: ${JSON.stringify(value)} is not host:port`)
   return { host: match[1]!, port: Number(match[2]) }
 }
 
-function positive(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`${field}: must be a positive number, got ${value}`)
-  return value
-}
+const portNumber = integer(1, 65535)
+const address = z.custom<string | RedisNodeAddress>(
+  (v) =>
+    typeof v === 'string'
+      ? ADDRESS.test(v.trim())
+      : typeof v === 'object' && v !== null && typeof (v as RedisNodeAddress).host === 'string' && portNumber.safeParse((v as RedisNodeAddress).port).success,
+  { error: (issue) => `${JSON.stringify(issue.input)} is not host:port or { host, port }` },
+)
+const positive = duration({ positive: true })
+const string = z.string()
 
-export function resolveConnectionOptions(options: RedisConnectionOptions): ResolvedConnectionOptions {
+/** The schema of RedisConnectionOptions (createCache checks its `redis` option with it). */
+export const connectionOptionsSchema = optionsObject({
+  url: string.optional(),
+  host: string.optional(),
+  port: portNumber.optional(),
+  username: string.optional(),
+  password: string.optional(),
+  db: integer(0).optional(),
+  tls: z.custom<boolean | TlsOptions>((v) => typeof v === 'boolean' || (typeof v === 'object' && v !== null), { error: 'must be true, false or Node TLS options' }).optional(),
+  cluster: z.object({ nodes: z.array(address).min(1, 'give at least one host:port') }).optional(),
+  sentinel: z
+    .object({ name: nonEmptyString(), sentinels: z.array(address).min(1, 'give at least one host:port'), password: string.optional(), username: string.optional() })
+    .optional(),
+  keyPrefix: string.optional(),
+  commandTimeout: positive.optional(),
+  commandTimeoutMs: positive.optional(),
+  connectTimeout: positive.optional(),
+  connectTimeoutMs: positive.optional(),
+  reconnect: z
+    .object({ minDelay: positive.optional(), maxDelay: positive.optional(), minDelayMs: positive.optional(), maxDelayMs: positive.optional() })
+    .superRefine((r, ctx) => {
+      renamed(r, ctx, 'minDelay', 'minDelayMs')
+      renamed(r, ctx, 'maxDelay', 'maxDelayMs')
+    })
+    .optional(),
+  waitForReady: boolean().optional(),
+  offlineQueue: boolean().optional(),
+  maxQueueLength: integer(1).optional(),
+  clientName: string.optional(),
+  logger: opaque<Logger>().optional(),
+}).superRefine((o, ctx) => {
+  renamed(o, ctx, 'commandTimeout', 'commandTimeoutMs')
+  renamed(o, ctx, 'connectTimeout', 'connectTimeoutMs')
+})
+
+/** Validates connection options and fills the defaults; bad input throws InvalidArgumentError naming the field. */
+export function resolveConnectionOptions(input: RedisConnectionOptions | undefined): ResolvedConnectionOptions {
+  const options = parseOptions(connectionOptionsSchema, input === undefined ? {} : input, (message) => new InvalidArgumentError(message))
   let host = options.host ?? 'localhost'
   let port = options.port ?? 6379
   let username = options.username
   let password = options.password
   let db = options.db ?? 0
-  let tls: boolean | TlsOptions = options.tls ?? false
+  // The raw TLS options, not zod's copy of them (it keeps only plain own properties).
+  let tls: boolean | TlsOptions = input?.tls ?? false
   if (options.url !== undefined) {
     let url: URL
     try {
@@ -116,29 +175,26 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
     }
     if (url.protocol === 'rediss:' && tls === false) tls = true
   }
-  if (!Number.isInteger(db) || db < 0) throw new InvalidArgumentError(`db: must be a non-negative integer, got ${db}`)
   const common = {
     username,
     password,
     tls,
     keyPrefix: options.keyPrefix ?? '',
-    commandTimeoutMs: positive(options.commandTimeoutMs, 1000, 'commandTimeoutMs'),
-    connectTimeoutMs: positive(options.connectTimeoutMs, 3000, 'connectTimeoutMs'),
-    minDelayMs: positive(options.reconnect?.minDelayMs, 50, 'reconnect.minDelayMs'),
-    maxDelayMs: positive(options.reconnect?.maxDelayMs, 3000, 'reconnect.maxDelayMs'),
+    commandTimeoutMs: options.commandTimeout ?? options.commandTimeoutMs ?? 1000,
+    connectTimeoutMs: options.connectTimeout ?? options.connectTimeoutMs ?? 3000,
+    minDelayMs: options.reconnect?.minDelay ?? options.reconnect?.minDelayMs ?? 50,
+    maxDelayMs: options.reconnect?.maxDelay ?? options.reconnect?.maxDelayMs ?? 3000,
     waitForReady: options.waitForReady ?? true,
     offlineQueue: options.offlineQueue ?? false,
-    maxQueueLength: positive(options.maxQueueLength, 10_000, 'maxQueueLength'),
+    maxQueueLength: options.maxQueueLength ?? 10_000,
     clientName: options.clientName ?? 'skalds',
   }
   if (options.cluster !== undefined) {
-    if (options.cluster.nodes.length === 0) throw new InvalidArgumentError('cluster.nodes: give at least one host:port')
     const nodes = options.cluster.nodes.map((node, i) => parseAddress(node, `cluster.nodes[${i}]`))
     return { ...common, kind: 'cluster', clusterNodes: nodes, describe: `cluster ${nodes.map((n) => `${n.host}:${n.port}`).join(',')}` }
   }
   if (options.sentinel !== undefined) {
     const sentinels = options.sentinel.sentinels.map((node, i) => parseAddress(node, `sentinel.sentinels[${i}]`))
-    if (sentinels.length === 0) throw new InvalidArgumentError('sentinel.sentinels: give at least one host:port')
     return {
       ...common,
       kind: 'sentinel',
@@ -148,6 +204,21 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
   }
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new InvalidArgumentError(`port: must be 1..65535, got ${port}`)
   return { ...common, kind: 'single', single: { host, port, db, tls }, describe: `${host}:${port}` }
+}
+
+/**
+ * Options of a duplicate: `overrides` on top of `base`. An override under either name of a renamed option
+ * replaces both names in `base`, so `{ commandTimeoutMs }` overrides a base `commandTimeout` rather than clashing.
+ */
+export function overrideConnectionOptions(base: RedisConnectionOptions, overrides: Partial<RedisConnectionOptions>): RedisConnectionOptions {
+  const merged: RedisConnectionOptions = { ...base, ...overrides }
+  for (const [name, legacy] of [['commandTimeout', 'commandTimeoutMs'], ['connectTimeout', 'connectTimeoutMs']] as const) {
+    if (overrides[name] !== undefined || overrides[legacy] !== undefined) {
+      merged[name] = overrides[name]
+      merged[legacy] = overrides[legacy]
+    }
+  }
+  return merged
 }
 
 /**

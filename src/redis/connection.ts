@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../config/logger.ts'
 import {
   type RedisConnectionOptions,
   type ResolvedConnectionOptions,
+  overrideConnectionOptions,
   resolveConnectionOptions,
 } from './connection-options.ts'
 import { RedisAuthError, RedisTimeoutError, RedisTopologyError, RedisUnavailableError, toSkaldsError } from './errors.ts'
@@ -245,7 +246,7 @@ export class RedisConnection extends EventEmitter<{ ready: [RedisFeatures]; down
   async duplicate(overrides?: Partial<RedisConnectionOptions>): Promise<RedisConnection> {
     // Overrides apply on top of the options this connection was made with (resolving them alone would reset
     // everything else to defaults, e.g. a cluster connection duplicating into localhost:6379).
-    const input = { ...this.#input, ...overrides }
+    const input = overrides ? overrideConnectionOptions(this.#input, overrides) : this.#input
     const resolved = overrides ? resolveConnectionOptions(input) : this.options
     const connection = new RedisConnection(input, resolved, overrides?.logger ?? this.logger)
     connection.#open(await loadDriver())

@@ -6,7 +6,7 @@ import type { LuaScript } from './lua.ts'
 import { slotOf } from './slot.ts'
 
 export interface ScriptCallerOptions {
-  /** Time a call may take, reply included, in ms. Default the connection's `commandTimeoutMs`. */
+  /** Time a call may take, reply included, in ms. Default the connection's `commandTimeout`. */
   timeoutMs?: number
 }
 

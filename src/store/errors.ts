@@ -48,3 +48,10 @@ export class StoreUnavailableError extends SkaldsError {
     super('E_STORE_UNAVAILABLE', message, options)
   }
 }
+
+/** An option of a store (SQLite path, MongoDB url, a timeout…) is invalid: the message names it and says why. */
+export class StoreOptionsError extends SkaldsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('E_STORE_OPTIONS_INVALID', message, options)
+  }
+}

@@ -15,5 +15,5 @@ export {
   type TaskClaimOptions,
   type StatusCounts,
 } from './task-store.ts'
-export { TaskNotFoundError, TaskExistsError, TaskConflictError, TaskQueryError, StoreUnavailableError } from './errors.ts'
+export { TaskNotFoundError, TaskExistsError, TaskConflictError, TaskQueryError, StoreUnavailableError, StoreOptionsError } from './errors.ts'
 export { openTaskStore, openTaskStoreFromEnv, type OpenTaskStoreOptions } from './open.ts'

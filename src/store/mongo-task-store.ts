@@ -18,30 +18,10 @@ import {
   normalizeQuery,
   type NormalFilter,
 } from './query.ts'
+import { resolveMongoOptions, type MongoTaskStoreOptions } from './options.ts'
 import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions } from './task-store.ts'
 
-export interface MongoTaskStoreOptions {
-  /** connection string (Skalds' MONGO_HOST is one); required unless `client` is given */
-  url?: string
-  /** an already-created client to use instead of `url`; the store then never closes it */
-  client?: MongoClient
-  /** database name (Skalds' DB_NAME); default `skalds` */
-  dbName?: string
-  /** collection name; default `tasks` (the only one Python reads) */
-  collectionName?: string
-  /** server selection and connect timeout, ms; default 3000 (as Python) */
-  connectTimeoutMs?: number
-  /** create the indexes the queries need at connect (idempotent); default true */
-  ensureIndexes?: boolean
-  /**
-   * Serialise this library's writers of one task through a lock collection (`<collectionName>_ts_locks`):
-   * `auto` (default) does so only on servers without atomic per-document updates (FerretDB); `always`; `never`.
-   */
-  writeLocks?: 'auto' | 'always' | 'never'
-  /** abandoned-lock expiry and lock wait, ms; defaults 10000 and 10000 */
-  writeLockTtlMs?: number
-  writeLockWaitMs?: number
-}
+export type { MongoTaskStoreOptions } from './options.ts'
 
 export const DEFAULT_DB_NAME = 'skalds'
 export const DEFAULT_COLLECTION_NAME = 'tasks'
@@ -194,29 +174,26 @@ export class MongoTaskStore implements TaskStore {
   }
 
   /** Connects (unless a client is given), checks the server answers, and creates the indexes. */
-  static async connect(options: MongoTaskStoreOptions): Promise<MongoTaskStore> {
-    const timeout = options.connectTimeoutMs ?? 3000
+  static async connect(input: MongoTaskStoreOptions): Promise<MongoTaskStore> {
+    const options = resolveMongoOptions(input)
+    const timeout = options.connectTimeoutMs
     let client = options.client
     const owns = client === undefined
     if (!client) {
-      if (!options.url) throw new StoreUnavailableError('mongodb: url is required (or pass a client)')
-      client = new MongoClient(options.url, { serverSelectionTimeoutMS: timeout, connectTimeoutMS: timeout, appName: 'skalds-ts' })
+      client = new MongoClient(options.url!, { serverSelectionTimeoutMS: timeout, connectTimeoutMS: timeout, appName: 'skalds-ts' })
     }
-    const store = new MongoTaskStore(client, owns, options.dbName ?? DEFAULT_DB_NAME, options.collectionName ?? DEFAULT_COLLECTION_NAME)
+    const store = new MongoTaskStore(client, owns, options.dbName, options.collectionName)
     try {
       await client.connect()
       const info = await client.db('admin').command({ buildInfo: 1 })
       const ferret = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : undefined
       store.server = ferret ? `FerretDB ${ferret} (MongoDB ${String(info.version)} wire)` : `MongoDB ${String(info.version)}`
-      const mode = options.writeLocks ?? 'auto'
+      const mode = options.writeLocks
       if (mode === 'always' || (mode === 'auto' && ferret !== undefined)) {
         const locks = client.db(store.dbName).collection<{ _id: string; owner: string; expiresAt: number }>(`${store.collection.collectionName}_ts_locks`)
-        store.#locks = new TaskWriteLocks(locks, {
-          ...(options.writeLockTtlMs === undefined ? {} : { ttlMs: options.writeLockTtlMs }),
-          ...(options.writeLockWaitMs === undefined ? {} : { waitMs: options.writeLockWaitMs }),
-        })
+        store.#locks = new TaskWriteLocks(locks, { ttlMs: options.writeLockTtlMs, waitMs: options.writeLockWaitMs })
       }
-      if (options.ensureIndexes ?? true) await store.ensureIndexes()
+      if (options.ensureIndexes) await store.ensureIndexes()
     } catch (error) {
       if (owns) await client.close().catch(() => {})
       throw unavailable(error, `connecting to ${redact(options.url ?? 'the given client')}`)

@@ -16,19 +16,10 @@ import {
   normalizeQuery,
   type NormalFilter,
 } from './query.ts'
+import { resolveSqliteOptions, type SqliteTaskStoreOptions } from './options.ts'
 import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskSortField, TaskStore, TaskUpdateOptions } from './task-store.ts'
 
-export interface SqliteTaskStoreOptions {
-  /** database file; created with its directory if absent; `:memory:` for a private in-memory database. Required. */
-  path: string
-  /** how long a write waits for another process's lock before failing, ms; default 5000 */
-  busyTimeoutMs?: number
-  /**
-   * `PRAGMA synchronous`: `NORMAL` (default; with WAL a committed write survives a process crash, the last
-   * commits may be lost on power loss) or `FULL` (fsync on every commit).
-   */
-  synchronous?: 'NORMAL' | 'FULL'
-}
+export type { SqliteTaskStoreOptions } from './options.ts'
 
 const COLUMNS: Record<TaskSortField | 'name' | 'executor' | 'mode', string> = {
   createDateTime: 'create_date_time',
@@ -156,15 +147,15 @@ export class SqliteTaskStore implements TaskStore {
     return new SqliteTaskStore(options)
   }
 
-  private constructor(options: SqliteTaskStoreOptions) {
-    if (typeof options.path !== 'string' || options.path === '') throw new StoreUnavailableError('sqlite: path is required')
+  private constructor(input: SqliteTaskStoreOptions) {
+    const options = resolveSqliteOptions(input)
     this.path = options.path
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
-    const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 5000 })
+    const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs })
     this.#db = db
     try {
       if (options.path !== ':memory:') db.exec('PRAGMA journal_mode = WAL')
-      db.exec(`PRAGMA synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
+      db.exec(`PRAGMA synchronous = ${options.synchronous}`)
       migrate(db)
     } catch (error) {
       db.close()

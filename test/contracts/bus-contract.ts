@@ -103,6 +103,19 @@ export function busContract(target: BusContractTarget): void {
       await assert.rejects(bus.subscribe(topic, 'g', () => {}, { maxDeliveries: 0 }), BusArgumentError)
     })
 
+    void it('rejects bad subscribe arguments with BusArgumentError naming the field, in every engine', async () => {
+      const bus = await newBus()
+      const topic = uniqueTopic('subscribe-args')
+      const named = (pattern: RegExp) => (e: unknown) => e instanceof BusArgumentError && e.code === 'E_BUS_ARGUMENT' && pattern.test(e.message)
+      await assert.rejects(bus.subscribe(topic, 'g', undefined as never), named(/handler must be a function/))
+      await assert.rejects(bus.subscribe(topic, 'g', () => {}, { maxDeliveries: 1.5 }), named(/maxDeliveries: must be a positive integer, got 1.5/))
+      await assert.rejects(bus.subscribe(topic, 'g', () => {}, { retryDelay: -1 }), /retryDelay: /)
+      await assert.rejects(bus.subscribe(topic, 'g', () => {}, { closeTimeout: 1.5 }), named(/closeTimeout: must be a whole number of ms, got 1.5/))
+      await assert.rejects(bus.subscribe(topic, 'g', () => {}, { startFrom: 'middle' as never }), named(/startFrom: must be one of 'latest', 'earliest'/))
+      await assert.rejects(bus.subscribe(topic, 'g', () => {}, { schema: {} as never }), named(/schema: must be a Standard Schema v1 object/))
+      await assert.rejects(bus.subscribe(topic, 'g', () => {}, { retryDelay: '1s', retryDelayMs: 5 }), named(/retryDelay: also given as retryDelayMs/))
+    })
+
     void it('broadcasts: every group gets every event', async () => {
       const bus = await newBus()
       const topic = uniqueTopic('broadcast')

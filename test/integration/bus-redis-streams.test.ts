@@ -82,8 +82,8 @@ void describe('redis-streams: engine specifics', () => {
     const topic = uniqueTopic('lease')
     // A lease long enough that a loaded machine's pauses never let one expire: the split must stay put once made.
     const connection = await connect(redis8, prefix)
-    const a = track(new RedisStreamsBus({ connection, partitions: 6, leaseMs: 3000, blockMs: 100, logger: silentLogger }))
-    const b = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 2, leaseMs: 3000, blockMs: 100, logger: silentLogger }))
+    const a = track(new RedisStreamsBus({ connection, partitions: 6, lease: '3s', block: 100, logger: silentLogger }))
+    const b = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 2, lease: '3s', block: 100, logger: silentLogger }))
     const byMember = new Map<string, Set<string>>()
     const handler = (member: string) => (e: BusEvent) => {
       const partition = e.id.split('/')[0]!

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { defaultTaskRuntime } from '../../src/model/task.ts'
-import { StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
+import { StoreOptionsError, StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
 import { SqliteTaskStore } from '../../src/store/engines/sqlite.ts'
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-migrations.ts'
 import { taskStoreContract } from '../contracts/store-contract.ts'
@@ -80,12 +80,12 @@ void test('sqlite: a write from outside the store (another process) is seen by c
   }
 })
 
-void test('sqlite: :memory: works and path is required', async () => {
+void test('sqlite: :memory: works and a path is required', async () => {
   const store = SqliteTaskStore.open({ path: ':memory:' })
   await store.create({ id: 'm', className: 'W', source: 's' })
   assert.equal(await store.count(), 1)
   await store.close()
-  assert.throws(() => SqliteTaskStore.open({ path: '' }), /path is required/)
+  assert.throws(() => SqliteTaskStore.open({ path: '' }), (e: unknown) => e instanceof StoreOptionsError && /path: must be a non-empty string/.test(e.message))
 })
 
 void test('sqlite: two processes racing compare-and-set increments on one file lose none', async () => {

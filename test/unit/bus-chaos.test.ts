@@ -23,7 +23,7 @@ busContract({
 async function setup(): Promise<{ chaos: ChaosBus; seen: Array<BusEvent<number>> }> {
   const chaos = new ChaosBus(new MemoryBus({ logger: silentLogger }))
   const seen: Array<BusEvent<number>> = []
-  await chaos.subscribe<number>('t', 'g', (e) => void seen.push(e), { retryDelayMs: 10, maxDeliveries: 1000 })
+  await chaos.subscribe<number>('t', 'g', (e) => void seen.push(e), { retryDelay: 10, maxDeliveries: 1000 })
   return { chaos, seen }
 }
 
@@ -57,7 +57,7 @@ void describe('ChaosBus faults on the memory bus', () => {
     const deadLetters: DeadLetter[] = []
     // Read on the wrapped bus: the fault applies to every subscription made through the wrapper.
     await strict.inner.subscribe<DeadLetter>('t.dlq', 'dlq-reader', (e) => void deadLetters.push(e.payload))
-    await strict.subscribe('t', 'g', () => {}, { retryDelayMs: 0, maxDeliveries: 2 })
+    await strict.subscribe('t', 'g', () => {}, { retryDelay: 0, maxDeliveries: 2 })
     strict.alwaysThrow(undefined, ['deliver'])
     await strict.publish('t', 'k', 1)
     await waitFor(() => deadLetters.length === 1, 'the dead letter')

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import { silentLogger } from '../../src/config/logger.ts'
-import { BusPublishError } from '../../src/bus/errors.ts'
+import { BusArgumentError, BusPublishError } from '../../src/bus/errors.ts'
 import { MemoryBus } from '../../src/bus/memory.ts'
 import { nodeGroupId } from '../../src/bus/types.ts'
 import { busContract } from '../contracts/bus-contract.ts'
@@ -40,5 +40,6 @@ void it('memory: publish rejects once a group holds maxPendingPerGroup events (b
 
 void it('nodeGroupId gives the stable per-node group', () => {
   assert.equal(nodeGroupId('skald-7'), 'skalds-node-skald-7')
-  assert.throws(() => nodeGroupId(''), TypeError)
+  // BusArgumentError like every bad bus argument (was a TypeError before the options were unified).
+  assert.throws(() => nodeGroupId(''), BusArgumentError)
 })

@@ -3,7 +3,9 @@
 import { EventEmitter } from 'node:events'
 import type { BackendEntry, BackendListener, CacheBackend } from '../backend.ts'
 import { InvalidArgumentError, RedisCommandError } from '../../redis/errors.ts'
+import type { Duration } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
+import { duration, integer, opaque, optionsObject, parseOptions, renamed } from '../../config/options.ts'
 import { globToRegExp } from '../../redis/glob.ts'
 import { checkIncrement, checkTtl } from './validate.ts'
 
@@ -12,10 +14,35 @@ export interface MemoryBackendOptions {
   maxEntries?: number
   /** Most bytes of keys + values kept (UTF-16 length × 2, an estimate); LRU eviction past it. Default `256 MiB`. */
   maxBytes?: number
-  /** How often expired entries are swept, in ms (reads also drop them lazily). Default `1000`. */
+  /** How often expired entries are swept (reads also drop them lazily). Default `'1s'`. */
+  sweepInterval?: Duration
+  /** @deprecated use `sweepInterval` (same value, in ms). */
   sweepIntervalMs?: number
   /** Where failures of pub/sub listeners are logged. Default: the library logger (`skalds:cache`). */
   logger?: Logger
+}
+
+export interface ResolvedMemoryBackendOptions {
+  maxEntries: number
+  maxBytes: number
+  sweepIntervalMs: number
+}
+
+const interval = duration({ positive: true })
+
+/** The embedded backend's options; createCache validates its `memory` option with it before opening anything. */
+export const memoryBackendSchema = optionsObject({
+  maxEntries: integer(1).optional(),
+  maxBytes: integer(1).optional(),
+  sweepInterval: interval.optional(),
+  sweepIntervalMs: interval.optional(),
+  logger: opaque<Logger>().optional(),
+}).superRefine((o, ctx) => renamed(o, ctx, 'sweepInterval', 'sweepIntervalMs'))
+
+/** Validates MemoryBackend options and fills the defaults; bad input throws InvalidArgumentError naming the field. */
+export function resolveMemoryBackendOptions(options: MemoryBackendOptions = {}): ResolvedMemoryBackendOptions {
+  const o = parseOptions(memoryBackendSchema, options, (message) => new InvalidArgumentError(message))
+  return { maxEntries: o.maxEntries ?? 100_000, maxBytes: o.maxBytes ?? 256 * 1024 * 1024, sweepIntervalMs: o.sweepInterval ?? o.sweepIntervalMs ?? 1000 }
 }
 
 interface Slot {
@@ -37,13 +64,12 @@ export class MemoryBackend implements CacheBackend {
   #timer: NodeJS.Timeout | undefined
 
   constructor(options: MemoryBackendOptions = {}) {
-    this.#maxEntries = options.maxEntries ?? 100_000
-    this.#maxBytes = options.maxBytes ?? 256 * 1024 * 1024
+    const resolved = resolveMemoryBackendOptions(options)
+    this.#maxEntries = resolved.maxEntries
+    this.#maxBytes = resolved.maxBytes
     this.#logger = options.logger ?? createLogger('skalds:cache')
-    if (this.#maxEntries <= 0) throw new InvalidArgumentError(`maxEntries: must be positive, got ${this.#maxEntries}`)
-    if (this.#maxBytes <= 0) throw new InvalidArgumentError(`maxBytes: must be positive, got ${this.#maxBytes}`)
     this.#bus.setMaxListeners(0)
-    this.#timer = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 1000)
+    this.#timer = setInterval(() => this.#sweep(), resolved.sweepIntervalMs)
     this.#timer.unref()
   }
 

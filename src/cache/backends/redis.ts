@@ -8,6 +8,7 @@
 // writes concurrent commands to a socket in one batch), and no Lua script ever touches keys of two slots.
 import { performance } from 'node:perf_hooks'
 import type { Logger } from '../../config/logger.ts'
+import { integer, opaque, optionsObject, parseOptions } from '../../config/options.ts'
 import type { BackendEntry, BackendListener, CacheBackend } from '../backend.ts'
 import type { RedisConnection } from '../../redis/connection.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
@@ -29,6 +30,8 @@ export interface RedisBackendOptions {
   logger?: Logger
 }
 
+const redisBackendSchema = optionsObject({ scanCount: integer(1).default(500), logger: opaque<Logger>().optional() })
+
 export class RedisBackend implements CacheBackend {
   readonly kind = 'redis' as const
   readonly connection: RedisConnection
@@ -37,12 +40,9 @@ export class RedisBackend implements CacheBackend {
 
   /** Uses `connection` without owning it: `close()` closes only what this backend opened (its subscriber). */
   constructor(connection: RedisConnection, options: RedisBackendOptions = {}) {
-    const scanCount = options.scanCount ?? 500
-    if (!Number.isInteger(scanCount) || scanCount <= 0) {
-      throw new InvalidArgumentError(`scanCount: must be a positive integer, got ${scanCount}`)
-    }
+    const resolved = parseOptions(redisBackendSchema, options, (message) => new InvalidArgumentError(message))
     this.connection = connection
-    this.#scanCount = scanCount
+    this.#scanCount = resolved.scanCount
     this.#pubsub = new RedisTransport(connection, options.logger ?? connection.logger)
   }
 

@@ -9,10 +9,11 @@
 // Only outage errors (isOutageError: unreachable, timeout) count; a command error (WRONGTYPE, bad input) proves
 // the server answered, so it resets the count.
 import type { Duration } from '../../config/duration.ts'
-import { toMs } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
 import type { BackendEntry, BackendListener, CacheBackend } from '../backend.ts'
 import { DeadlineWheel } from '../../redis/deadline.ts'
+import { z } from 'zod'
+import { boolean, duration, fn, integer, optionsObject, parseOptions } from '../../config/options.ts'
 import { CircuitOpenError, InvalidArgumentError, isOutageError, RedisTimeoutError } from '../../redis/errors.ts'
 
 export type BreakerState = 'closed' | 'open' | 'half-open'
@@ -43,7 +44,7 @@ export interface ResilientBackendOptions {
   bulkTimeout?: Duration
   /**
    * The wrapped backend bounds each single-command call itself within `timeout` (RedisBackend over a RedisConnection
-   * whose `commandTimeoutMs` is at most `timeout`): those calls then skip this wrapper's own timer, which costs more
+   * whose `commandTimeout` is at most `timeout`): those calls then skip this wrapper's own timer, which costs more
    * than a cached GET. Bulk calls keep `bulkTimeout`. Default `false`.
    */
   innerBoundsCalls?: boolean
@@ -55,6 +56,44 @@ export interface ResilientBackendOptions {
   name?: string
   /** Where transitions are logged, once each (open: warn; half-open, closed: info). Default the library logger. */
   logger?: Logger
+}
+
+export interface ResolvedResilientOptions {
+  timeoutMs: number
+  bulkTimeoutMs: number
+  innerBoundsCalls: boolean
+  /** false: timeouts only */
+  breaker: boolean
+  failureThreshold: number
+  openForMs: number
+}
+
+const positive = duration({ positive: true })
+
+/** The breaker's options; createCache validates its `breaker` option with it before connecting. */
+export const breakerSchema = z.union([z.literal(false), optionsObject({ failureThreshold: integer(1).optional(), openFor: positive.optional() })])
+
+const resilientSchema = optionsObject({
+  timeout: positive.optional(),
+  bulkTimeout: positive.optional(),
+  innerBoundsCalls: boolean().optional(),
+  breaker: breakerSchema.optional(),
+  onStateChange: fn<(change: BreakerStateChange) => void>().optional(),
+  name: z.string().optional(),
+})
+
+/** Validates ResilientBackend options and fills the defaults; bad input throws InvalidArgumentError naming the field. */
+export function resolveResilientOptions(options: ResilientBackendOptions = {}): ResolvedResilientOptions {
+  const o = parseOptions(resilientSchema, options, (message) => new InvalidArgumentError(message))
+  const breaker = o.breaker === false ? {} : (o.breaker ?? {})
+  return {
+    timeoutMs: o.timeout ?? 1000,
+    bulkTimeoutMs: o.bulkTimeout ?? 60_000,
+    innerBoundsCalls: o.innerBoundsCalls ?? false,
+    breaker: o.breaker !== false,
+    failureThreshold: breaker.failureThreshold ?? 5,
+    openForMs: breaker.openFor ?? 5000,
+  }
 }
 
 export class ResilientBackend implements CacheBackend {
@@ -78,19 +117,13 @@ export class ResilientBackend implements CacheBackend {
 
   constructor(inner: CacheBackend, options: ResilientBackendOptions = {}) {
     this.inner = inner
-    this.timeoutMs = toMs(options.timeout ?? 1000, 'timeout')
-    if (this.timeoutMs <= 0) throw new InvalidArgumentError(`timeout: must be positive, got ${this.timeoutMs} ms`)
-    this.bulkTimeoutMs = toMs(options.bulkTimeout ?? '60s', 'bulkTimeout')
-    if (this.bulkTimeoutMs <= 0) throw new InvalidArgumentError(`bulkTimeout: must be positive, got ${this.bulkTimeoutMs} ms`)
-    this.#breakerEnabled = options.breaker !== false
-    this.#innerBoundsCalls = options.innerBoundsCalls ?? false
-    const breaker = options.breaker === false ? {} : (options.breaker ?? {})
-    this.failureThreshold = breaker.failureThreshold ?? 5
-    if (!Number.isInteger(this.failureThreshold) || this.failureThreshold < 1) {
-      throw new InvalidArgumentError(`breaker.failureThreshold: must be an integer >= 1, got ${this.failureThreshold}`)
-    }
-    this.openForMs = toMs(breaker.openFor ?? '5s', 'breaker.openFor')
-    if (this.openForMs <= 0) throw new InvalidArgumentError(`breaker.openFor: must be positive, got ${this.openForMs} ms`)
+    const resolved = resolveResilientOptions(options)
+    this.timeoutMs = resolved.timeoutMs
+    this.bulkTimeoutMs = resolved.bulkTimeoutMs
+    this.#breakerEnabled = resolved.breaker
+    this.#innerBoundsCalls = resolved.innerBoundsCalls
+    this.failureThreshold = resolved.failureThreshold
+    this.openForMs = resolved.openForMs
     this.#name = options.name ?? inner.kind
     this.#logger = options.logger ?? createLogger('skalds:cache')
     if (options.onStateChange) this.#listeners.add(options.onStateChange)

@@ -1,8 +1,10 @@
 // Periodic purge of expired hash fields on the emulated path: SCANs every master for TTL index keys under the
 // connection's key prefix and runs the purge script on each. Reads already hide expired fields and writes purge
 // them; the sweeper frees the memory of hashes nobody touches.
-import { toMs, type Duration } from '../../config/duration.ts'
+import type { Duration } from '../../config/duration.ts'
 import type { Logger } from '../../config/logger.ts'
+import { duration, integer, opaque, optionsObject, parseOptions } from '../../config/options.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import { escapeGlob, type RedisConnection } from '../../redis/connection.ts'
 import { EmulatedHashTtl, EMULATED, TTL_INDEX_SUFFIX } from './hash-ttl.ts'
 import { runOp } from './op.ts'
@@ -23,6 +25,19 @@ export interface SweepResult {
   purged: number
 }
 
+/** @internal The sweeper's options; RedisProxy checks its `sweeper` option with it. */
+export const sweeperSchema = optionsObject({
+  interval: duration({ positive: true }).default(10_000),
+  scanCount: integer(1).default(500),
+  logger: opaque<Logger>().optional(),
+})
+
+/** @internal Validates sweeper options and fills the defaults; bad input throws InvalidArgumentError naming the field. */
+export function resolveSweeperOptions(options: HashTtlSweeperOptions = {}): { intervalMs: number; scanCount: number } {
+  const o = parseOptions(sweeperSchema, options, (message) => new InvalidArgumentError(message))
+  return { intervalMs: o.interval, scanCount: o.scanCount }
+}
+
 /** @internal started and stopped by RedisProxy (its `sweeper` option). */
 export class HashTtlSweeper {
   readonly #connection: RedisConnection
@@ -35,8 +50,9 @@ export class HashTtlSweeper {
 
   constructor(connection: RedisConnection, options: HashTtlSweeperOptions = {}) {
     this.#connection = connection
-    this.#intervalMs = toMs(options.interval ?? '10s', 'interval')
-    this.#scanCount = options.scanCount ?? 500
+    const resolved = resolveSweeperOptions(options)
+    this.#intervalMs = resolved.intervalMs
+    this.#scanCount = resolved.scanCount
     this.#logger = options.logger ?? connection.logger
   }
 

@@ -1,12 +1,15 @@
 // RedisProxy: the Skalds RedisProxy operations (seed 000, skalds/proxy/redis.py) on a RedisConnection — hashes with a
 // TTL per field, lists, strings, key deletion and SCAN — with the same keys and values as the Python peer, every
 // multi-step write atomic, and bad input refused before anything is sent.
+import { z } from 'zod'
+import { integer, oneOf, optionsObject, parseOptions } from '../../config/options.ts'
 import type { RedisConnection } from '../../redis/connection.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import { escapeGlob } from '../../redis/glob.ts'
 import { groupBySlot } from '../../redis/slot.ts'
 import { RedisBatch, type BatchOptions } from './batch.ts'
 import { EmulatedHashTtl, hashTtlStrategy, type FieldTtl, type HashTtlMode, type HashTtlStrategy } from './hash-ttl.ts'
-import { HashTtlSweeper, type HashTtlSweeperOptions } from './hash-ttl-sweeper.ts'
+import { HashTtlSweeper, sweeperSchema, type HashTtlSweeperOptions } from './hash-ttl-sweeper.ts'
 import { decodeNumber, runOp } from './op.ts'
 import { ProxyOperations, type Build, type HashEntries, type PushListOptions, type TtlOption } from './operations.ts'
 import { DEFAULT_MAX_VALUE_BYTES, requireKey, requirePattern } from './validate.ts'
@@ -32,6 +35,21 @@ export interface ScanOptions {
   count?: number
 }
 
+const proxySchema = optionsObject({
+  maxValueBytes: integer(1).default(DEFAULT_MAX_VALUE_BYTES),
+  hashFieldTtl: oneOf(['auto', 'emulated']).default('auto'),
+  sweeper: z.union([z.literal(false), sweeperSchema]).optional(),
+})
+
+/**
+ * Validates RedisProxy options and fills the defaults. Bad input throws InvalidArgumentError naming the field, as
+ * createCache does (maxValueBytes was a TypeError here before).
+ */
+export function resolveProxyOptions(options: RedisProxyOptions = {}): { maxValueBytes: number; hashFieldTtl: 'auto' | 'emulated' } {
+  const o = parseOptions(proxySchema, options, (message) => new InvalidArgumentError(message))
+  return { maxValueBytes: o.maxValueBytes, hashFieldTtl: o.hashFieldTtl }
+}
+
 export class RedisProxy {
   readonly connection: RedisConnection
   readonly #ops: ProxyOperations
@@ -40,13 +58,11 @@ export class RedisProxy {
   #sweeper: HashTtlSweeper | undefined
 
   constructor(connection: RedisConnection, options: RedisProxyOptions = {}) {
-    const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
-    if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes <= 0) {
-      throw new TypeError(`maxValueBytes: must be a positive integer number of bytes, got ${maxValueBytes}`)
-    }
+    const resolved = resolveProxyOptions(options)
     this.connection = connection
-    this.#ops = new ProxyOperations(connection, maxValueBytes)
-    this.#force = options.hashFieldTtl === 'emulated' ? 'emulated' : undefined
+    this.#ops = new ProxyOperations(connection, resolved.maxValueBytes)
+    this.#force = resolved.hashFieldTtl === 'emulated' ? 'emulated' : undefined
+    // The caller's sweeper options (checked above), so its logger is kept as given.
     this.#sweeperOptions = options.sweeper ?? {}
   }
 

@@ -1,6 +1,5 @@
 // createCache(): picks the L2 (Redis, a given backend, or the embedded memory backend), wires the runtime, and
 // returns the root CacheService.
-import { toMs } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
 import type { CacheBackend } from '../backend.ts'
 import { MemoryBackend } from '../backends/memory.ts'
@@ -10,31 +9,14 @@ import { RedisConnection } from '../../redis/connection.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
 import { CacheService } from './cache-service.ts'
 import { L1Cache } from './l1.ts'
-import { checkNamespace, jsonSerializer, resolveDefaults, ROOT_DEFAULTS, type CacheOptions } from './options.ts'
+import { resolveCacheOptions, type CacheOptions } from './options.ts'
 import { CacheRuntime } from './runtime.ts'
 
 /** Opens a cache. See docs/cache.md for every option. */
 export async function createCache(options: CacheOptions = {}): Promise<CacheService> {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options: must be an object')
-  const namespace = checkNamespace(options.namespace ?? 'cache', 'namespace')
-  const defaults = resolveDefaults(options, ROOT_DEFAULTS)
-  const timeoutMs = options.timeout === undefined ? 1000 : toMs(options.timeout, 'timeout')
-  if (timeoutMs <= 0) throw new InvalidArgumentError(`timeout: must be positive, got ${String(options.timeout)}`)
-  const slowThresholdMs = options.slowThreshold === undefined ? 100 : toMs(options.slowThreshold, 'slowThreshold')
-  const maxValueBytes = options.maxValueBytes ?? 1024 * 1024
-  if (!Number.isInteger(maxValueBytes) || maxValueBytes <= 0) throw new InvalidArgumentError(`maxValueBytes: must be a positive integer, got ${maxValueBytes}`)
-  const serializer = options.serializer ?? jsonSerializer
-  if (typeof serializer.serialize !== 'function' || typeof serializer.deserialize !== 'function') {
-    throw new InvalidArgumentError('serializer: must have serialize(value) → string and deserialize(text) → value')
-  }
-  let l1: L1Cache | undefined
-  if (options.l1 !== undefined && options.l1 !== false) {
-    const maxEntries = options.l1.maxEntries ?? 10_000
-    if (!Number.isInteger(maxEntries) || maxEntries <= 0) throw new InvalidArgumentError(`l1.maxEntries: must be a positive integer, got ${maxEntries}`)
-    const maxTtlMs = options.l1.ttl === undefined ? 60_000 : toMs(options.l1.ttl, 'l1.ttl')
-    if (maxTtlMs <= 0) throw new InvalidArgumentError(`l1.ttl: must be positive, got ${String(options.l1.ttl)}`)
-    l1 = new L1Cache({ maxEntries, maxTtlMs })
-  }
+  const resolved = resolveCacheOptions(options)
+  const { namespace, defaults, timeoutMs, slowThresholdMs, maxValueBytes, serializer } = resolved
+  const l1 = resolved.l1 === undefined ? undefined : new L1Cache(resolved.l1)
   const logger = options.logger ?? createLogger('skalds:cache')
   const closers: Array<() => Promise<void>> = []
   const { backend, globalPrefix } = await openBackend(options, timeoutMs, logger, closers)
@@ -43,12 +25,12 @@ export async function createCache(options: CacheOptions = {}): Promise<CacheServ
     globalPrefix,
     serializer,
     maxValueBytes,
-    strict: options.strict ?? false,
+    strict: resolved.strict,
     timeoutMs,
     slowThresholdMs,
     logger,
     l1,
-    broadcast: options.broadcastInvalidations ?? l1 !== undefined,
+    broadcast: resolved.broadcastInvalidations,
     closers,
   })
   await runtime.start()
@@ -71,7 +53,9 @@ async function openBackend(
       // `waitForReady` wins (true: wait and throw; false: do not wait).
       const explicit = options.redis.waitForReady
       const strictStart = explicit ?? options.strict === true
-      connection = await RedisConnection.connect({ logger, commandTimeoutMs: timeoutMs, ...options.redis, waitForReady: strictStart })
+      // The cache's timeout is the default command timeout, under either name the user may give one.
+      const given = options.redis.commandTimeout !== undefined || options.redis.commandTimeoutMs !== undefined
+      connection = await RedisConnection.connect({ logger, ...(given ? {} : { commandTimeout: timeoutMs }), ...options.redis, waitForReady: strictStart })
       if (explicit === undefined && !strictStart) {
         await connection.whenReady().catch((error: unknown) => {
           logger.warn({ err: error }, 'cache: Redis is unreachable at startup; starting degraded (reads fall through, writes skipped) and connecting in the background')

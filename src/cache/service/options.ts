@@ -1,11 +1,13 @@
 // Options of createCache, of namespaces and of single calls, with their defaults, and their validation.
+import { z } from 'zod'
 import { toMs, type Duration } from '../../config/duration.ts'
 import type { Logger } from '../../config/logger.ts'
+import { boolean, duration, integer, opaque, optionsObject, parseOptions, show } from '../../config/options.ts'
 import type { CacheBackend } from '../backend.ts'
-import type { RedisConnectionOptions } from '../../redis/connection-options.ts'
-import type { RedisConnection } from '../../redis/connection.ts'
-import type { MemoryBackendOptions } from '../backends/memory.ts'
-import type { BreakerOptions } from '../backends/resilient.ts'
+import { connectionOptionsSchema, type RedisConnectionOptions } from '../../redis/connection-options.ts'
+import { RedisConnection } from '../../redis/connection.ts'
+import { memoryBackendSchema, type MemoryBackendOptions } from '../backends/memory.ts'
+import { breakerSchema, type BreakerOptions } from '../backends/resilient.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
 
 /** Turns values into the strings stored in the cache and back. Must throw on values it cannot handle. */
@@ -55,7 +57,7 @@ export interface CacheOptions extends NamespaceOptions {
   backend?: CacheBackend
   /**
    * Bounds of the embedded MemoryBackend (used when neither `redis` nor `backend` is given):
-   * `{ maxEntries?: 100000, maxBytes?: 256 MiB, sweepIntervalMs?: 1000 }`.
+   * `{ maxEntries?: 100000, maxBytes?: 256 MiB, sweepInterval?: '1s' }`.
    */
   memory?: MemoryBackendOptions
   /** Root namespace. Default `'cache'`. Keys are `${globalPrefix}${namespace}:${key}`. */
@@ -147,25 +149,118 @@ export function checkJitter(value: number, field: string): number {
   return value
 }
 
-/** Applies a namespace's options over its parent's resolved defaults. */
-export function resolveDefaults(options: NamespaceOptions, parent: ResolvedDefaults): ResolvedDefaults {
-  return {
-    ttlMs: options.ttl === undefined ? parent.ttlMs : positiveMs(options.ttl, 'ttl'),
-    jitter: options.jitter === undefined ? parent.jitter : checkJitter(options.jitter, 'jitter'),
-    nullTtlMs: options.nullTtl === undefined ? parent.nullTtlMs : toMs(options.nullTtl, 'nullTtl'),
-    graceMs: options.grace === undefined ? parent.graceMs : toMs(options.grace, 'grace'),
-    lockDistributed: options.lock?.distributed ?? parent.lockDistributed,
-    lockTtlMs: options.lock?.ttl === undefined ? parent.lockTtlMs : positiveMs(options.lock.ttl, 'lock.ttl'),
-    lockWaitMs: options.lock?.wait === undefined ? parent.lockWaitMs : toMs(options.lock.wait, 'lock.wait'),
-  }
+/** Why a namespace name is refused, or undefined: non-empty, no glob characters, no leading `__` (internal keys). */
+function namespaceProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'must be a non-empty string'
+  if (/[*?[\]\\]/.test(name)) return `${JSON.stringify(name)} must not contain glob characters (* ? [ ] \\)`
+  if (name.startsWith('__')) return `${JSON.stringify(name)} must not start with "__" (reserved)`
+  return undefined
 }
 
 /** Namespace names: non-empty, no glob characters, no leading `__` (reserved for internal keys). */
 export function checkNamespace(name: unknown, field: string): string {
-  if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError(`${field}: must be a non-empty string`)
-  if (/[*?[\]\\]/.test(name)) throw new InvalidArgumentError(`${field}: ${JSON.stringify(name)} must not contain glob characters (* ? [ ] \\)`)
-  if (name.startsWith('__')) throw new InvalidArgumentError(`${field}: ${JSON.stringify(name)} must not start with "__" (reserved)`)
-  return name
+  const problem = namespaceProblem(name)
+  if (problem !== undefined) throw new InvalidArgumentError(`${field}: ${problem}`)
+  return name as string
+}
+
+const positive = duration({ positive: true })
+const percentage = z.custom<number>((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 100, {
+  error: (issue) => `must be a percentage from 0 to 100, got ${show(issue.input)}`,
+})
+
+const namespaceShape = {
+  ttl: positive.optional(),
+  jitter: percentage.optional(),
+  nullTtl: duration().optional(),
+  grace: duration().optional(),
+  lock: optionsObject({ distributed: boolean().optional(), ttl: positive.optional(), wait: duration().optional() }).optional(),
+}
+const namespaceSchema = optionsObject(namespaceShape)
+type ParsedNamespace = z.output<typeof namespaceSchema>
+
+function applyDefaults(o: ParsedNamespace, parent: ResolvedDefaults): ResolvedDefaults {
+  return {
+    ttlMs: o.ttl ?? parent.ttlMs,
+    jitter: o.jitter ?? parent.jitter,
+    nullTtlMs: o.nullTtl ?? parent.nullTtlMs,
+    graceMs: o.grace ?? parent.graceMs,
+    lockDistributed: o.lock?.distributed ?? parent.lockDistributed,
+    lockTtlMs: o.lock?.ttl ?? parent.lockTtlMs,
+    lockWaitMs: o.lock?.wait ?? parent.lockWaitMs,
+  }
+}
+
+/** Applies a namespace's options over its parent's resolved defaults. */
+export function resolveDefaults(options: NamespaceOptions, parent: ResolvedDefaults): ResolvedDefaults {
+  return applyDefaults(parseOptions(namespaceSchema, options ?? {}, invalid), parent)
+}
+
+const invalid = (message: string) => new InvalidArgumentError(message)
+
+/** The L1 tier: how many entries, and the longest any of them lives. */
+export interface ResolvedL1Options {
+  maxEntries: number
+  maxTtlMs: number
+}
+
+const l1Schema = optionsObject({ maxEntries: integer(1).default(10_000), ttl: positive.default(60_000) })
+
+export interface ResolvedCacheOptions {
+  namespace: string
+  defaults: ResolvedDefaults
+  timeoutMs: number
+  slowThresholdMs: number
+  maxValueBytes: number
+  serializer: Serializer
+  strict: boolean
+  /** undefined: no L1 */
+  l1: ResolvedL1Options | undefined
+  broadcastInvalidations: boolean
+}
+
+const cacheSchema = optionsObject({
+  ...namespaceShape,
+  // An open connection, or options checked here so their errors name `redis.…` (connect() checks them again).
+  redis: z.union([z.custom<RedisConnection>((v) => v instanceof RedisConnection, { error: 'must be RedisConnectionOptions or an open RedisConnection' }), connectionOptionsSchema]).optional(),
+  backend: z.custom<CacheBackend>((v) => typeof v === 'object' && v !== null, { error: 'must be a CacheBackend' }).optional(),
+  memory: memoryBackendSchema.optional(),
+  namespace: z
+    .custom<string>((v) => namespaceProblem(v) === undefined, { error: (issue) => namespaceProblem(issue.input) ?? 'invalid' })
+    .default('cache'),
+  timeout: positive.default(1000),
+  strict: boolean().default(false),
+  serializer: z
+    .custom<Serializer>((v) => typeof v === 'object' && v !== null && typeof (v as Serializer).serialize === 'function' && typeof (v as Serializer).deserialize === 'function', {
+      error: 'must have serialize(value) → string and deserialize(text) → value',
+    })
+    .optional(),
+  maxValueBytes: integer(1).default(1024 * 1024),
+  l1: z.union([z.literal(false), l1Schema]).optional(),
+  broadcastInvalidations: boolean().optional(),
+  breaker: breakerSchema.optional(),
+  slowThreshold: duration().default(100),
+  logger: opaque<Logger>().optional(),
+})
+
+/**
+ * Validates createCache options and fills the defaults; bad input throws InvalidArgumentError naming the field
+ * (a malformed duration InvalidDurationError). The L2 choice (`redis` / `backend` / `memory`) is left to createCache.
+ */
+export function resolveCacheOptions(options: CacheOptions = {}): ResolvedCacheOptions {
+  const o = parseOptions(cacheSchema, options, invalid)
+  const l1 = o.l1 === undefined || o.l1 === false ? undefined : { maxEntries: o.l1.maxEntries, maxTtlMs: o.l1.ttl }
+  return {
+    namespace: o.namespace,
+    defaults: applyDefaults(o, ROOT_DEFAULTS),
+    timeoutMs: o.timeout,
+    slowThresholdMs: o.slowThreshold,
+    maxValueBytes: o.maxValueBytes,
+    serializer: o.serializer ?? jsonSerializer,
+    strict: o.strict,
+    l1,
+    broadcastInvalidations: o.broadcastInvalidations ?? l1 !== undefined,
+  }
 }
 
 export const jsonSerializer: Serializer = {

@@ -15,7 +15,7 @@ const RAISE_FENCE = loadLua('lock-raise-fence-1.lua')
 export interface RedisLockStoreOptions {
   /** Prefix of lock keys, after the connection's own `keyPrefix`. Default `lock:`. */
   keyPrefix?: string
-  /** Time a lock command may take, reply included (ms). Default the connection's `commandTimeoutMs`. */
+  /** Time a lock command may take, reply included (ms). Default the connection's `commandTimeout`. */
   timeoutMs?: number
 }
 

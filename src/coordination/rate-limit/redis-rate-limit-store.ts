@@ -19,7 +19,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   #batches: Record<RateLimitAlgorithm, BatchedScript>
   #caller: ScriptCaller
 
-  /** `timeoutMs`: time a check may take, reply included; default the connection's `commandTimeoutMs`. */
+  /** `timeoutMs`: time a check may take, reply included; default the connection's `commandTimeout`. */
   constructor(connection: RedisConnection, options: { timeoutMs?: number } = {}) {
     this.connection = connection
     const caller = new ScriptCaller(connection, options)
