@@ -2,12 +2,15 @@
 // on one Redis (REDIS_URL), with one method for every subject:
 //   - latency: p50/p99 of BENCH_SEQ_OPS (4000) operations run one at a time;
 //   - throughput: opsPerSec of BENCH_CONC_OPS (30000) operations with 50 in flight.
-// Subjects run interleaved, BENCH_ROUNDS (3) rounds; a row carries the best throughput and the median p50/p99 over
-// the rounds, so a burst of load from elsewhere on the machine does not decide a comparison.
+// Subjects run interleaved, BENCH_ROUNDS (3) rounds, the order of a scenario's subjects rotating every round; a row
+// carries the best throughput and the median p50/p99 over the rounds, so a burst of load from elsewhere on the
+// machine does not decide a comparison. A round that fails is recorded in its row's `errors` (the row keeps the
+// rounds that succeeded) instead of stopping the suite.
 // Scenarios: lock-acquire-release (acquire + release of a free lock; keys cycle over 4096 names so 50 in-flight
-// operations never contend), rate-limit-check (one allowed check of a fixed window, keys cycle over 4096 names).
-// Every subject runs in its default configuration, as its README's quick start shows it: ours with the watchdog
-// and a fencing token, redlock-universal's createLock (standard mode), redis-semaphore's Mutex. redlock-universal's
+// operations never contend; every lock with a 10 s TTL), rate-limit-check (one allowed check, keys cycle over 4096
+// names). Every subject runs in its default configuration, as its README's quick start shows it: ours with the
+// watchdog and a fencing token, redlock-universal's createLock (standard mode), redis-semaphore's Mutex; our
+// limiter's default sliding window, rate-limiter-flexible's RateLimiterRedis (a fixed window). redlock-universal's
 // stripped-down `performance: 'lean'` mode (a plain SET NX, no circuit breaker, no monitoring) is measured too and
 // printed as an extra line, not written to the JSON, whose subjects are fixed.
 // bloom-add / bloom-exists: our Bloom filter (src/coordination/bloom, `auto`: native BF.* where the server has RedisBloom,
@@ -25,7 +28,7 @@ import { createRedisLockStore } from '../src/coordination/lock/redis-lock-store.
 import { createRateLimiter } from '../src/coordination/rate-limit/limiter.ts'
 import { createRedisRateLimitStore } from '../src/coordination/rate-limit/redis-rate-limit-store.ts'
 import { RedisBloom } from '../src/coordination/bloom/redis.ts'
-import { type BenchResult, measure, ratio, report } from './lib.ts'
+import { type BenchResult, describeError, measure, ratio, report } from './lib.ts'
 
 const CONCURRENCY = 50
 /** Measured and printed, not part of the JSON's fixed subjects. */
@@ -46,13 +49,15 @@ async function measureSubject(s: Subject, seqOps: number, concOps: number): Prom
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
-function combine(rounds: BenchResult[]): BenchResult {
-  return {
-    ...rounds[0]!,
-    opsPerSec: Math.max(...rounds.map((r) => r.opsPerSec)),
-    p50Ms: median(rounds.map((r) => r.p50Ms)),
-    p99Ms: median(rounds.map((r) => r.p99Ms)),
-  }
+/** One row from a subject's rounds: the rounds that succeeded, and the errors of those that failed. */
+function combine(s: Subject, rounds: Array<BenchResult | Error>): BenchResult {
+  const ok = rounds.filter((r): r is BenchResult => !(r instanceof Error))
+  const errors = rounds.flatMap((r, round) => (r instanceof Error ? [`round ${round + 1}: ${describeError(r)}`] : []))
+  const figures =
+    ok.length === 0
+      ? { opsPerSec: 0, p50Ms: 0, p99Ms: 0 }
+      : { opsPerSec: Math.max(...ok.map((r) => r.opsPerSec)), p50Ms: median(ok.map((r) => r.p50Ms)), p99Ms: median(ok.map((r) => r.p99Ms)) }
+  return { scenario: s.scenario, subject: s.subject, ...figures, ...(errors.length > 0 ? { errors } : {}) }
 }
 
 /** All rows, the lean-mode extra included. */
@@ -74,7 +79,6 @@ export async function runAll(): Promise<BenchResult[]> {
   const redlockAdapter = new NodeRedisAdapter(nodeRedis)
   const limiter = createRateLimiter({
     store: createRedisRateLimitStore(connection),
-    algorithm: 'fixed-window',
     limit: 1_000_000_000,
     window: '1h',
     keyPrefix: `${prefix}rl:`,
@@ -142,11 +146,19 @@ export async function runAll(): Promise<BenchResult[]> {
 
   const results: BenchResult[] = []
   try {
-    const byRound = subjects.map((): BenchResult[] => [])
+    const byRound = new Map(subjects.map((s): [Subject, Array<BenchResult | Error>] => [s, []]))
+    const scenarios = [...new Set(subjects.map((s) => s.scenario))]
     for (let round = 0; round < rounds; round++) {
-      for (const [i, subject] of subjects.entries()) byRound[i]!.push(await measureSubject(subject, seqOps, concOps))
+      for (const scenario of scenarios) {
+        // A scenario's subjects in a rotated order each round: none always runs first (cold) or last (after the others).
+        const contenders = subjects.filter((s) => s.scenario === scenario)
+        for (let k = 0; k < contenders.length; k++) {
+          const subject = contenders[(k + round) % contenders.length]!
+          byRound.get(subject)!.push(await measureSubject(subject, seqOps, concOps).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))))
+        }
+      }
     }
-    for (const r of byRound) results.push(combine(r))
+    for (const [subject, r] of byRound) results.push(combine(subject, r))
   } finally {
     for await (const batch of connection.scan(`${prefix}*`)) await connection.send(['UNLINK', ...batch])
     await connection.close()
@@ -160,7 +172,7 @@ export async function runAll(): Promise<BenchResult[]> {
 export async function run(): Promise<BenchResult[]> {
   const all = await runAll()
   const lean = all.find((r) => r.subject === LEAN)
-  if (lean) {
+  if (lean && lean.opsPerSec > 0) {
     const ours = all.find((r) => r.scenario === lean.scenario && r.subject === 'skalds')!
     console.log(
       `extra: ${LEAN}: ${lean.opsPerSec} ops/s, p50 ${lean.p50Ms} ms, p99 ${lean.p99Ms} ms; skalds/lean = ${Math.round((ours.opsPerSec / lean.opsPerSec) * 100) / 100}x`,

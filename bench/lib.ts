@@ -9,6 +9,23 @@ export interface BenchResult {
   p50Ms: number
   p99Ms: number
   factoryCalls?: number
+  /** What went wrong while measuring this row (a row no round of which succeeded has zero figures). */
+  errors?: string[]
+}
+
+/** Errors not tied to one row (a client's connection errors, a subject left out), until report() writes them. */
+const suiteErrors: string[] = []
+
+/** The text of an error for the JSON: its class and message. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+}
+
+/** Records an error of the running suite that belongs to no row: printed now, written to the JSON by report(). */
+export function noteError(where: string, error: unknown): void {
+  const text = `${where}: ${describeError(error)}`
+  console.error(`bench: ${text}`)
+  suiteErrors.push(text)
 }
 
 export interface MeasureOptions {
@@ -92,11 +109,15 @@ function round(value: number, digits = 3): number {
   return Math.round(value * f) / f
 }
 
-/** Writes `bench/results/<suite>.json` and prints the table. */
+/**
+ * Writes `bench/results/<suite>.json` and prints the table. Errors noted since the previous report (noteError) go
+ * into the JSON as `errors`; rows carry their own.
+ */
 export function report(suite: string, results: BenchResult[]): void {
   const dir = new URL('./results/', import.meta.url)
   mkdirSync(dir, { recursive: true })
-  writeFileSync(new URL(`${suite}.json`, dir), `${JSON.stringify({ suite, results }, null, 2)}\n`)
+  const errors = suiteErrors.splice(0)
+  writeFileSync(new URL(`${suite}.json`, dir), `${JSON.stringify({ suite, results, ...(errors.length > 0 ? { errors } : {}) }, null, 2)}\n`)
   console.log(`\n${suite}`)
   console.table(
     results.map((r) => ({
@@ -106,8 +127,11 @@ export function report(suite: string, results: BenchResult[]): void {
       'p50 ms': r.p50Ms,
       'p99 ms': r.p99Ms,
       ...(r.factoryCalls === undefined ? {} : { 'factory calls': r.factoryCalls }),
+      ...(r.errors === undefined ? {} : { errors: r.errors.length }),
     })),
   )
+  for (const r of results) for (const error of r.errors ?? []) console.error(`${r.scenario} / ${r.subject}: ${error}`)
+  for (const error of errors) console.error(`${suite}: ${error}`)
 }
 
 /** The ratio ours / peer for one scenario, for the summary lines. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { MongoClient } from 'mongodb'
-import { type BenchResult, measure, report } from './lib.ts'
+import { type BenchResult, measure, noteError, report } from './lib.ts'
 import { LIFECYCLE_STATUSES } from '../src/model/index.ts'
 import type { TaskStore } from '../src/store/index.ts'
 import { MongoTaskStore } from '../src/store/engines/mongodb.ts'
@@ -92,7 +92,7 @@ export async function run(): Promise<BenchResult[]> {
 
   const url = process.env.MONGO_URL
   if (!url) {
-    console.error('bench store: MONGO_URL is not set, skipping the mongodb subject (npm run bench provisions one)')
+    noteError('mongodb', 'MONGO_URL is not set, so there are no mongodb rows (npm run bench provisions a server)')
     return results
   }
   const dbName = `skalds_bench_${process.pid}_${randomUUID().slice(0, 8)}`

@@ -1,5 +1,5 @@
 // The Event Queue seam: one interface, three engines (in-process, Redis Streams, Kafka). Semantics are fixed here
-// and checked by one contract suite (test/integration/bus-contract.ts) against every implementation.
+// and checked by one contract suite (test/contracts/bus-contract.ts) against every implementation.
 import type { Duration } from '../config/duration.ts'
 import { BusArgumentError } from './errors.ts'
 import type { StandardSchemaV1 } from './standard-schema.ts'

@@ -2,13 +2,14 @@
 // `scripts/services/kafka.sh` cached (KAFKA_LIBS, KAFKA_JAVA from `services.sh env`). Same settings as that module.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { onFreePort, PortInUseError } from './ports.ts'
+import { waitFor } from './wait.ts'
 
 export interface TestKafkaBroker {
-  /** host:port of the PLAINTEXT listener. */
-  address: string
+  /** host:port of the PLAINTEXT listener; fixed by the first start() (it moves to other ports if those were taken). */
+  readonly address: string
   /** Starts the broker (again) on the same port and log dir; resolves once it reports started. */
   start(): Promise<void>
   /** SIGTERM (controlled shutdown), waiting for the process to exit. */
@@ -23,32 +24,18 @@ function required(name: string): string {
   return value
 }
 
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer()
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number }
-        server.close(() => resolve(port))
-      })
-      server.on('error', reject)
-    })
-    const next = await new Promise<boolean>((resolve) => {
-      const server = createServer()
-      server.once('error', () => resolve(false))
-      server.listen(port + 1, '127.0.0.1', () => server.close(() => resolve(true)))
-    })
-    if (next && port < 65000) return port
-  }
-}
-
-export async function createTestKafkaBroker(): Promise<TestKafkaBroker> {
+export function createTestKafkaBroker(): Promise<TestKafkaBroker> {
   const libs = required('KAFKA_LIBS')
   const java = process.env.KAFKA_JAVA ?? 'java'
   const dir = mkdtempSync(join(tmpdir(), 'skalds-kafka-'))
-  const port = await freePortPair()
-  mkdirSync(join(dir, 'data'))
-  writeFileSync(
+  const jvm = ['-Xms64m', '-Xmx384m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dkafka.logs.dir=${dir}`, `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`]
+  const classpath = `${libs}/*`
+  const clusterId = execFileSync(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' }).trim().split('\n').pop()!
+  // The broker listens on `port`, its controller on `port + 1`; a fresh log dir formatted for them.
+  const configure = (port: number): void => {
+    rmSync(join(dir, 'data'), { recursive: true, force: true })
+    mkdirSync(join(dir, 'data'))
+    writeFileSync(
     join(dir, 'server.properties'),
     [
       'process.roles=broker,controller',
@@ -70,7 +57,9 @@ export async function createTestKafkaBroker(): Promise<TestKafkaBroker> {
       'group.initial.rebalance.delay.ms=0',
       '',
     ].join('\n'),
-  )
+    )
+    execFileSync(java, [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties')], { stdio: 'ignore' })
+  }
   writeFileSync(
     join(dir, 'log4j2.properties'),
     [
@@ -87,26 +76,45 @@ export async function createTestKafkaBroker(): Promise<TestKafkaBroker> {
       '',
     ].join('\n'),
   )
-  const jvm = ['-Xms64m', '-Xmx384m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dkafka.logs.dir=${dir}`, `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`]
-  const classpath = `${libs}/*`
-  const clusterId = execFileSync(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' }).trim().split('\n').pop()!
-  execFileSync(java, [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties')], { stdio: 'ignore' })
 
   let child: ChildProcess | undefined
+  let port: number | undefined
   const log = join(dir, 'server.log')
+  const run = async (): Promise<void> => {
+    // Only what this run appends to the log counts.
+    const from = existsSync(log) ? readFileSync(log, 'utf8').length : 0
+    const logged = (): string => (existsSync(log) ? readFileSync(log, 'utf8').slice(from) : '')
+    let output = ''
+    const running = spawn(java, [...jvm, '-cp', classpath, 'kafka.Kafka', join(dir, 'server.properties')], { stdio: ['ignore', 'ignore', 'pipe'] })
+    running.stderr.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8192)
+    })
+    child = running
+    await waitFor(
+      () => {
+        if (running.exitCode === null) return logged().includes('Kafka Server started')
+        child = undefined
+        if (/Address already in use/.test(logged() + output)) throw new PortInUseError(port!, `test kafka broker exited; see ${log}`)
+        throw new Error(`test kafka broker exited with ${running.exitCode}; see ${log}\n${output}`)
+      },
+      `the test kafka broker to start (see ${log})`,
+      90_000,
+      200,
+    )
+  }
   const broker: TestKafkaBroker = {
-    address: `127.0.0.1:${port}`,
+    get address() {
+      if (port === undefined) throw new Error('the test kafka broker has no address before its first start()')
+      return `127.0.0.1:${port}`
+    },
     async start() {
-      const before = existsSync(log) ? readFileSync(log, 'utf8').split('Kafka Server started').length : 1
-      child = spawn(java, [...jvm, '-cp', classpath, 'kafka.Kafka', join(dir, 'server.properties')], { stdio: 'ignore' })
-      const deadline = Date.now() + 90_000
-      for (;;) {
-        const started = existsSync(log) && readFileSync(log, 'utf8').split('Kafka Server started').length > before
-        if (started) return
-        if (child.exitCode !== null) throw new Error(`test kafka broker exited with ${child.exitCode}; see ${log}`)
-        if (Date.now() > deadline) throw new Error(`test kafka broker did not start within 90 s; see ${log}`)
-        await new Promise((resolve) => setTimeout(resolve, 200))
-      }
+      if (port !== undefined) return run()
+      // First start: on a free pair of ports, and on another pair if someone took them before the broker bound them.
+      await onFreePort(async (chosen) => {
+        port = chosen
+        configure(chosen)
+        await run()
+      }, 2)
     },
     async stop() {
       const running = child
@@ -123,5 +131,5 @@ export async function createTestKafkaBroker(): Promise<TestKafkaBroker> {
       rmSync(dir, { recursive: true, force: true })
     },
   }
-  return broker
+  return Promise.resolve(broker)
 }

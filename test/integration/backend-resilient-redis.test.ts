@@ -9,7 +9,7 @@ import { RedisConnection } from '../../src/redis/connection.ts'
 import { CircuitOpenError, RedisTimeoutError, RedisUnavailableError } from '../../src/redis/errors.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
-import { eventually } from './backend-contract.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 async function timed(run: () => Promise<unknown>): Promise<{ ms: number; error: unknown }> {
   const started = Date.now()
@@ -62,10 +62,10 @@ void describe('ResilientBackend over RedisBackend on a real redis-server', () =>
     } finally {
       server.resume()
     }
-    await eventually('the breaker closes by itself once the server answers', async () => {
+    await waitFor(async () => {
       await resilient.get('k').catch(() => undefined)
       return resilient.state === 'closed'
-    })
+    }, 'the breaker closes by itself once the server answers')
     assert.equal(await resilient.get('k'), 'v')
     assert.deepEqual(changes.slice(0, 2), ['closed->open', 'open->half-open'])
     assert.equal(changes.at(-1), 'half-open->closed')
@@ -82,10 +82,10 @@ void describe('ResilientBackend over RedisBackend on a real redis-server', () =>
     assert.equal(resilient.state, 'open')
     await assert.rejects(resilient.ping(), CircuitOpenError)
     await server.restart()
-    await eventually('the breaker closes after the restart', async () => {
+    await waitFor(async () => {
       await resilient.ping().catch(() => undefined)
       return resilient.state === 'closed'
-    })
+    }, 'the breaker closes after the restart')
     await resilient.set('k', 'after-restart')
     assert.equal(await resilient.get('k'), 'after-restart')
     assert.equal(changes[0], 'closed->open')
@@ -96,13 +96,13 @@ void describe('ResilientBackend over RedisBackend on a real redis-server', () =>
     const got: string[] = []
     const unsubscribe = await resilient.subscribe('restart-channel', (message) => got.push(message))
     await resilient.publish('restart-channel', 'before')
-    await eventually('delivered before the restart', () => got.includes('before'))
+    await waitFor(() => got.includes('before'), 'delivered before the restart')
     await server.kill()
     await server.restart()
-    await eventually('delivered after the restart', async () => {
+    await waitFor(async () => {
       await resilient.publish('restart-channel', 'after').catch(() => undefined)
       return got.includes('after')
-    })
+    }, 'delivered after the restart')
     await unsubscribe()
   })
 })

@@ -7,7 +7,7 @@ import { MemoryBloom, RedisBloom } from '../../src/coordination/bloom/index.ts'
 import { InvalidArgumentError } from '../../src/redis/errors.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisTargets, uniquePrefix, type RedisTarget } from '../helpers/servers.ts'
-import { bloomContract, measureFpr } from './bloom-contract.ts'
+import { bloomContract, measureFpr } from '../contracts/bloom-contract.ts'
 
 async function hasNativeBloom(target: RedisTarget): Promise<boolean> {
   const connection = await connectTarget(target, uniquePrefix(`bloom-probe-${target.name}`))

@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -12,7 +11,9 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { RedisStreamsBus } from '../../src/bus/redis-streams.ts'
 import type { BusEvent } from '../../src/bus/types.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
-import { busContract, uniqueTopic, waitFor } from './bus-contract.ts'
+import { busContract, uniqueTopic } from '../contracts/bus-contract.ts'
+import { RedisProcess } from '../helpers/redis-process.ts'
+import { retry, sleep, waitFor } from '../helpers/wait.ts'
 
 const connections: RedisConnection[] = []
 const buses: RedisStreamsBus[] = []
@@ -38,14 +39,39 @@ async function connect(target: { url?: string; clusterNodes?: string[] }, keyPre
   return connection
 }
 
-for (const target of redisTargets().filter((t) => !process.env.BUS_REDIS_ONLY || t.name === process.env.BUS_REDIS_ONLY)) {
+for (const target of redisTargets()) {
   const prefix = uniquePrefix(`bus-${target.name}`)
+  let probe: RedisStreamsBus | undefined
   busContract({
     name: `redis-streams on ${target.name}`,
     create: async () => track(new RedisStreamsBus({ connection: await connect(target, prefix), leaseMs: 1500, blockMs: 200, logger: silentLogger })),
     countsRedeliveries: true,
-    settleMs: 2000,
+    settled: async (topic, group, members) => {
+      probe ??= track(new RedisStreamsBus({ connection: await connect(target, prefix), logger: silentLogger }))
+      return leasesSettled(probe, topic, group, members)
+    },
+    // A member hands a lease back only between two reads, never with an entry of it in hand.
+    redeliversOnRebalance: false,
   })
+}
+
+/**
+ * Whether the members of `group` have settled the leases of `topic`: all of them registered, every partition
+ * leased, nobody over its fair share (so nobody is about to hand a partition over).
+ */
+async function leasesSettled(bus: RedisStreamsBus, topic: string, group: string, members: number): Promise<boolean> {
+  const keys = bus.keys(topic)
+  const memberSet = keys.members(group)
+  if (Number(await bus.connection.send(['ZCARD', memberSet], { key: memberSet })) !== members) return false
+  const partitions = await bus.partitionCount(topic)
+  const held = new Map<string, number>()
+  for (let p = 0; p < partitions; p++) {
+    const lease = keys.lease(group, p)
+    const owner = await bus.connection.send<string | null>(['GET', lease], { key: lease })
+    if (owner === null) return false
+    held.set(owner, (held.get(owner) ?? 0) + 1)
+  }
+  return [...held.values()].every((n) => n <= Math.ceil(partitions / members))
 }
 
 const redis8 = redisTargets()[0]!
@@ -54,8 +80,10 @@ void describe('redis-streams: engine specifics', () => {
   void it('spreads partitions over members with leases and stores the partition count with the topic', async () => {
     const prefix = uniquePrefix('bus-lease')
     const topic = uniqueTopic('lease')
-    const a = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 6, leaseMs: 900, blockMs: 100, logger: silentLogger }))
-    const b = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 2, leaseMs: 900, blockMs: 100, logger: silentLogger }))
+    // A lease long enough that a loaded machine's pauses never let one expire: the split must stay put once made.
+    const connection = await connect(redis8, prefix)
+    const a = track(new RedisStreamsBus({ connection, partitions: 6, lease: '3s', block: 100, logger: silentLogger }))
+    const b = track(new RedisStreamsBus({ connection: await connect(redis8, prefix), partitions: 2, lease: '3s', block: 100, logger: silentLogger }))
     const byMember = new Map<string, Set<string>>()
     const handler = (member: string) => (e: BusEvent) => {
       const partition = e.id.split('/')[0]!
@@ -64,10 +92,22 @@ void describe('redis-streams: engine specifics', () => {
     await a.subscribe(topic, 'g', handler('a'))
     await b.subscribe(topic, 'g', handler('b'))
     assert.equal(await b.partitionCount(topic), 6, 'the first bus fixed the count')
-    // Give the leases a few heartbeats to even out (3 partitions each), then publish over many keys.
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // Wait until the leases have evened out (3 partitions each, as Redis records them), then publish over many keys:
+    // a member gives a partition's lease back only after it stopped reading it, so the split is final from then on.
+    const owners = async (): Promise<Map<string, number>> => {
+      const byOwner = new Map<string, number>()
+      for (let p = 0; p < 6; p++) {
+        const owner = await connection.send<string | null>(['GET', a.keys(topic).lease('g', p)])
+        if (owner !== null) byOwner.set(owner, (byOwner.get(owner) ?? 0) + 1)
+      }
+      return byOwner
+    }
+    await waitFor(async () => {
+      const counts = [...(await owners()).values()]
+      return counts.length === 2 && counts.every((n) => n === 3)
+    }, 'two members holding 3 leases each', 20_000, 100)
     for (let i = 0; i < 120; i++) await a.publish(topic, `key-${i}`, i)
-    await waitFor('both members busy', () => (byMember.get('a')?.size ?? 0) + (byMember.get('b')?.size ?? 0) === 6, 20_000)
+    await waitFor(() => (byMember.get('a')?.size ?? 0) + (byMember.get('b')?.size ?? 0) >= 6, 'both members busy', 20_000)
     const pa = byMember.get('a')!
     const pb = byMember.get('b')!
     assert.equal([...pa].filter((p) => pb.has(p)).length, 0, `disjoint partitions: a=${[...pa].join()} b=${[...pb].join()}`)
@@ -107,7 +147,7 @@ void describe('redis-streams: engine specifics', () => {
         assert.ok(n < 50, 'the child never received an event')
       }
       child.kill('SIGKILL')
-      await waitFor('the killed member\'s event at the survivor', () => seen.length > 0, 20_000)
+      await waitFor(() => seen.length > 0, 'the killed member\'s event at the survivor', 20_000)
       assert.ok(seen[0]!.attempt >= 2, `attempt ${seen[0]!.attempt} counts the lost delivery`)
       await survivor.close()
       await publisher.close()
@@ -117,24 +157,19 @@ void describe('redis-streams: engine specifics', () => {
   })
 
   void it('a server restart mid-stream (AOF, appendfsync always) loses no event', async (t) => {
-    const bin = process.env.REDIS_SERVER_BIN
-    if (!bin) throw new Error('REDIS_SERVER_BIN is not set: run through `npm test` or eval "$(bash scripts/services.sh env)"')
     const dir = mkdtempSync(join(tmpdir(), 'skalds-bus-redis-'))
-    const port = await freePort()
-    const startServer = (): ChildProcess =>
-      spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' })
-    let server = startServer()
-    t.after(() => {
-      server.kill('SIGKILL')
+    const server = await RedisProcess.start(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'])
+    t.after(async () => {
+      await server.kill()
       rmSync(dir, { recursive: true, force: true })
     })
-    const url = `redis://127.0.0.1:${port}`
-    const connection = await connectWithRetry(url)
+    const connection = await RedisConnection.connect({ url: server.url, commandTimeoutMs: 3000, logger: silentLogger })
+    connections.push(connection)
     const bus = track(new RedisStreamsBus({ connection, leaseMs: 1500, blockMs: 200, logger: silentLogger }))
     const topic = uniqueTopic('restart')
     const handled = new Map<number, number>()
     await bus.subscribe<number>(topic, 'g', async (e) => {
-      await new Promise((resolve) => setTimeout(resolve, 2))
+      await sleep(2)
       handled.set(e.payload, (handled.get(e.payload) ?? 0) + 1)
     })
     const total = 300
@@ -142,29 +177,18 @@ void describe('redis-streams: engine specifics', () => {
     let restarted = false
     for (let i = 0; i < total; i++) {
       if (i === 100) {
-        await waitFor('some events handled before the restart', () => handled.size >= 20, 20_000)
-        // SIGTERM = SHUTDOWN (the AOF is already fsynced on every write); SIGKILL if it does not go.
-        const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
-        server.kill('SIGTERM')
-        const killer = setTimeout(() => server.kill('SIGKILL'), 20_000)
-        await exited
-        clearTimeout(killer)
-        server = startServer()
+        await waitFor(() => handled.size >= 20, 'some events handled before the restart', 20_000)
+        // SIGTERM = SHUTDOWN (the AOF is already fsynced on every write).
+        await server.stop()
+        await server.restart()
         restarted = true
       }
       // The bus does not buffer: while the server is down publish rejects, and the producer retries.
-      for (;;) {
-        try {
-          await bus.publish(topic, `k${i % 7}`, i)
-          break
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, 100))
-        }
-      }
+      await retry(() => bus.publish(topic, `k${i % 7}`, i), `publishing event ${i}`, 30_000, 100)
       published.push(i)
     }
     assert.ok(restarted)
-    await waitFor(`all ${total} events handled after the restart`, () => handled.size === total, 30_000)
+    await waitFor(() => handled.size === total, `all ${total} events handled after the restart`, 30_000)
     assert.deepEqual([...handled.keys()].sort((a, b) => a - b), published)
     await bus.close()
   })
@@ -175,7 +199,7 @@ function spawnChild(args: string[]): ChildProcess {
 }
 
 const lineBuffers = new WeakMap<ChildProcess, string[]>()
-function waitForLine(child: ChildProcess, line: string, timeoutMs = 20_000): Promise<void> {
+async function waitForLine(child: ChildProcess, line: string, timeoutMs = 20_000): Promise<void> {
   if (!lineBuffers.has(child)) {
     const lines: string[] = []
     lineBuffers.set(child, lines)
@@ -188,35 +212,10 @@ function waitForLine(child: ChildProcess, line: string, timeoutMs = 20_000): Pro
     })
   }
   const lines = lineBuffers.get(child)!
-  return waitFor(`child line ${line}`, () => {
+  await waitFor(() => {
     const index = lines.indexOf(line)
     if (index < 0) return false
     lines.splice(index, 1)
     return true
-  }, timeoutMs)
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
-
-async function connectWithRetry(url: string): Promise<RedisConnection> {
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    try {
-      const connection = await RedisConnection.connect({ url, commandTimeoutMs: 3000, logger: silentLogger })
-      connections.push(connection)
-      return connection
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
+  }, `child line ${line}`, timeoutMs)
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { createCache } from '../../src/cache/index.ts'
-import { eventually } from '../helpers/cache-contract.ts'
+import { sleep, waitFor } from '../helpers/wait.ts'
 import { capturingLogger, outageWarnings, type LogLine } from '../helpers/capture-logger.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
 
@@ -55,13 +55,13 @@ void test('Redis stopped mid-run: fall through, one warning, bounded waits, brea
 
     await server.restart()
 
-    await eventually(async () => (await cache.set('after', 'cached again')) === true, 20_000, 'writes to resume after the restart')
+    await waitFor(async () => (await cache.set('after', 'cached again')) === true, 'writes to resume after the restart', 20_000)
     assert.equal(await cache.get('after'), 'cached again')
     let calls = 0
     await cache.getOrSet('report', () => ++calls)
     await cache.getOrSet('report', () => ++calls)
     assert.equal(calls, 1, 'getOrSet caches again')
-    await eventually(async () => (await cache.health()).status === 'healthy', 20_000, 'health to be healthy again')
+    await waitFor(async () => (await cache.health()).status === 'healthy', 'health to be healthy again', 20_000)
     assert.ok(lines.some((line) => line.level === 'info' && line.msg.startsWith('cache store recovered')))
   } finally {
     await cache.close()
@@ -93,7 +93,7 @@ void test('Redis stalled (SIGSTOP): no call waits past the timeout, reads fall t
     assert.equal(outageWarnings(lines).length, 1)
     assert.equal((await cache.health()).status, 'degraded')
     stalled.resume()
-    await eventually(async () => (await cache.set('k2', 'v2')) === true, 20_000, 'writes to resume after SIGCONT')
+    await waitFor(async () => (await cache.set('k2', 'v2')) === true, 'writes to resume after SIGCONT', 20_000)
     assert.equal(await cache.get('k2'), 'v2')
     assert.equal(await cache.get('k'), 'v')
   } finally {
@@ -120,20 +120,20 @@ void test('Redis down at startup: the cache starts degraded, caches once Redis i
     assert.equal(outageWarnings(lines).length, 1)
     assert.ok(lines.some((line) => line.level === 'warn' && line.msg.includes('unreachable at startup')))
     await late.restart()
-    await eventually(async () => (await a.set('probe', 1)) === true, 20_000, 'the cache to start caching')
+    await waitFor(async () => (await a.set('probe', 1)) === true, 'the cache to start caching', 20_000)
     b = await createCache({ ...options, logger: capturingLogger([]) })
     await b.set('k', 'v1')
     const other = b
-    await eventually(async () => (await a.get('k')) === 'v1' && a.getSync('k') === 'v1', 20_000, 'a to hold k in L1')
+    await waitFor(async () => (await a.get('k')) === 'v1' && a.getSync('k') === 'v1', 'a to hold k in L1', 20_000)
     // a's eviction subscription was retried in the background: b's write must reach it.
-    await eventually(
+    await waitFor(
       async () => {
         await other.set('k', `v${Date.now()}`)
-        await new Promise((resolve) => setTimeout(resolve, 100))
+        await sleep(100)
         return a.getSync('k') === undefined
       },
-      30_000,
       'a to receive evictions after its late subscription',
+      30_000,
     )
   } finally {
     await b?.close()

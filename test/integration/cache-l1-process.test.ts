@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { createCache } from '../../src/cache/index.ts'
 import { silentLogger } from '../../src/config/logger.ts'
-import { eventually } from '../helpers/cache-contract.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { redis8Url, uniquePrefix } from '../helpers/servers.ts'
 
 const childFile = fileURLToPath(new URL('../fixtures/cache-l1-child.ts', import.meta.url))
@@ -35,12 +35,12 @@ void test('a set in one process evicts the L1 copy held by another process (Redi
     await ready
     await cache.set('k', 'v1')
     // The child reads until it holds k in L1 (our eviction message for that very write may evict its first copy).
-    await eventually(async () => (await ask('get', 'k')).l1 === 'v1', 10_000, 'the child to hold k in L1')
+    await waitFor(async () => (await ask('get', 'k')).l1 === 'v1', 'the child to hold k in L1')
     await cache.set('k', 'v2')
-    await eventually(async () => (await ask('peek', 'k')).l1 === null, 10_000, 'the child to evict k')
-    await eventually(async () => (await ask('get', 'k')).l1 === 'v2', 10_000, 'the child to read v2 into L1')
+    await waitFor(async () => (await ask('peek', 'k')).l1 === null, 'the child to evict k')
+    await waitFor(async () => (await ask('get', 'k')).l1 === 'v2', 'the child to read v2 into L1')
     await cache.delete('k')
-    await eventually(async () => (await ask('peek', 'k')).l1 === null, 10_000, 'the child to evict k after delete')
+    await waitFor(async () => (await ask('peek', 'k')).l1 === null, 'the child to evict k after delete')
     assert.equal((await ask('get', 'k')).value, undefined)
     await cache.clear()
   } finally {

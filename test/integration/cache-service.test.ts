@@ -7,7 +7,7 @@ import type { RedisConnectionOptions } from '../../src/redis/connection-options.
 import { RedisConnection } from '../../src/redis/connection.ts'
 import { createCache } from '../../src/cache/index.ts'
 import { silentLogger } from '../../src/config/logger.ts'
-import { cacheContract } from '../helpers/cache-contract.ts'
+import { cacheContract } from '../contracts/cache-contract.ts'
 import { redis8Url, redisTargets, uniquePrefix } from '../helpers/servers.ts'
 
 for (const target of redisTargets()) {

@@ -1,7 +1,7 @@
 // Sentinel: a throwaway master and a sentinel watching it, both from REDIS_SERVER_BIN; the connection finds the
 // master through the sentinel and works like a single-server one.
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,7 +10,9 @@ import { after, before, describe, it } from 'node:test'
 import { RedisConnection } from '../../src/redis/connection.ts'
 import { RedisUnavailableError } from '../../src/redis/errors.ts'
 import { silentLogger } from '../../src/config/logger.ts'
-import { freePort, RedisProcess, redisServerBin, rawCommand } from '../helpers/redis-process.ts'
+import { onFreePort } from '../helpers/ports.ts'
+import { RedisProcess, redisServerBin, rawCommand, spawnRedisServer } from '../helpers/redis-process.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 void describe('RedisConnection through Sentinel', () => {
   let master: RedisProcess
@@ -20,23 +22,16 @@ void describe('RedisConnection through Sentinel', () => {
 
   before(async () => {
     master = await RedisProcess.start()
-    sentinelPort = await freePort()
     dir = mkdtempSync(join(tmpdir(), 'skalds-sentinel-'))
     const conf = join(dir, 'sentinel.conf')
-    // Sentinel rewrites its config file, so it must be a writable file of its own.
-    writeFileSync(conf, [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor skalds 127.0.0.1 ${master.port} 1`, ''].join('\n'))
-    sentinel = spawn(redisServerBin(), [conf, '--sentinel'], { stdio: 'ignore' })
-    const until = Date.now() + 10_000
-    for (;;) {
-      try {
-        const reply = await rawCommand(sentinelPort, 'SENTINEL get-master-addr-by-name skalds')
-        if (reply.startsWith('*2')) break
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > until) throw new Error('sentinel did not start')
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    sentinel = await onFreePort((port) => {
+      sentinelPort = port
+      // Sentinel rewrites its config file, so it must be a writable file of its own.
+      writeFileSync(conf, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor skalds 127.0.0.1 ${master.port} 1`, ''].join('\n'))
+      return spawnRedisServer(redisServerBin(), [conf, '--sentinel'], port, /\+monitor master skalds/)
+    })
+    const ready = async (): Promise<boolean> => (await rawCommand(sentinelPort, 'SENTINEL get-master-addr-by-name skalds')).startsWith('*2')
+    await waitFor(ready, 'sentinel to know its master', 10_000, 50)
   })
 
   after(async () => {

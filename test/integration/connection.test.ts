@@ -5,10 +5,10 @@ import { after, before, describe, it } from 'node:test'
 import { RedisConnection } from '../../src/redis/connection.ts'
 import { RedisAuthError, RedisTimeoutError, RedisTopologyError, RedisUnavailableError } from '../../src/redis/errors.ts'
 import { silentLogger } from '../../src/config/logger.ts'
+import { freePort, onFreePort } from '../helpers/ports.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
-import { freePort } from '../helpers/redis-process.ts'
 import { redis8Url, redisClusterNodes, redisLegacyUrl, redisTargets, uniquePrefix } from '../helpers/servers.ts'
-import { eventually } from './backend-contract.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const quiet = { logger: silentLogger }
 
@@ -126,20 +126,23 @@ void describe('RedisConnection failures on a throwaway redis-server', () => {
   })
 
   void it('waitForReady: false returns at once and comes up by itself when the server starts later', async () => {
-    const port = await freePort()
-    const connection = await RedisConnection.connect({ url: `redis://127.0.0.1:${port}`, waitForReady: false, reconnect: { maxDelayMs: 200 }, ...quiet })
-    let server: RedisProcess | undefined
-    try {
-      assert.equal(connection.isReady, false)
-      await assert.rejects(connection.send(['PING']), RedisUnavailableError)
-      server = await RedisProcess.start([], port)
-      const features = await connection.whenReady(10_000)
-      assert.equal(features.server, 'redis')
-      assert.equal(await connection.send(['PING']), 'PONG')
-    } finally {
-      await connection.close()
-      await server?.kill()
-    }
+    // The client is aimed at the port before the server exists: if someone takes the port meanwhile, start over on
+    // another one.
+    await onFreePort(async (port) => {
+      const connection = await RedisConnection.connect({ url: `redis://127.0.0.1:${port}`, waitForReady: false, reconnect: { maxDelayMs: 200 }, ...quiet })
+      let server: RedisProcess | undefined
+      try {
+        assert.equal(connection.isReady, false)
+        await assert.rejects(connection.send(['PING']), RedisUnavailableError)
+        server = await RedisProcess.start([], port)
+        const features = await connection.whenReady(10_000)
+        assert.equal(features.server, 'redis')
+        assert.equal(await connection.send(['PING']), 'PONG')
+      } finally {
+        await connection.close()
+        await server?.kill()
+      }
+    })
   })
 
   void describe('with a password', () => {
@@ -210,7 +213,7 @@ void describe('RedisConnection failures on a throwaway redis-server', () => {
         server.resume()
       }
       // after the resume, replies line up again (the late reply is dropped, not given to the next command)
-      await eventually('the server answers again', async () => (await connection.send(['PING']).catch(() => 'x')) === 'PONG')
+      await waitFor(async () => (await connection.send(['PING']).catch(() => 'x')) === 'PONG', 'the server answers again')
       assert.equal(await connection.send(['SET', 'after-stall', 'v']), 'OK')
       assert.equal(await connection.send(['GET', 'after-stall']), 'v')
     })
@@ -219,7 +222,7 @@ void describe('RedisConnection failures on a throwaway redis-server', () => {
       const downs: Error[] = []
       connection.on('down', (error) => downs.push(error))
       await server.kill()
-      await eventually('the connection notices', () => !connection.isReady)
+      await waitFor(() => !connection.isReady, 'the connection notices')
       const { ms, result } = await elapsed(() => connection.send(['GET', 'x']))
       const error = rejection(result)
       assert.ok(error instanceof RedisUnavailableError, String(error))
@@ -231,8 +234,8 @@ void describe('RedisConnection failures on a throwaway redis-server', () => {
       const readies: unknown[] = []
       connection.on('ready', (features) => readies.push(features))
       await server.restart()
-      await eventually('the connection reconnects by itself', async () => (await connection.send(['PING']).catch(() => 'x')) === 'PONG')
-      await eventually('ready is emitted again', () => readies.length > 0)
+      await waitFor(async () => (await connection.send(['PING']).catch(() => 'x')) === 'PONG', 'the connection reconnects by itself')
+      await waitFor(() => readies.length > 0, 'ready is emitted again')
       assert.equal(connection.isReady, true)
     })
   })

@@ -9,7 +9,7 @@ import { createQuorumLock } from '../../src/coordination/lock/lock.ts'
 import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
-import { lockContract } from './lock-contract.ts'
+import { lockContract } from '../contracts/lock-contract.ts'
 
 for (const target of redisTargets()) {
   lockContract(target.name, async () => {

@@ -16,7 +16,7 @@ import { openTaskStore } from '../../src/store/open.ts'
 import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { mongoUrl, redis8Url } from '../helpers/servers.ts'
-import { uniqueTopic } from './bus-contract.ts'
+import { uniqueTopic } from '../contracts/bus-contract.ts'
 
 function kafkaBrokers(): string {
   const value = process.env.KAFKA_BROKERS

@@ -1,16 +1,15 @@
 // The pub/sub contract on Redis 8, Redis 7.0 and the cluster; sharded pub/sub on the cluster; resubscription after
 // a server restart on a throwaway redis-server.
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { RedisConnection } from '../../src/redis/connection.ts'
 import { RedisPubSub } from '../../src/coordination/pubsub/index.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisClusterNodes, redisTargets, uniquePrefix } from '../helpers/servers.ts'
+import { RedisProcess } from '../helpers/redis-process.ts'
 import { sleep, waitFor, within } from '../helpers/wait.ts'
-import { pubsubContract } from './pubsub-contract.ts'
+import { pubsubContract } from '../contracts/pubsub-contract.ts'
 
 for (const target of redisTargets()) {
   pubsubContract(target.name, async () => {
@@ -51,67 +50,30 @@ void describe('pubsub on the cluster', () => {
       const reply = (await connection.send<unknown[]>(['PUBSUB', 'SHARDNUMSUB', full], { key: full })).map(String)
       assert.deepEqual(reply, [full, '1'], `${channel} is shard-subscribed on its slot's master`)
       assert.equal(await pubsub.publish(channel, i), 1)
-      assert.equal((await within(subs[i]!.next(), 10_000, channel)).value!.data, i)
+      assert.equal((await within(subs[i]!.next(), channel)).value!.data, i)
     }
     const plain = await pubsub.subscribe<string>('plain', { sharded: false })
     const full = connection.key('plain')
     const shardCount = (await connection.send<unknown[]>(['PUBSUB', 'SHARDNUMSUB', full], { key: full })).map(String)
     assert.deepEqual(shardCount, [full, '0'])
     await pubsub.publish('plain', 'x', { sharded: false })
-    assert.equal((await within(plain.next(), 10_000, 'plain')).value!.data, 'x')
+    assert.equal((await within(plain.next(), 'plain')).value!.data, 'x')
     await pubsub.close()
   })
 })
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-}
-
 void describe('pubsub resubscribes after the server restarts', () => {
-  const bin = process.env.REDIS_SERVER_BIN
-  let port: number
-  let server: ChildProcess | undefined
-
-  const startServer = async (): Promise<ChildProcess> => {
-    if (!bin) throw new Error('REDIS_SERVER_BIN is not set: run through `npm test` or export it')
-    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-    const probe = async () => {
-      try {
-        const c = await RedisConnection.connect({ url: `redis://127.0.0.1:${port}`, logger: silentLogger, connectTimeoutMs: 300 })
-        await c.close()
-        return true
-      } catch {
-        return false
-      }
-    }
-    await waitFor(probe, `redis-server on port ${port}`, 15_000, 100)
-    return child
-  }
-
-  const stopServer = async (child: ChildProcess): Promise<void> => {
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGKILL')
-    await exited
-  }
+  let server: RedisProcess
 
   before(async () => {
-    port = await freePort()
-    server = await startServer()
+    server = await RedisProcess.start()
   })
   after(async () => {
-    if (server) await stopServer(server)
+    await server.kill()
   })
 
   void test('a subscriber keeps receiving after a kill and restart on the same port', async () => {
-    const url = `redis://127.0.0.1:${port}`
-    const options = { url, logger: silentLogger, reconnect: { minDelayMs: 50, maxDelayMs: 300 } }
+    const options = { url: server.url, logger: silentLogger, reconnect: { minDelayMs: 50, maxDelayMs: 300 } }
     const subConnection = await RedisConnection.connect(options)
     const pubConnection = await RedisConnection.connect(options)
     const subscriber = new RedisPubSub(subConnection, { logger: silentLogger })
@@ -120,13 +82,12 @@ void describe('pubsub resubscribes after the server restarts', () => {
       const updates = await subscriber.subscribe<string>('status')
       const pattern = await subscriber.pSubscribe<string>('status*')
       await publisher.publish('status', 'before')
-      assert.equal((await within(updates.next(), 10_000, 'before')).value!.data, 'before')
-      assert.equal((await within(pattern.next(), 10_000, 'before (pattern)')).value!.data, 'before')
+      assert.equal((await within(updates.next(), 'before')).value!.data, 'before')
+      assert.equal((await within(pattern.next(), 'before (pattern)')).value!.data, 'before')
 
-      await stopServer(server!)
-      server = undefined
+      await server.kill()
       await sleep(300)
-      server = await startServer()
+      await server.restart()
 
       // Publish until the resubscribed connection receives (the receiver count says when the server has it again).
       await waitFor(
@@ -141,8 +102,8 @@ void describe('pubsub resubscribes after the server restarts', () => {
         20_000,
         100,
       )
-      assert.equal((await within(updates.next(), 10_000, 'after')).value!.data, 'after')
-      assert.equal((await within(pattern.next(), 10_000, 'after (pattern)')).value!.data, 'after')
+      assert.equal((await within(updates.next(), 'after')).value!.data, 'after')
+      assert.equal((await within(pattern.next(), 'after (pattern)')).value!.data, 'after')
     } finally {
       await subscriber.close()
       await publisher.close()

@@ -2,7 +2,7 @@
 // and 7.0; and what a check answers while Redis is down (onStoreError).
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { sleep, waitFor } from '../helpers/wait.ts'
 import fc from 'fast-check'
 import { silentLogger, type Logger } from '../../src/config/logger.ts'
 import { RedisConnection } from '../../src/redis/connection.ts'
@@ -13,7 +13,7 @@ import { checkWindowInvariants, type Allowed } from '../helpers/rate-limit-invar
 import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
 import { redis8Url, redisLegacyUrl, redisTargets, uniquePrefix } from '../helpers/servers.ts'
 import { RedisProcess } from '../helpers/redis-process.ts'
-import { rateLimitContract } from './rate-limit-contract.ts'
+import { rateLimitContract } from '../contracts/rate-limit-contract.ts'
 
 async function connect(target: { url?: string; clusterNodes?: string[] }): Promise<RedisConnection> {
   return RedisConnection.connect(target.url ? { url: target.url, logger: silentLogger } : { cluster: { nodes: target.clusterNodes! }, logger: silentLogger })
@@ -117,14 +117,11 @@ void describe('rate limiting while Redis is down (onStoreError)', () => {
     assert.equal(warnings.filter((w) => /store failed/.test(w)).length, 3, 'one warning per limiter per outage')
 
     await server.restart()
-    let back
-    const until = Date.now() + 15_000
-    while (Date.now() < until) {
-      back = await fallback.check('after')
-      if (back.degraded === undefined) break
-      await sleep(100)
-    }
-    assert.equal(back?.degraded, undefined, 'checks must go back to Redis once it answers')
+    const back = await waitFor(async () => {
+      const verdict = await fallback.check('after')
+      return verdict.degraded === undefined && verdict
+    }, 'checks to go back to Redis once it answers', 15_000, 100)
+    assert.equal(back.degraded, undefined, 'checks must go back to Redis once it answers')
     assert.ok(warnings.some((w) => /answers again/.test(w)))
   })
 

@@ -9,7 +9,7 @@ import type { RedisConnection } from '../../src/redis/connection.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisTargets, uniquePrefix, type RedisTarget } from '../helpers/servers.ts'
-import { refreshContract } from './refresh-contract.ts'
+import { refreshContract } from '../contracts/refresh-contract.ts'
 
 const worker = fileURLToPath(new URL('../fixtures/refresh-worker.ts', import.meta.url))
 

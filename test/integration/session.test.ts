@@ -7,7 +7,7 @@ import { RedisSessionStore } from '../../src/coordination/session/index.ts'
 import { hashSessionId } from '../../src/coordination/session/store.ts'
 import { connectTarget } from '../helpers/redis-connect.ts'
 import { redisTargets, uniquePrefix } from '../helpers/servers.ts'
-import { sessionContract } from './session-contract.ts'
+import { sessionContract } from '../contracts/session-contract.ts'
 
 async function dump(connection: RedisConnection): Promise<string> {
   let text = ''

@@ -7,7 +7,7 @@ import { StoreUnavailableError, TaskConflictError } from '../../src/store/index.
 import { MongoTaskStore } from '../../src/store/engines/mongodb.ts'
 import { defaultTaskRuntime } from '../../src/model/task.ts'
 import { mongoUrl } from '../helpers/servers.ts'
-import { taskStoreContract } from './store-contract.ts'
+import { taskStoreContract } from '../contracts/store-contract.ts'
 import { taskRuntimeContract } from '../contracts/task-runtime-contract.ts'
 
 /** A database of its own per run: tests never touch another run's data, and it is dropped at the end. */

@@ -11,7 +11,7 @@ import { defaultTaskRuntime } from '../../src/model/task.ts'
 import { StoreOptionsError, StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
 import { SqliteTaskStore } from '../../src/store/engines/sqlite.ts'
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-migrations.ts'
-import { taskStoreContract } from './store-contract.ts'
+import { taskStoreContract } from '../contracts/store-contract.ts'
 import { taskRuntimeContract } from '../contracts/task-runtime-contract.ts'
 
 taskStoreContract('sqlite', () => {

@@ -7,9 +7,8 @@ import { MemoryBackend } from '../../src/cache/backends/memory.ts'
 import { type BreakerStateChange, ResilientBackend } from '../../src/cache/backends/resilient.ts'
 import { CircuitOpenError, InvalidArgumentError, RedisCommandError, RedisTimeoutError, RedisUnavailableError } from '../../src/redis/errors.ts'
 import { silentLogger } from '../../src/config/logger.ts'
-import { backendContract } from '../integration/backend-contract.ts'
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+import { backendContract } from '../contracts/backend-contract.ts'
+import { sleep } from '../helpers/wait.ts'
 
 backendContract('resilient(chaos(memory)), healthy', () => {
   const backend = new ResilientBackend(new ChaosBackend(new MemoryBackend({ logger: silentLogger })), { logger: silentLogger })

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { MemoryBloom } from '../../src/coordination/bloom/index.ts'
 import { bitPositions, bloomParams } from '../../src/coordination/bloom/params.ts'
-import { bloomContract } from '../integration/bloom-contract.ts'
+import { bloomContract } from '../contracts/bloom-contract.ts'
 
 bloomContract('memory', () => {
   const filters = new MemoryBloom()

@@ -6,7 +6,8 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { BusArgumentError, BusPublishError } from '../../src/bus/errors.ts'
 import { MemoryBus } from '../../src/bus/memory.ts'
 import { nodeGroupId } from '../../src/bus/types.ts'
-import { busContract, waitFor } from '../integration/bus-contract.ts'
+import { busContract } from '../contracts/bus-contract.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const shared = new MemoryBus({ logger: silentLogger })
 
@@ -14,6 +15,7 @@ busContract({
   name: 'memory',
   create: () => Promise.resolve(shared),
   countsRedeliveries: true,
+  redeliversOnRebalance: false,
   deadlineMs: 10_000,
 })
 
@@ -29,9 +31,9 @@ void it('memory: publish rejects once a group holds maxPendingPerGroup events (b
   for (let i = 0; i < 3; i++) await bus.publish('t', 'k', i)
   await assert.rejects(bus.publish('t', 'k', 3), BusPublishError)
   release()
-  await waitFor('3 events', () => seen.length === 3, 5000)
+  await waitFor(() => seen.length === 3, '3 events', 5000)
   await bus.publish('t', 'k', 3)
-  await waitFor('4 events', () => seen.length === 4, 5000)
+  await waitFor(() => seen.length === 4, '4 events', 5000)
   assert.deepEqual(seen, [0, 1, 2, 3])
   await bus.close()
 })

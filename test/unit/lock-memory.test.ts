@@ -1,5 +1,5 @@
 import { createMemoryLockStore } from '../../src/coordination/lock/memory-lock-store.ts'
-import { lockContract } from '../integration/lock-contract.ts'
+import { lockContract } from '../contracts/lock-contract.ts'
 
 lockContract('memory', () => {
   const store = createMemoryLockStore()

@@ -16,6 +16,7 @@ import { connectionOptionsFromEnv } from '../../src/redis/connection-options.ts'
 import { StoreUnavailableError } from '../../src/store/errors.ts'
 import { openTaskStore, openTaskStoreFromEnv } from '../../src/store/open.ts'
 import { SqliteTaskStore } from '../../src/store/sqlite-task-store.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'skalds-open-'))
 
@@ -94,7 +95,7 @@ void test('openBus: memory → a MemoryBus that delivers', async () => {
       got.push(event.payload)
     })
     await bus.publish('t', 'k', { n: 1 })
-    for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    await waitFor(() => got.length > 0, 'the event')
     assert.deepEqual(got, [{ n: 1 }])
     await sub.close()
   } finally {

@@ -1,7 +1,7 @@
 // The pub/sub contract on the in-process transport.
 import { MemoryPubSub, MemoryPubSubBus } from '../../src/coordination/pubsub/index.ts'
 import { silentLogger } from '../../src/config/logger.ts'
-import { pubsubContract } from '../integration/pubsub-contract.ts'
+import { pubsubContract } from '../contracts/pubsub-contract.ts'
 
 pubsubContract('memory', () => {
   const bus = new MemoryPubSubBus({ logger: silentLogger })

@@ -7,7 +7,7 @@ import { createRateLimiter, rateLimited } from '../../src/coordination/rate-limi
 import { RATE_LIMIT_ALGORITHMS, type RateLimitAlgorithm } from '../../src/coordination/rate-limit/types.ts'
 import { RateLimitExceededError } from '../../src/coordination/rate-limit/errors.ts'
 import { createMemoryRateLimitStore } from '../../src/coordination/rate-limit/memory-rate-limit-store.ts'
-import { rateLimitContract } from '../integration/rate-limit-contract.ts'
+import { rateLimitContract } from '../contracts/rate-limit-contract.ts'
 import { checkWindowInvariants, type Allowed } from '../helpers/rate-limit-invariants.ts'
 
 rateLimitContract('memory', () => {

@@ -2,7 +2,7 @@
 import { MemoryBackend } from '../../src/cache/backends/memory.ts'
 import { RedisUnavailableError } from '../../src/redis/errors.ts'
 import type { RefreshStore } from '../../src/coordination/refresh/index.ts'
-import { refreshContract } from '../integration/refresh-contract.ts'
+import { refreshContract } from '../contracts/refresh-contract.ts'
 
 /** A store that fails every call the way an unreachable Redis does. */
 function unreachable(): RefreshStore {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { MemorySessionStore } from '../../src/coordination/session/index.ts'
 import { readCookie, serializeCookie } from '../../src/coordination/session/cookie.ts'
-import { sessionContract } from '../integration/session-contract.ts'
+import { sessionContract } from '../contracts/session-contract.ts'
 
 sessionContract('memory', () => {
   const stores: MemorySessionStore<Record<string, unknown>>[] = []

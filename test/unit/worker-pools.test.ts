@@ -149,7 +149,7 @@ void describe('process host: orphans', () => {
     let pid = 0
     try {
       const found = await waitFor(() => /child (\d+)/.exec(text), 'the child pid', 30_000)
-      pid = Number(found![1])
+      pid = Number(found[1])
       assert.ok(processExists(pid))
       parent.kill('SIGKILL')
       await once(parent, 'exit')

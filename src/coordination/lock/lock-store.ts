@@ -1,5 +1,5 @@
 // The seam between the lock API and where locks live: Redis (one server or cluster), a quorum of independent
-// Redis masters, or this process's memory. Every implementation runs test/integration/lock-contract.ts.
+// Redis masters, or this process's memory. Every implementation runs test/contracts/lock-contract.ts.
 
 import { InvalidArgumentError } from '../../redis/errors.ts'
 

@@ -2,7 +2,6 @@
 // bounded stalls, one warning per outage, L1 kept during an outage and cleared on recovery.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { ChaosBackend } from '../../../src/cache/backends/chaos.ts'
 import { MemoryBackend } from '../../../src/cache/backends/memory.ts'
 import { ResilientBackend } from '../../../src/cache/backends/resilient.ts'
@@ -10,7 +9,7 @@ import { CircuitOpenError, RedisTimeoutError, RedisUnavailableError } from '../.
 import { SerializationError } from '../../../src/cache/errors.ts'
 import { createCache } from '../../../src/cache/index.ts'
 import { silentLogger } from '../../../src/config/logger.ts'
-import { eventually } from '../../helpers/cache-contract.ts'
+import { sleep, waitFor } from '../../helpers/wait.ts'
 import { capturingLogger, outageWarnings, type LogLine } from '../../helpers/capture-logger.ts'
 
 function chaosStore(): { chaos: ChaosBackend; backend: ResilientBackend; memory: MemoryBackend } {
@@ -42,7 +41,7 @@ void test('non-strict: a failing store reads as a miss, skips writes, warns once
   assert.ok(stats.errors >= 9 && stats.misses >= 3, JSON.stringify(stats))
 
   chaos.heal()
-  await eventually(async () => (await cache.set('k', 'back')) === true, 5000, 'the breaker to let a probe through')
+  await waitFor(async () => (await cache.set('k', 'back')) === true, 'the breaker to let a probe through', 5000)
   assert.equal(await cache.get('k'), 'back')
   assert.ok(lines.some((line) => line.level === 'info' && line.msg.startsWith('cache store recovered')))
   chaos.alwaysThrow()
@@ -91,7 +90,7 @@ void test('L1 keeps serving during an outage and is cleared when the store recov
   assert.equal(await cache.get('k'), 'v', 'an L1 hit needs no store')
   assert.equal(await cache.get('other'), undefined)
   chaos.heal()
-  await eventually(async () => (await cache.set('probe', 1)) === true, 5000, 'recovery')
+  await waitFor(async () => (await cache.set('probe', 1)) === true, 'recovery', 5000)
   assert.equal(cache.getSync('k'), undefined, 'L1 was cleared on recovery (evictions may have been missed)')
   assert.equal(await cache.get('k'), 'v')
   await cache.close()

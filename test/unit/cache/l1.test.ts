@@ -1,7 +1,7 @@
 // The L1 LRU, the stored-entry envelope and the slow-operation log.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { sleep } from '../../helpers/wait.ts'
 import { SerializationError } from '../../../src/cache/errors.ts'
 import { hasHeader, openEnvelope, sealEnvelope } from '../../../src/cache/service/envelope.ts'
 import { L1Cache } from '../../../src/cache/service/l1.ts'

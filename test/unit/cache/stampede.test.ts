@@ -1,7 +1,7 @@
 // Cross-instance stampede protection on the memory backend: several caches sharing one backend act as processes.
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { sleep, waitFor } from '../../helpers/wait.ts'
 import { MemoryBackend } from '../../../src/cache/backends/memory.ts'
 import { createCache, type CacheService } from '../../../src/cache/index.ts'
 import { silentLogger } from '../../../src/config/logger.ts'
@@ -81,8 +81,7 @@ void test('a stale value is refreshed by one instance only (distributed refresh 
   }
   const served = await Promise.all(instances.map((cache) => cache.getOrSet('k', refresh, { ttl: '1m', grace: '1h' })))
   assert.deepEqual(served, ['old', 'old', 'old'])
-  const deadline = Date.now() + 5000
-  while ((await instances[1]!.get('k')) !== 'new' && Date.now() < deadline) await sleep(10)
+  await waitFor(async () => (await instances[1]!.get('k')) === 'new', 'the background refresh to reach instance 1', 5000, 10)
   assert.equal(await instances[2]!.get('k'), 'new')
   assert.equal(refreshes, 1)
 })

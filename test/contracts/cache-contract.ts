@@ -1,20 +1,14 @@
 // The CacheService contract: every L2 (memory backend, Redis 8, Redis 7.0, Redis Cluster) runs these same tests.
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { cached, type CacheOptions, type CacheService } from '../../src/cache/index.ts'
 import { escapeGlob } from '../../src/redis/glob.ts'
 import { InvalidArgumentError } from '../../src/redis/errors.ts'
 import { SerializationError, ValueTooLargeError } from '../../src/cache/errors.ts'
-import { waitFor } from './wait.ts'
+import { sleep, waitFor } from '../helpers/wait.ts'
 
 /** Opens a cache on the target; every cache opened by one suite shares one global prefix (one "deployment"). */
 export type OpenCache = (options?: CacheOptions) => Promise<CacheService>
-
-/** Polls `check` until it returns true, failing after `ms` (generous: CI is a loaded 2-core machine). */
-export async function eventually(check: () => Promise<boolean> | boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  await waitFor(check, what, ms)
-}
 
 export function cacheContract(target: string, open: OpenCache): void {
   void describe(`CacheService contract on ${target}`, () => {
@@ -68,13 +62,13 @@ export function cacheContract(target: string, open: OpenCache): void {
       await cache.set('short', 1, { ttl: 300 })
       const left = await cache.ttl('short')
       assert.ok(typeof left === 'number' && left > 0 && left <= 300, `ttl ${left}`)
-      await eventually(async () => (await cache.get('short')) === undefined, 10_000, 'short to expire')
+      await waitFor(async () => (await cache.get('short')) === undefined, 'short to expire')
       assert.equal(await cache.ttl('short'), undefined)
       await cache.set('long', 1, { ttl: '1h' })
       assert.equal(await cache.expire('long', '200ms'), true)
       const shortened = await cache.ttl('long')
       assert.ok(typeof shortened === 'number' && shortened <= 200, `ttl ${shortened}`)
-      await eventually(async () => !(await cache.exists('long')), 10_000, 'long to expire after expire()')
+      await waitFor(async () => !(await cache.exists('long')), 'long to expire after expire()')
       assert.equal(await cache.expire('long', '1m'), false)
     })
 
@@ -158,7 +152,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       assert.equal(calls, 1)
       const ttl = await cache.ttl('absent')
       assert.ok(typeof ttl === 'number' && ttl <= 300, `null entries use nullTtl, got ${ttl}`)
-      await eventually(async () => !(await cache.exists('absent')), 10_000, 'the null entry to expire')
+      await waitFor(async () => !(await cache.exists('absent')), 'the null entry to expire')
       await cache.getOrSet('absent', lookup)
       assert.equal(calls, 2)
       assert.equal(await cache.getOrSet('never', () => undefined, { nullTtl: 0 }), undefined)
@@ -179,7 +173,7 @@ export function cacheContract(target: string, open: OpenCache): void {
       }
       const served = await Promise.all([cache.getOrSet('v', refresh, { ttl: '1m', grace: '1h' }), cache.getOrSet('v', refresh, { ttl: '1m', grace: '1h' })])
       assert.deepEqual(served, ['old', 'old'])
-      await eventually(async () => (await cache.get('v')) === 'new', 10_000, 'the background refresh')
+      await waitFor(async () => (await cache.get('v')) === 'new', 'the background refresh')
       assert.equal(refreshes, 1)
       assert.ok(cache.stats()['swr']!.staleHits >= 1)
       const physical = await cache.ttl('v')
@@ -297,14 +291,14 @@ export function cacheContract(target: string, open: OpenCache): void {
       const b = await make({ namespace: 'l1', l1: { maxEntries: 100, ttl: '1h' } })
       // b reads until it holds the key in L1: a's own eviction message for the write may still be on its way and
       // (correctly) evict the first copy b reads.
-      const holds = (key: string, value: unknown) => eventually(async () => (await b.get(key)) === value && b.getSync(key) === value, 10_000, `b to hold ${key} in L1`)
+      const holds = (key: string, value: unknown) => waitFor(async () => (await b.get(key)) === value && b.getSync(key) === value, `b to hold ${key} in L1`)
       await a.set('k', 'v1', { tags: ['t'] })
       await holds('k', 'v1')
       await a.set('k', 'v2')
-      await eventually(() => b.getSync('k') === undefined, 10_000, 'b to evict k after a.set')
+      await waitFor(() => b.getSync('k') === undefined, 'b to evict k after a.set')
       assert.equal(await b.get('k'), 'v2')
       await a.delete('k')
-      await eventually(() => b.getSync('k') === undefined, 10_000, 'b to evict k after a.delete')
+      await waitFor(() => b.getSync('k') === undefined, 'b to evict k after a.delete')
       assert.equal(await b.get('k'), undefined)
 
       await a.set('page:1', 1)
@@ -312,9 +306,9 @@ export function cacheContract(target: string, open: OpenCache): void {
       await holds('page:1', 1)
       await holds('tagged', 2)
       await a.invalidatePattern('page:*')
-      await eventually(() => b.getSync('page:1') === undefined, 10_000, 'b to evict page:1 after a pattern invalidation')
+      await waitFor(() => b.getSync('page:1') === undefined, 'b to evict page:1 after a pattern invalidation')
       await a.invalidateTags(['group'])
-      await eventually(() => b.getSync('tagged') === undefined, 10_000, 'b to evict tagged after a tag invalidation')
+      await waitFor(() => b.getSync('tagged') === undefined, 'b to evict tagged after a tag invalidation')
       assert.equal(await b.get('tagged'), undefined)
 
       // A locally written L1 copy never outlives the entry's own TTL (l1.ttl is 1h here). Only getSync is polled: a
@@ -322,9 +316,9 @@ export function cacheContract(target: string, open: OpenCache): void {
       // (an L2 read does not learn the remaining TTL; see docs/cache.md).
       await a.set('short', 'soon gone', { ttl: 300 })
       assert.equal(a.getSync('short'), 'soon gone')
-      await eventually(() => a.getSync('short') === undefined, 10_000, 'the L1 copy to expire with its entry')
+      await waitFor(() => a.getSync('short') === undefined, 'the L1 copy to expire with its entry')
       const plain = await make({ namespace: 'l1' })
-      await eventually(async () => (await plain.get('short')) === undefined, 10_000, 'the L2 entry to expire')
+      await waitFor(async () => (await plain.get('short')) === undefined, 'the L2 entry to expire')
     })
 
     void test('statistics: key counts per namespace, memory, counters; health', async () => {

@@ -1,12 +1,11 @@
 // The lock contract: every LockStore (memory, Redis single/legacy/cluster, quorum) must pass these.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { silentLogger } from '../../src/config/logger.ts'
 import { LockLostError, LockNotHeldError, LockTimeoutError } from '../../src/coordination/lock/errors.ts'
 import { LockManager } from '../../src/coordination/lock/lock.ts'
 import type { LockStore } from '../../src/coordination/lock/lock-store.ts'
-import { waitFor } from '../helpers/wait.ts'
+import { sleep, waitFor } from '../helpers/wait.ts'
 
 export interface LockStoreFixture {
   store: LockStore

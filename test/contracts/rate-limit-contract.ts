@@ -1,7 +1,7 @@
 // The rate-limit contract: every RateLimitStore (memory; Redis 8, 7.0, cluster) must pass these, in real time.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { sleep } from '../helpers/wait.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { createRateLimiter, type RateLimiter } from '../../src/coordination/rate-limit/limiter.ts'
 import { RATE_LIMIT_ALGORITHMS, type RateLimitAlgorithm, type RateLimitStore } from '../../src/coordination/rate-limit/types.ts'

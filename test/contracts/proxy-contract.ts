@@ -2,7 +2,6 @@
 // the Lua emulation on Redis 7.0, a 3-master cluster). `proxyContract(target)` registers the describe blocks.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { RedisConnection } from '../../src/redis/connection.ts'
 import type { RedisConnectionOptions } from '../../src/redis/connection-options.ts'
 import { CrossSlotError, InvalidArgumentError } from '../../src/redis/errors.ts'
@@ -14,7 +13,7 @@ import { EmulatedHashTtl } from '../../src/cache/proxy/hash-ttl.ts'
 import { slotOf } from '../../src/redis/slot.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { type RedisTarget, uniquePrefix } from '../helpers/servers.ts'
-import { waitFor } from '../helpers/wait.ts'
+import { sleep, waitFor } from '../helpers/wait.ts'
 
 export interface ProxyContractOptions {
   /** The per-field TTL path the proxy must take on this target. */
@@ -27,11 +26,6 @@ export interface ProxyContractOptions {
 export function connectionOptions(target: RedisTarget, keyPrefix: string): RedisConnectionOptions {
   const base = target.clusterNodes ? { cluster: { nodes: target.clusterNodes } } : { url: target.url! }
   return { ...base, keyPrefix, logger: silentLogger }
-}
-
-/** Polls `check` until it returns true; fails after `deadlineMs` (generous: the suite runs on a loaded machine). */
-async function eventually(what: string, check: () => Promise<boolean>, deadlineMs = 15_000): Promise<void> {
-  await waitFor(check, what, deadlineMs)
 }
 
 const INTEGER = /^\d+$/
@@ -103,7 +97,7 @@ export function proxyContract(target: RedisTarget, options: ProxyContractOptions
         await proxy.setHashField('h2', 'short', 's', { ttl: 300 })
         await proxy.setHashField('h2', 'long', 'l', { ttl: '60s' })
         assert.equal(await proxy.getHashField('h2', 'short'), 's')
-        await eventually('the 300 ms field is gone for getAll', async () => !('short' in (await proxy.getAllHash('h2'))))
+        await waitFor(async () => !('short' in (await proxy.getAllHash('h2'))), 'the 300 ms field is gone for getAll', 15_000)
         assert.equal(await proxy.getHashField('h2', 'short'), undefined)
         assert.equal(await proxy.hashFieldTtl('h2', 'short'), undefined)
         assert.deepEqual(await proxy.getAllHash('h2'), { keep: 'k', long: 'l' })
@@ -149,9 +143,9 @@ export function proxyContract(target: RedisTarget, options: ProxyContractOptions
       void test('a hash whose fields all expired is gone as a key too', async () => {
         await proxy.setHashFields('h6', { a: '1', b: '2' }, { ttl: 300 })
         const full = connection.key('h6')
-        await eventually('the hash key disappears', async () => (await raw<number>(['EXISTS', full], full)) === 0)
+        await waitFor(async () => (await raw<number>(['EXISTS', full], full)) === 0, 'the hash key disappears', 15_000)
         const index = EmulatedHashTtl.indexKey(full)
-        await eventually('no TTL index is left', async () => (await raw<number>(['EXISTS', index], index)) === 0)
+        await waitFor(async () => (await raw<number>(['EXISTS', index], index)) === 0, 'no TTL index is left', 15_000)
       })
 
       void test('a field named __proto__ stays a field', async () => {
@@ -185,9 +179,8 @@ export function proxyContract(target: RedisTarget, options: ProxyContractOptions
           const sweeper = new HashTtlSweeper(connection, { interval: 100 })
           sweeper.start()
           try {
-            await eventually('the sweeper removes the expired field and its index entry', async () =>
-              (await raw<number>(['HEXISTS', full, 'gone'], full)) === 0 && (await raw<string | null>(['ZSCORE', index, 'gone'], index)) === null,
-            )
+            await waitFor(async () =>
+              (await raw<number>(['HEXISTS', full, 'gone'], full)) === 0 && (await raw<string | null>(['ZSCORE', index, 'gone'], index)) === null, 'the sweeper removes the expired field and its index entry', 15_000)
           } finally {
             await sweeper.stop()
           }
@@ -204,7 +197,7 @@ export function proxyContract(target: RedisTarget, options: ProxyContractOptions
             await own.setHashField('auto', 'keep', 'k')
             assert.ok((own.sweeper as HashTtlSweeper | undefined)?.running)
             const full = connection.key('auto')
-            await eventually('the running sweeper purges the field', async () => (await raw<number>(['HEXISTS', full, 'gone'], full)) === 0)
+            await waitFor(async () => (await raw<number>(['HEXISTS', full, 'gone'], full)) === 0, 'the running sweeper purges the field', 15_000)
           } finally {
             await own.close()
           }
@@ -218,7 +211,7 @@ export function proxyContract(target: RedisTarget, options: ProxyContractOptions
           try {
             await bare.setHashField(untagged, 'f', 'short', { ttl: 300 })
             await bare.setHashField(tagged, 'f', 'long', { ttl: '60s' })
-            await eventually('the untagged twin expires', async () => (await bare.getHashField(untagged, 'f')) === undefined)
+            await waitFor(async () => (await bare.getHashField(untagged, 'f')) === undefined, 'the untagged twin expires', 15_000)
             assert.equal(await bare.getHashField(tagged, 'f'), 'long', 'the {tag}-only key keeps its own expiry')
           } finally {
             await bare.deleteKey(untagged, tagged)
@@ -247,7 +240,7 @@ export function proxyContract(target: RedisTarget, options: ProxyContractOptions
         const full = connection.key('l2')
         const pttl = await raw<number>(['PTTL', full], full)
         assert.ok(pttl > 0 && pttl <= 300, `got ${pttl}`)
-        await eventually('the list expires', async () => (await proxy.getList('l2')).length === 0)
+        await waitFor(async () => (await proxy.getList('l2')).length === 0, 'the list expires', 15_000)
       })
 
       void test('overwriteList replaces the content and sets the TTL; [] deletes the key', async () => {
@@ -307,7 +300,7 @@ export function proxyContract(target: RedisTarget, options: ProxyContractOptions
 
       void test('a string with a TTL expires; a later set without TTL clears it', async () => {
         await proxy.setString('s2', 'v', { ttl: 300 })
-        await eventually('the string expires', async () => (await proxy.getString('s2')) === undefined)
+        await waitFor(async () => (await proxy.getString('s2')) === undefined, 'the string expires', 15_000)
         await proxy.setString('s3', 'v', { ttl: '60s' })
         await proxy.setString('s3', 'w')
         const full = connection.key('s3')
@@ -426,11 +419,37 @@ export function proxyContract(target: RedisTarget, options: ProxyContractOptions
         await assert.rejects(proxy.deleteKey('ok', ''), (e: unknown) => e instanceof InvalidArgumentError && /keys\[1\]/.test(e.message))
       })
     })
+  })
+}
+
+/** A Redis target only this run uses, started for the test and stopped after it. */
+export interface ThrowawayTarget {
+  target: RedisTarget
+  stop(): Promise<void>
+}
+
+/**
+ * What Python Skalds sees: with keyPrefix '' the proxy writes the real `skalds:hash` key. Only ever on a throwaway
+ * server (`start`): on a shared one it would write the wire key a running Skalds reads.
+ */
+export function proxyWireShape(name: string, start: () => Promise<ThrowawayTarget>, options: ProxyContractOptions): void {
+  const { expectedMode } = options
+  const emulated = expectedMode === 'emulated'
+
+  void describe(`RedisProxy wire shape on a throwaway ${name} (${expectedMode} hash-field TTL)`, () => {
+    let server: ThrowawayTarget
+    before(async () => {
+      server = await start()
+    })
+    after(async () => {
+      await server?.stop()
+    })
 
     void test('Python shape: keyPrefix "" writes skalds:hash exactly as Skalds does (int ms string, field TTL 3600 s)', async () => {
-      const bare = await RedisConnection.connect(connectionOptions(target, ''))
+      const bare = await RedisConnection.connect(connectionOptions(server.target, ''))
       const python = new RedisProxy(bare, { ...options.proxy, sweeper: false })
-      const skaldId = `${prefix}skald` // a unique field: the key itself is the real, shared `skalds:hash`
+      assert.equal(await python.hashTtlMode(), expectedMode)
+      const skaldId = uniquePrefix('skald')
       try {
         const now = Date.now()
         await python.setHashField('skalds:hash', skaldId, String(now), { ttl: '3600s' })

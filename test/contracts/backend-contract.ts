@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import type { CacheBackend } from '../../src/cache/backend.ts'
 import { InvalidArgumentError, RedisCommandError } from '../../src/redis/errors.ts'
 import { escapeGlob } from '../../src/redis/glob.ts'
-import { waitFor } from '../helpers/wait.ts'
+import { sleep, waitFor } from '../helpers/wait.ts'
 
 export interface ContractTarget {
   backend: CacheBackend
@@ -13,11 +13,6 @@ export interface ContractTarget {
   prefix: string
   /** Closes the backend and whatever the factory opened for it. */
   close(): Promise<void>
-}
-
-/** Polls `check` until it returns true; fails with `what` after `deadlineMs` (generous: CI machines are loaded). */
-export async function eventually(what: string, check: () => Promise<boolean> | boolean, deadlineMs = 10_000): Promise<void> {
-  await waitFor(check, what, deadlineMs)
 }
 
 /** Keys that land in many different cluster slots (no hash tags). */
@@ -60,7 +55,7 @@ export function backendContract(label: string, open: () => Promise<ContractTarge
       await backend.set(k('short'), 'x', 300)
       const ttl = await backend.ttl(k('short'))
       assert.ok(typeof ttl === 'number' && ttl > 0 && ttl <= 300, `ttl ${ttl}`)
-      await eventually('the key set with a 300 ms TTL expires', async () => (await backend.get(k('short'))) === undefined)
+      await waitFor(async () => (await backend.get(k('short'))) === undefined, 'the key set with a 300 ms TTL expires')
       assert.equal(await backend.exists(k('short')), false)
       assert.equal(await backend.ttl(k('short')), undefined)
     })
@@ -79,7 +74,7 @@ export function backendContract(label: string, open: () => Promise<ContractTarge
       const ttl = await backend.ttl(k('to-expire'))
       assert.ok(typeof ttl === 'number' && ttl > 50_000 && ttl <= 60_000, `ttl ${ttl}`)
       assert.equal(await backend.expire(k('to-expire'), 200), true)
-      await eventually('expire(200) makes the key expire', async () => !(await backend.exists(k('to-expire'))))
+      await waitFor(async () => !(await backend.exists(k('to-expire'))), 'expire(200) makes the key expire')
     })
 
     void it('getMany: one result per key, in order, across many slots, misses as undefined', async () => {
@@ -110,7 +105,7 @@ export function backendContract(label: string, open: () => Promise<ContractTarge
       assert.equal(await backend.setIfAbsent(k('lock'), 'owner-a', 300), true)
       assert.equal(await backend.setIfAbsent(k('lock'), 'owner-b', 300), false)
       assert.equal(await backend.get(k('lock')), 'owner-a')
-      await eventually('the lock expires', async () => !(await backend.exists(k('lock'))))
+      await waitFor(async () => !(await backend.exists(k('lock'))), 'the lock expires')
       assert.equal(await backend.setIfAbsent(k('lock'), 'owner-b', 60_000), true)
       assert.equal(await backend.get(k('lock')), 'owner-b')
     })
@@ -151,7 +146,7 @@ export function backendContract(label: string, open: () => Promise<ContractTarge
       assert.equal(await backend.increment(k('window'), 1, 60_000), 2)
       const second = await backend.ttl(k('window'))
       assert.ok(typeof second === 'number' && second <= 400, `an existing counter keeps its TTL, got ${second}`)
-      await eventually('the counter expires with its first TTL', async () => !(await backend.exists(k('window'))))
+      await waitFor(async () => !(await backend.exists(k('window'))), 'the counter expires with its first TTL')
       assert.equal(await backend.increment(k('window'), 5), 5)
       assert.equal(await backend.ttl(k('window')), null, 'a counter created without ttl never expires')
     })
@@ -206,7 +201,7 @@ export function backendContract(label: string, open: () => Promise<ContractTarge
       await backend.addToTags([tag], k('long-lived'))
       await backend.set(k('short-lived'), 'v', 100)
       await backend.addToTags([tag], k('short-lived'), 100)
-      await new Promise((resolve) => setTimeout(resolve, 400))
+      await sleep(400)
       assert.equal(await backend.invalidateTags([tag]), 1)
       assert.equal(await backend.exists(k('long-lived')), false)
     })
@@ -215,9 +210,9 @@ export function backendContract(label: string, open: () => Promise<ContractTarge
       const tag = k('tag:short')
       await backend.set(k('t-short'), 'v', 200)
       await backend.addToTags([tag], k('t-short'), 200)
-      await eventually('the tagged key expires', async () => !(await backend.exists(k('t-short'))))
+      await waitFor(async () => !(await backend.exists(k('t-short'))), 'the tagged key expires')
       // The tag set gets its TTL a moment after the key (on a cluster, on another node): wait for it too.
-      await eventually('the tag set expires', async () => !(await backend.exists(tag)))
+      await waitFor(async () => !(await backend.exists(tag)), 'the tag set expires')
       await backend.set(k('t-short'), 'v-again')
       assert.equal(await backend.invalidateTags([tag]), 0, 'an expired tag set must not delete a newer key')
       assert.equal(await backend.get(k('t-short')), 'v-again')
@@ -233,12 +228,12 @@ export function backendContract(label: string, open: () => Promise<ContractTarge
       const offB = await backend.subscribe(channel, (m) => gotB.push(m))
       const offOther = await backend.subscribe(other, (m) => gotOther.push(m))
       await backend.publish(channel, 'm1')
-      await eventually('both listeners get m1', () => gotA.includes('m1') && gotB.includes('m1'))
+      await waitFor(() => gotA.includes('m1') && gotB.includes('m1'), 'both listeners get m1')
       await offA()
       await offA() // idempotent
       await backend.publish(channel, 'm2')
       await backend.publish(other, 'o1')
-      await eventually('B gets m2 and the other channel gets o1', () => gotB.includes('m2') && gotOther.includes('o1'))
+      await waitFor(() => gotB.includes('m2') && gotOther.includes('o1'), 'B gets m2 and the other channel gets o1')
       assert.deepEqual(gotA, ['m1'])
       assert.deepEqual(gotOther, ['o1'])
       await offB()
@@ -247,7 +242,7 @@ export function backendContract(label: string, open: () => Promise<ContractTarge
       const gotC: string[] = []
       const offC = await backend.subscribe(channel, (m) => gotC.push(m))
       await backend.publish(channel, 'm3')
-      await eventually('a new subscriber gets m3', () => gotC.includes('m3'))
+      await waitFor(() => gotC.includes('m3'), 'a new subscriber gets m3')
       await offC()
       assert.deepEqual(gotB, ['m1', 'm2'])
     })
@@ -260,7 +255,7 @@ export function backendContract(label: string, open: () => Promise<ContractTarge
       })
       const offGood = await backend.subscribe(channel, (m) => got.push(m))
       await backend.publish(channel, 'still-delivered')
-      await eventually('the good listener gets the message', () => got.includes('still-delivered'))
+      await waitFor(() => got.includes('still-delivered'), 'the good listener gets the message')
       await offBad()
       await offGood()
     })
