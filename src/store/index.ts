@@ -17,3 +17,4 @@ export {
 } from './task-store.ts'
 export { TaskNotFoundError, TaskExistsError, TaskConflictError, TaskQueryError, StoreUnavailableError, StoreOptionsError } from './errors.ts'
 export { openTaskStore, openTaskStoreFromEnv, type OpenTaskStoreOptions } from './open.ts'
+export { ChaosTaskStore, STORE_OPERATIONS, STORE_READS, STORE_WRITES, type StoreOperation } from './chaos.ts'
