@@ -206,6 +206,7 @@ class Publisher implements SkaldStatePublisher {
       { op: 'set', key: taskHeartbeatKey(taskId), value: String(entry.lastBeat), ttlMs: this.#beatTtl },
       { op: 'set', key: taskExceptionKey(taskId), value: '', ttlMs: this.#keyTtl },
       { op: 'del', key: taskProgressKey(taskId) },
+      ...this.#allTaskOps(),
     ])
   }
 
@@ -244,6 +245,8 @@ class Publisher implements SkaldStatePublisher {
       // Terminal codes last REDIS_KEY_TTL; the exception is written first so a reader seeing -1 finds the message.
       ops.push({ op: 'set', key: taskHeartbeatKey(taskId), value: code, ttlMs: this.#keyTtl })
     }
+    // The all-task list changes with every start and end: publish it now rather than up to a period later.
+    if (run?.epoch === epoch) ops.push(...this.#allTaskOps())
     if (ops.length > 0) await this.#backend.apply(ops)
   }
 
@@ -307,14 +310,16 @@ class Publisher implements SkaldStatePublisher {
       { op: 'hset', key: SKALDS_MODE_HASH_KEY, field: id, value: info.mode, ttlMs: this.#keyTtl },
       { op: 'set', key: skaldHeartbeatKey(id), value: String(this.#nodeBeat), ttlMs: this.#beatTtl },
       { op: 'list', key: skaldAllowTaskClassNameKey(id), values: [...info.classNames], ttlMs: this.#keyTtl },
-      {
-        op: 'set',
-        key: skaldAllTaskKey(id),
-        value: serializeAllTasks({ tasks: runs.map((r) => ({ id: r.taskId, className: r.className })), timestamp: now }),
-        ttlMs: this.#keyTtl,
-      },
+      ...this.#allTaskOps(now),
       { op: 'set', key: skaldLoadKey(id), value: JSON.stringify(loadToJson(load)), ttlMs: this.#keyTtl },
     ]
+  }
+
+  /** `skalds:{id}:all-task` of the current runs; nothing before register(). */
+  #allTaskOps(now = this.#now()): StateOp[] {
+    if (!this.#info) return []
+    const tasks = [...this.#runs.values()].map((r) => ({ id: r.taskId, className: r.className }))
+    return [{ op: 'set', key: skaldAllTaskKey(this.#info.skaldId), value: serializeAllTasks({ tasks, timestamp: now }), ttlMs: this.#keyTtl }]
   }
 
   #pendingOf(taskId: string, epoch: number): Pending | undefined {
