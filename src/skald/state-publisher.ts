@@ -285,14 +285,23 @@ class Publisher implements SkaldStatePublisher {
     }
     const ops: StateOp[] = this.#info ? this.#nodeOps(now) : []
     const beats: Array<{ index: number; taskId: string }> = []
+    const taken = new Map<string, Pending>()
     for (const run of this.#runs.values()) {
       run.lastBeat = nextHeartbeat(run.lastBeat)
       beats.push({ index: ops.length, taskId: run.taskId })
       ops.push({ op: 'beat', key: taskHeartbeatKey(run.taskId), value: run.lastBeat, ttlMs: this.#beatTtl })
-      this.#extraOps(run.taskId, ops)
+      const drained = this.#extraOps(run.taskId, ops)
+      if (drained) taken.set(run.taskId, drained)
     }
     if (ops.length === 0) return { tasks: 0, fenced, refused: [], ops: 0 }
-    const result = await this.#backend.apply(ops)
+    let result
+    try {
+      result = await this.#backend.apply(ops)
+    } catch (error) {
+      // Heartbeats are rewritten by the next tick anyway; progress, checkpoint and log would be lost: queue them again.
+      for (const [taskId, drained] of taken) this.#requeue(taskId, drained)
+      throw error
+    }
     const refusedIndexes = new Set(result.refusedBeats)
     return { tasks: beats.length, fenced, refused: beats.filter((b) => refusedIndexes.has(b.index)).map((b) => b.taskId), ops: ops.length }
   }
@@ -332,9 +341,24 @@ class Publisher implements SkaldStatePublisher {
     return pending
   }
 
-  #extraOps(taskId: string, ops: StateOp[]): void {
+  /** Older extras back in front of whatever arrived while the failed write was out; only for a still-current epoch. */
+  #requeue(taskId: string, drained: Pending): void {
+    if (this.#runs.get(taskId)?.epoch !== drained.epoch || !this.#isCurrent(taskId, drained.epoch)) return
+    const newer = this.#pending.get(taskId)
+    if (newer && newer.epoch !== drained.epoch) return
+    const logs = [...drained.logs, ...(newer?.logs ?? [])].slice(-this.#logMax)
+    this.#pending.set(taskId, {
+      epoch: drained.epoch,
+      progress: newer?.progress ?? drained.progress,
+      checkpoint: newer?.checkpoint ?? drained.checkpoint,
+      logs,
+    })
+  }
+
+  /** Moves a task's pending extras into `ops`; returns what it took. */
+  #extraOps(taskId: string, ops: StateOp[]): Pending | undefined {
     const pending = this.#pending.get(taskId)
-    if (!pending) return
+    if (!pending) return undefined
     this.#pending.delete(taskId)
     const { epoch } = pending
     if (pending.progress) {
@@ -348,6 +372,7 @@ class Publisher implements SkaldStatePublisher {
     if (pending.logs.length > 0) {
       ops.push({ op: 'append', key: taskLogKey(taskId), values: pending.logs, maxLength: this.#logMax, ttlMs: this.#keyTtl })
     }
+    return pending
   }
 }
 

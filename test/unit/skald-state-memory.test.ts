@@ -48,3 +48,28 @@ void it('parsePythonInt reads what int() reads', () => {
   assert.equal(parsePythonInt('1_000'), 1000)
   for (const bad of ['1.7e12', '1724131200000.0', '', 'abc', '1__0', undefined]) assert.equal(parsePythonInt(bad), undefined, String(bad))
 })
+
+void it('a failed tick keeps the progress, checkpoint and log it carried for the next tick', async () => {
+  const backend = createMemorySkaldStateBackend()
+  let failNext = false
+  const flaky = Object.create(backend) as typeof backend
+  flaky.apply = (ops) => {
+    if (failNext) {
+      failNext = false
+      return Promise.reject(Object.assign(new Error('redis down'), { code: 'E_SKALD_STATE_WRITE' }))
+    }
+    return backend.apply(ops)
+  }
+  const publisher = createSkaldStatePublisher(flaky, { sampleLoad: (b) => ({ ...b, cpuPercent: 0, rssMb: 0 }) })
+  const reader = createSkaldStateReader(backend)
+  await publisher.startRun({ taskId: 'a', className: 'C', epoch: 1 })
+  publisher.progress('a', 1, 10)
+  publisher.log('a', 1, ['one'])
+  failNext = true
+  await assert.rejects(publisher.tick(), { code: 'E_SKALD_STATE_WRITE' })
+  publisher.log('a', 1, ['two'])
+  await publisher.tick()
+  const state = await reader.task('a')
+  assert.equal(state.progress!.value, 10)
+  assert.deepEqual(state.log, ['one', 'two'])
+})
