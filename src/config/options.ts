@@ -45,6 +45,14 @@ export function duration(bounds: DurationBounds = {}): z.ZodType<number, Duratio
   })
 }
 
+/**
+ * A Duration in ms that must pass `ok`, refused as `${reason}, got ${ms}` (for messages that state the rule in ms,
+ * e.g. `must be a whole number of ms >= 1`). A malformed duration is reported as by duration().
+ */
+export function durationThat(ok: (ms: number) => boolean, reason: string): z.ZodType<number, Duration> {
+  return duration().refine(ok, { error: (issue) => `${reason}, got ${show(issue.input)}` })
+}
+
 /** A safe integer from `min` (inclusive), optionally up to `max`. */
 export function integer(min: number, max?: number): z.ZodType<number, number> {
   const range = max === undefined ? (min === 1 ? 'a positive integer' : `an integer >= ${min}`) : `an integer from ${min} to ${max}`
@@ -143,14 +151,22 @@ function unionMessage(issue: Issue & { code: 'invalid_union' }): string {
 /**
  * Parses `input` with `schema`. The first problem is thrown as `error(message)` (the component's argument error
  * class), or as InvalidDurationError when it is a malformed duration. `where` prefixes the message
- * (e.g. `KafkaBus`); `root` names the input when it is not an object.
+ * (e.g. `KafkaBus`); `root` names the input when it is not an object; `join` goes between `where` and the field
+ * (`' '` keeps older messages such as `lock ttl: …`).
  */
-export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, error: (message: string) => Error, where?: string, root = 'options'): z.output<S> {
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  error: (message: string) => Error,
+  where?: string,
+  root = 'options',
+  join = ': ',
+): z.output<S> {
   const result = schema.safeParse(input, { reportInput: true })
   if (result.success) return result.data
   const issue = innermost(result.error.issues[0]!)
   const path = pathOf(issue.path)
-  const message = `${where === undefined ? '' : `${where}: `}${path === '' ? root : path}: ${issue.message}`
+  const message = `${where === undefined ? '' : `${where}${join}`}${path === '' ? root : path}: ${issue.message}`
   if (issue.code === 'custom' && (issue.params as Record<string, unknown> | undefined)?.skaldsDuration === true) throw new InvalidDurationError(message)
   throw error(message)
 }

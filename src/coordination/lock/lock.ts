@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Duration, toMs } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
+import { boolean, duration, durationThat, opaque, optionsObject, parseOptions } from '../../config/options.ts'
+import { z } from 'zod'
 import type { RedisConnection } from '../../redis/connection.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
 import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.ts'
@@ -33,7 +35,7 @@ export interface LockManagerOptions extends DistributedLockOptions {
 }
 
 /** @internal LockManager resolves them; DistributedLock's constructor is not for users. */
-interface ResolvedLockOptions {
+export interface ResolvedLockOptions {
   ttlMs: number
   waitTimeoutMs: number
   retryDelayMs: number
@@ -41,23 +43,37 @@ interface ResolvedLockOptions {
   extendIntervalMs: number
 }
 
-function resolveOptions(options: DistributedLockOptions, base?: ResolvedLockOptions): ResolvedLockOptions {
-  const ttlMs = options.ttl === undefined ? (base?.ttlMs ?? 30_000) : toMs(options.ttl, 'lock ttl')
-  if (!Number.isInteger(ttlMs) || ttlMs < 1) throw new InvalidArgumentError(`lock ttl: must be a whole number of ms >= 1, got ${ttlMs}`)
-  const waitTimeoutMs = options.waitTimeout === undefined ? (base?.waitTimeoutMs ?? 10_000) : toMs(options.waitTimeout, 'lock waitTimeout')
-  const retryDelayMs = options.retryDelay === undefined ? (base?.retryDelayMs ?? 50) : toMs(options.retryDelay, 'lock retryDelay')
-  if (retryDelayMs < 1) throw new InvalidArgumentError(`lock retryDelay: must be >= 1 ms, got ${retryDelayMs}`)
-  const autoExtend = options.autoExtend ?? base?.autoExtend ?? true
-  const extendIntervalMs =
-    options.extendInterval !== undefined
-      ? toMs(options.extendInterval, 'lock extendInterval')
-      : options.ttl !== undefined || base === undefined
-        ? Math.max(1, Math.floor(ttlMs / 3))
-        : base.extendIntervalMs
+const invalid = (message: string) => new InvalidArgumentError(message)
+
+const lockShape = {
+  // The stores take whole ms (PX).
+  ttl: durationThat((ms) => Number.isInteger(ms) && ms >= 1, 'must be a whole number of ms >= 1').optional(),
+  waitTimeout: duration().optional(),
+  retryDelay: durationThat((ms) => ms >= 1, 'must be >= 1 ms').optional(),
+  autoExtend: boolean().optional(),
+  extendInterval: duration().optional(),
+}
+const lockSchema = optionsObject(lockShape)
+const managerSchema = optionsObject({
+  ...lockShape,
+  store: z.custom<LockStore>((v) => typeof (v as LockStore | undefined)?.tryAcquire === 'function', { error: 'required (a LockStore)' }),
+  logger: opaque<Logger>().optional(),
+})
+
+/**
+ * Validates lock options over `base` (the manager's resolved defaults) and fills the rest; bad input throws
+ * InvalidArgumentError as `lock field: reason`. @internal
+ */
+export function resolveLockOptions(options: DistributedLockOptions | LockManagerOptions, base?: ResolvedLockOptions): ResolvedLockOptions {
+  const o = parseOptions(base === undefined ? managerSchema : lockSchema, options, invalid, 'lock', 'options', ' ')
+  const ttlMs = o.ttl ?? base?.ttlMs ?? 30_000
+  const autoExtend = o.autoExtend ?? base?.autoExtend ?? true
+  // A new ttl brings its own default interval; otherwise the base's.
+  const extendIntervalMs = o.extendInterval ?? (o.ttl !== undefined || base === undefined ? Math.max(1, Math.floor(ttlMs / 3)) : base.extendIntervalMs)
   if (autoExtend && (extendIntervalMs < 1 || extendIntervalMs >= ttlMs)) {
-    throw new InvalidArgumentError(`lock extendInterval: must be >= 1 ms and shorter than ttl (${ttlMs} ms), got ${extendIntervalMs}`)
+    throw invalid(`lock extendInterval: must be >= 1 ms and shorter than ttl (${ttlMs} ms), got ${extendIntervalMs}`)
   }
-  return { ttlMs, waitTimeoutMs, retryDelayMs, autoExtend, extendIntervalMs }
+  return { ttlMs, waitTimeoutMs: o.waitTimeout ?? base?.waitTimeoutMs ?? 10_000, retryDelayMs: o.retryDelay ?? base?.retryDelayMs ?? 50, autoExtend, extendIntervalMs }
 }
 
 // Owner tokens only need to be unique across processes: a random per-process part plus a counter is enough,
@@ -243,15 +259,14 @@ export class LockManager {
   #logger: Logger
 
   constructor(options: LockManagerOptions) {
-    if (!options || typeof options.store?.tryAcquire !== 'function') throw new InvalidArgumentError('lock manager store: required (a LockStore)')
+    this.#options = resolveLockOptions(options)
     this.store = options.store
-    this.#options = resolveOptions(options)
     this.#logger = options.logger ?? createLogger('skalds:lock')
   }
 
   /** A lock object for `key` (not acquired yet), with per-lock overrides of the defaults. */
   lock(key: string, options: DistributedLockOptions = {}): DistributedLock {
-    const resolved = isEmpty(options) ? this.#options : resolveOptions(options, this.#options)
+    const resolved = isEmpty(options) ? this.#options : resolveLockOptions(options, this.#options)
     return new DistributedLock(this.store, key, resolved, this.#logger)
   }
 

@@ -2,6 +2,9 @@
 // within its validity time; release and extend go to every master. Fencing tokens stay monotonic across
 // majorities because the winner raises the counter on every master it holds to the largest token it saw:
 // any later majority shares at least one of those masters, whose INCR is then larger.
+import { z } from 'zod'
+import type { Duration } from '../../config/duration.ts'
+import { duration, optionsObject, parseOptions, renamed, show } from '../../config/options.ts'
 import type { RedisConnection } from '../../redis/connection.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
 import type { AcquireAttempt, LockStore } from './lock-store.ts'
@@ -12,8 +15,33 @@ export interface QuorumLockStoreOptions {
   keyPrefix?: string
   /** Clock drift allowance as a fraction of the TTL, subtracted from the validity time. Default `0.01`. */
   driftFactor?: number
-  /** Fixed clock drift allowance in ms, added to the above. Default `2`. */
+  /** Fixed clock drift allowance, added to the above. Default `'2ms'`. */
+  drift?: Duration
+  /** @deprecated use `drift` (same value, in ms). */
   driftMs?: number
+  /** Time a lock command may take on one master, reply included. Default each connection's `commandTimeout`. */
+  timeout?: Duration
+}
+
+const quorumSchema = optionsObject({
+  keyPrefix: z.string().optional(),
+  driftFactor: z.custom<number>((v) => typeof v === 'number' && v >= 0 && v < 1, { error: (issue) => `must be in [0, 1), got ${show(issue.input)}` }).optional(),
+  drift: duration().optional(),
+  driftMs: duration().optional(),
+  timeout: duration({ positive: true }).optional(),
+}).superRefine((o, ctx) => renamed(o, ctx, 'drift', 'driftMs'))
+
+export interface ResolvedQuorumLockStoreOptions {
+  keyPrefix: string
+  driftFactor: number
+  driftMs: number
+  timeoutMs: number | undefined
+}
+
+/** Validates quorum store options and fills the defaults; bad input throws InvalidArgumentError (`quorum lock: field: reason`). */
+export function resolveQuorumLockStoreOptions(options: QuorumLockStoreOptions | undefined): ResolvedQuorumLockStoreOptions {
+  const o = parseOptions(quorumSchema, options ?? {}, (message) => new InvalidArgumentError(message), 'quorum lock')
+  return { keyPrefix: o.keyPrefix ?? 'lock:', driftFactor: o.driftFactor ?? 0.01, driftMs: o.drift ?? o.driftMs ?? 2, timeoutMs: o.timeout }
 }
 
 export class QuorumLockStore implements LockStore {
@@ -31,13 +59,12 @@ export class QuorumLockStore implements LockStore {
     if (connections.some((c) => c.isCluster)) {
       throw new InvalidArgumentError('quorum lock connections: each must be a single independent master, not a cluster')
     }
-    this.#prefix = options.keyPrefix ?? 'lock:'
-    this.#stores = connections.map((c) => new RedisLockStore(c, { keyPrefix: this.#prefix }))
+    const o = resolveQuorumLockStoreOptions(options)
+    this.#prefix = o.keyPrefix
+    this.#stores = connections.map((c) => new RedisLockStore(c, { keyPrefix: this.#prefix, timeout: o.timeoutMs }))
     this.quorum = Math.floor(connections.length / 2) + 1
-    this.#driftFactor = options.driftFactor ?? 0.01
-    this.#driftMs = options.driftMs ?? 2
-    if (!(this.#driftFactor >= 0 && this.#driftFactor < 1)) throw new InvalidArgumentError(`driftFactor: must be in [0, 1), got ${this.#driftFactor}`)
-    if (!(this.#driftMs >= 0)) throw new InvalidArgumentError(`driftMs: must be >= 0, got ${this.#driftMs}`)
+    this.#driftFactor = o.driftFactor
+    this.#driftMs = o.driftMs
   }
 
   #validity(ttlMs: number, started: number): number {

@@ -1,6 +1,10 @@
 // Locks on one Redis deployment (single server, Sentinel or Cluster): SET NX PX + a same-slot fencing counter,
 // owner-checked release and extend, each one Lua call.
+import { z } from 'zod'
+import type { Duration } from '../../config/duration.ts'
+import { duration, optionsObject, parseOptions, renamed } from '../../config/options.ts'
 import type { RedisConnection } from '../../redis/connection.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import { luaLoader } from '../../redis/lua.ts'
 import { BatchedScript, ScriptCaller } from '../../redis/script-call.ts'
 import { companionKey } from '../../redis/slot.ts'
@@ -15,8 +19,22 @@ const RAISE_FENCE = loadLua('lock-raise-fence-1.lua')
 export interface RedisLockStoreOptions {
   /** Prefix of lock keys, after the connection's own `keyPrefix`. Default `lock:`. */
   keyPrefix?: string
-  /** Time a lock command may take, reply included (ms). Default the connection's `commandTimeout`. */
+  /** Time a lock command may take, reply included. Default the connection's `commandTimeout`. */
+  timeout?: Duration
+  /** @deprecated use `timeout` (same value, in ms). */
   timeoutMs?: number
+}
+
+const redisLockStoreSchema = optionsObject({
+  keyPrefix: z.string().optional(),
+  timeout: duration({ positive: true }).optional(),
+  timeoutMs: duration({ positive: true }).optional(),
+}).superRefine((o, ctx) => renamed(o, ctx, 'timeout', 'timeoutMs'))
+
+/** Validates RedisLockStore options; bad input throws InvalidArgumentError (`RedisLockStore: field: reason`). */
+export function resolveRedisLockStoreOptions(options: RedisLockStoreOptions | undefined): { keyPrefix: string; timeoutMs: number | undefined } {
+  const o = parseOptions(redisLockStoreSchema, options ?? {}, (message) => new InvalidArgumentError(message), 'RedisLockStore')
+  return { keyPrefix: o.keyPrefix ?? 'lock:', timeoutMs: o.timeout ?? o.timeoutMs }
 }
 
 /** The Redis keys of one lock: the lock itself and its fencing counter (same slot, never expires). */
@@ -36,8 +54,9 @@ export class RedisLockStore implements LockStore {
 
   constructor(connection: RedisConnection, options: RedisLockStoreOptions = {}) {
     this.connection = connection
-    this.#prefix = options.keyPrefix ?? 'lock:'
-    this.#scripts = new ScriptCaller(connection, { timeoutMs: options.timeoutMs })
+    const o = resolveRedisLockStoreOptions(options)
+    this.#prefix = o.keyPrefix
+    this.#scripts = new ScriptCaller(connection, { timeoutMs: o.timeoutMs })
     this.#acquire = new BatchedScript(this.#scripts, ACQUIRE, { keysPerEntry: 2, argsPerEntry: 3, repliesPerEntry: 2 })
     this.#release = new BatchedScript(this.#scripts, RELEASE, { keysPerEntry: 1, argsPerEntry: 1, repliesPerEntry: 1 })
   }

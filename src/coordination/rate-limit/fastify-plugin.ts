@@ -4,9 +4,11 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import fp from 'fastify-plugin'
 import type { Duration } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
+import { boolean, duration, fn, oneOf, opaque, optionsObject, parseOptions, show } from '../../config/options.ts'
+import { z } from 'zod'
 import { InvalidArgumentError } from '../../redis/errors.ts'
 import { RateLimiter, resolvePolicy } from './limiter.ts'
-import type { OnStoreError, RateLimitAlgorithm, RateLimitResult, RateLimitStore } from './types.ts'
+import { ON_STORE_ERROR, type OnStoreError, type RateLimitAlgorithm, type RateLimitResult, type RateLimitStore } from './types.ts'
 import { MemoryRateLimitStore } from './memory-rate-limit-store.ts'
 
 /** Whose requests share a counter: the client IP (`request.ip`), the user (`userId`), or any function. */
@@ -83,25 +85,64 @@ function defaultUserId(request: FastifyRequest): string | undefined {
   return undefined
 }
 
-function checkKeyBy(keyBy: unknown, field: string): RateLimitKeyBy {
-  if (keyBy === 'ip' || keyBy === 'user' || typeof keyBy === 'function') return keyBy as RateLimitKeyBy
-  throw new InvalidArgumentError(`${field}: must be 'ip', 'user' or a function, got ${JSON.stringify(keyBy)}`)
+const invalid = (message: string) => new InvalidArgumentError(message)
+const keyBySchema = z.custom<RateLimitKeyBy>((v) => v === 'ip' || v === 'user' || typeof v === 'function', {
+  error: (issue) => `must be 'ip', 'user' or a function, got ${JSON.stringify(issue.input)}`,
+})
+const pluginSchema = optionsObject({
+  store: z.custom<RateLimitStore>((v) => typeof (v as RateLimitStore | undefined)?.consume === 'function', { error: 'must be a RateLimitStore' }).optional(),
+  // Rules are checked by ruleSchema when they are built, so their errors name the route.
+  global: z.custom<RateLimitRule | false>((v) => v === false || (typeof v === 'object' && v !== null), { error: 'must be a rule ({ limit, window, … }) or false' }).optional(),
+  keyBy: keyBySchema.optional(),
+  userId: fn<(request: FastifyRequest) => string | undefined>().optional(),
+  keyPrefix: z.string().optional(),
+  onStoreError: oneOf(ON_STORE_ERROR).optional(),
+  storeErrorRetryAfter: duration().optional(),
+  headers: optionsObject({ legacy: boolean().optional(), ietf: z.custom<'structured' | 'draft-07' | false>((v) => v === false || v === 'structured' || v === 'draft-07', {
+    error: (issue) => `must be 'structured', 'draft-07' or false, got ${JSON.stringify(issue.input)}`,
+  }).optional() }).optional(),
+  skip: fn<(request: FastifyRequest) => boolean>().optional(),
+  logger: opaque<Logger>().optional(),
+})
+const ruleSchema = optionsObject({
+  keyBy: keyBySchema.optional(),
+  cost: z.custom<RateLimitRule['cost']>((v) => typeof v === 'function' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1), {
+    error: (issue) => `must be a whole number >= 1 or a function, got ${show(issue.input)}`,
+  }).optional(),
+  name: z.string().optional(),
+})
+
+/** Validates the plugin's options and fills the defaults; bad input throws InvalidArgumentError (`rateLimit plugin field: reason`). */
+export function resolveRateLimitPluginOptions(options: RateLimitPluginOptions | undefined) {
+  const o = parseOptions(pluginSchema, options ?? {}, invalid, 'rateLimit plugin', 'options', ' ')
+  return {
+    store: o.store,
+    global: o.global,
+    keyBy: o.keyBy ?? 'ip',
+    userId: o.userId ?? defaultUserId,
+    keyPrefix: o.keyPrefix ?? 'rl:http:',
+    onStoreError: o.onStoreError,
+    storeErrorRetryAfter: o.storeErrorRetryAfter,
+    legacyHeaders: o.headers?.legacy ?? true,
+    ietfHeaders: o.headers?.ietf ?? 'structured',
+    skip: o.skip,
+    logger: o.logger,
+  }
 }
 
-function setup(fastify: FastifyInstance, options: RateLimitPluginOptions): void {
+function setup(fastify: FastifyInstance, input: RateLimitPluginOptions): void {
+  const options = resolveRateLimitPluginOptions(input)
   const store = options.store ?? new MemoryRateLimitStore()
   const logger = options.logger ?? createLogger('skalds:rate-limit')
-  const prefix = options.keyPrefix ?? 'rl:http:'
-  const keyBy = checkKeyBy(options.keyBy ?? 'ip', 'rateLimit plugin keyBy')
-  const userId = options.userId ?? defaultUserId
-  const legacy = options.headers?.legacy ?? true
-  const ietf = options.headers?.ietf ?? 'structured'
-  if (ietf !== false && ietf !== 'structured' && ietf !== 'draft-07') {
-    throw new InvalidArgumentError(`rateLimit plugin headers.ietf: must be 'structured', 'draft-07' or false, got ${JSON.stringify(ietf)}`)
-  }
+  const prefix = options.keyPrefix
+  const keyBy = options.keyBy
+  const userId = options.userId
+  const legacy = options.legacyHeaders
+  const ietf = options.ietfHeaders
 
   const build = (rule: RateLimitRule, name: string, field: string): ActiveRule => {
     resolvePolicy(rule, field)
+    const extra = parseOptions(ruleSchema, rule, invalid, field, 'options', ' ')
     const limiter = new RateLimiter({
       store,
       limit: rule.limit,
@@ -112,7 +153,7 @@ function setup(fastify: FastifyInstance, options: RateLimitPluginOptions): void 
       storeErrorRetryAfter: options.storeErrorRetryAfter,
       logger,
     })
-    return { limiter, name: rule.name ?? name, keyBy: rule.keyBy === undefined ? keyBy : checkKeyBy(rule.keyBy, `${field} keyBy`), cost: rule.cost }
+    return { limiter, name: extra.name ?? name, keyBy: extra.keyBy ?? keyBy, cost: extra.cost }
   }
 
   const global = options.global ? build(options.global, 'global', 'rateLimit plugin global') : undefined

@@ -1,31 +1,68 @@
 // The rate limiter: four algorithms behind one store seam (Redis: one Lua call per check, server time; memory:
 // the same arithmetic in-process), a policy for when the store fails, and a function wrapper.
 import { randomBytes } from 'node:crypto'
-import { type Duration, toMs } from '../../config/duration.ts'
+import { z } from 'zod'
+import type { Duration } from '../../config/duration.ts'
 import { createLogger, type Logger } from '../../config/logger.ts'
+import { duration, durationThat, oneOf, opaque, optionsObject, parseOptions } from '../../config/options.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
 import { RateLimitExceededError } from './errors.ts'
 import { StoreErrorPolicy } from './fallback.ts'
-import { type OnStoreError, RATE_LIMIT_ALGORITHMS, type RateLimitAlgorithm, type RateLimitPolicy, type RateLimitResult, type RateLimitStore } from './types.ts'
+import { ON_STORE_ERROR, type OnStoreError, RATE_LIMIT_ALGORITHMS, type RateLimitAlgorithm, type RateLimitPolicy, type RateLimitResult, type RateLimitStore } from './types.ts'
 
 const ALGORITHM_TAG: Record<RateLimitAlgorithm, string> = { 'fixed-window': 'fw', 'sliding-log': 'sl', 'sliding-window': 'sw', 'token-bucket': 'tb' }
 
-/** Validates a policy; every error names the field and the reason. */
+const invalid = (message: string) => new InvalidArgumentError(message)
+
+// The limit's message names the bucket capacity for the token bucket, so it is checked with the algorithm.
+const policyShape = {
+  algorithm: oneOf(RATE_LIMIT_ALGORITHMS).optional(),
+  limit: opaque<number>(),
+  window: z
+    .custom<Duration>((v) => v !== undefined, { error: "required (ms or a duration such as '1m')" })
+    .pipe(durationThat((ms) => Number.isInteger(ms) && ms >= 1, 'must be at least 1 ms')),
+}
+function checkLimit(o: { algorithm?: RateLimitAlgorithm; limit: unknown }, ctx: z.RefinementCtx): void {
+  if (typeof o.limit === 'number' && Number.isSafeInteger(o.limit) && o.limit >= 1) return
+  const capacity = o.algorithm === 'token-bucket' ? ' (the bucket capacity)' : ''
+  ctx.addIssue({ code: 'custom', message: `must be a whole number >= 1${capacity}, got ${JSON.stringify(o.limit)}`, path: ['limit'] })
+}
+const policySchema = optionsObject(policyShape).superRefine(checkLimit)
+const limiterSchema = optionsObject({
+  ...policyShape,
+  store: z.custom<RateLimitStore>((v) => typeof (v as RateLimitStore | undefined)?.consume === 'function', { error: 'required (a RateLimitStore)' }),
+  keyPrefix: z.string().optional(),
+  onStoreError: oneOf(ON_STORE_ERROR).optional(),
+  storeErrorRetryAfter: duration().optional(),
+  logger: opaque<Logger>().optional(),
+}).superRefine(checkLimit)
+
+/** Validates a policy; every error names the field as `${field} name: reason`. */
 export function resolvePolicy(input: { algorithm?: RateLimitAlgorithm; limit: number; window: Duration }, field = 'rate limit'): RateLimitPolicy {
-  const algorithm = input.algorithm ?? 'sliding-window'
-  if (!RATE_LIMIT_ALGORITHMS.includes(algorithm)) {
-    throw new InvalidArgumentError(`${field} algorithm: must be one of ${RATE_LIMIT_ALGORITHMS.join(', ')}, got ${JSON.stringify(algorithm)}`)
+  const o = parseOptions(policySchema, input, invalid, field, 'options', ' ')
+  return { algorithm: o.algorithm ?? 'sliding-window', limit: o.limit, windowMs: o.window }
+}
+
+export interface ResolvedRateLimiterOptions {
+  store: RateLimitStore
+  policy: RateLimitPolicy
+  keyPrefix: string
+  onStoreError: OnStoreError
+  storeErrorRetryAfterMs: number
+  logger: Logger | undefined
+}
+
+/** Validates RateLimiter options and fills the defaults; bad input throws InvalidArgumentError (`rate limit field: reason`). */
+export function resolveRateLimiterOptions(input: RateLimiterOptions): ResolvedRateLimiterOptions {
+  const o = parseOptions(limiterSchema, input, invalid, 'rate limit', 'options', ' ')
+  return {
+    store: o.store,
+    policy: { algorithm: o.algorithm ?? 'sliding-window', limit: o.limit, windowMs: o.window },
+    keyPrefix: o.keyPrefix ?? 'rl:',
+    onStoreError: o.onStoreError ?? 'fallback-local',
+    storeErrorRetryAfterMs: o.storeErrorRetryAfter ?? 1000,
+    logger: o.logger,
   }
-  const limit = input.limit
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
-    throw new InvalidArgumentError(
-      `${field} limit: must be a whole number >= 1${algorithm === 'token-bucket' ? ' (the bucket capacity)' : ''}, got ${JSON.stringify(limit)}`,
-    )
-  }
-  if (input.window === undefined) throw new InvalidArgumentError(`${field} window: required (ms or a duration such as '1m')`)
-  const windowMs = toMs(input.window, `${field} window`)
-  if (!Number.isInteger(windowMs) || windowMs < 1) throw new InvalidArgumentError(`${field} window: must be at least 1 ms, got ${windowMs}`)
-  return { algorithm, limit, windowMs }
 }
 
 export interface RateLimiterOptions {
@@ -62,15 +99,15 @@ export class RateLimiter {
   #guard: StoreErrorPolicy
 
   constructor(options: RateLimiterOptions) {
-    if (!options || typeof options.store?.consume !== 'function') throw new InvalidArgumentError('rate limiter store: required (a RateLimitStore)')
-    this.store = options.store
-    this.policy = resolvePolicy(options)
-    this.#prefix = options.keyPrefix ?? 'rl:'
+    const o = resolveRateLimiterOptions(options)
+    this.store = o.store
+    this.policy = o.policy
+    this.#prefix = o.keyPrefix
     this.#guard = new StoreErrorPolicy({
-      mode: options.onStoreError ?? 'fallback-local',
-      retryAfterMs: toMs(options.storeErrorRetryAfter ?? 1000, 'rate limiter storeErrorRetryAfter'),
-      logger: options.logger ?? createLogger('skalds:rate-limit'),
-      storeKind: options.store.kind,
+      mode: o.onStoreError,
+      retryAfterMs: o.storeErrorRetryAfterMs,
+      logger: o.logger ?? createLogger('skalds:rate-limit'),
+      storeKind: o.store.kind,
     })
   }
 

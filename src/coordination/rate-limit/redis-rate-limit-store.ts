@@ -1,6 +1,9 @@
 // Rate-limit counters on Redis: each check is one Lua call on one key, timed by the server's clock (TIME),
 // so every process sharing the Redis shares the limit. Works on Redis 7.0+, single server or cluster.
+import type { Duration } from '../../config/duration.ts'
+import { duration, optionsObject, parseOptions, renamed } from '../../config/options.ts'
 import type { RedisConnection } from '../../redis/connection.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import { luaLoader, type LuaScript } from '../../redis/lua.ts'
 import { BatchedScript, ScriptCaller } from '../../redis/script-call.ts'
 import type { RateLimitAlgorithm, RateLimitPolicy, RateLimitResult, RateLimitStore } from './types.ts'
@@ -13,16 +16,39 @@ const SCRIPTS: Record<RateLimitAlgorithm, LuaScript> = {
   'token-bucket': loadLua('ratelimit-token-bucket-1.lua'),
 }
 
+// Inline in the public signatures: a named type would have to be exported from index.ts.
+type StoreOptions = { timeout?: Duration; timeoutMs?: number }
+
+const storeSchema = optionsObject({ timeout: duration({ positive: true }).optional(), timeoutMs: duration({ positive: true }).optional() }).superRefine((o, ctx) =>
+  renamed(o, ctx, 'timeout', 'timeoutMs'),
+)
+
+/** Validates the store's options; bad input throws InvalidArgumentError (`RedisRateLimitStore: field: reason`). */
+export function resolveRedisRateLimitStoreOptions(options: StoreOptions | undefined): { timeoutMs: number | undefined } {
+  const o = parseOptions(storeSchema, options ?? {}, (message) => new InvalidArgumentError(message), 'RedisRateLimitStore')
+  return { timeoutMs: o.timeout ?? o.timeoutMs }
+}
+
 export class RedisRateLimitStore implements RateLimitStore {
   readonly kind = 'redis' as const
   readonly connection: RedisConnection
   #batches: Record<RateLimitAlgorithm, BatchedScript>
   #caller: ScriptCaller
 
-  /** `timeoutMs`: time a check may take, reply included; default the connection's `commandTimeout`. */
-  constructor(connection: RedisConnection, options: { timeoutMs?: number } = {}) {
+  /**
+   * `timeout`: time a check may take, reply included; default the connection's `commandTimeout`.
+   * `timeoutMs` is its deprecated name (a number of ms).
+   */
+  constructor(
+    connection: RedisConnection,
+    options: {
+      timeout?: Duration
+      /** @deprecated use `timeout` (same value, in ms). */
+      timeoutMs?: number
+    } = {},
+  ) {
     this.connection = connection
-    const caller = new ScriptCaller(connection, options)
+    const caller = new ScriptCaller(connection, { timeoutMs: resolveRedisRateLimitStoreOptions(options).timeoutMs })
     this.#caller = caller
     const batch = (algorithm: RateLimitAlgorithm): BatchedScript =>
       new BatchedScript(caller, SCRIPTS[algorithm], { keysPerEntry: 1, argsPerEntry: algorithm === 'sliding-log' ? 4 : 3, repliesPerEntry: 4 })
@@ -52,6 +78,13 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 }
 
-export function createRedisRateLimitStore(connection: RedisConnection, options?: { timeoutMs?: number }): RedisRateLimitStore {
+export function createRedisRateLimitStore(
+  connection: RedisConnection,
+  options?: {
+    timeout?: Duration
+    /** @deprecated use `timeout` (same value, in ms). */
+    timeoutMs?: number
+  },
+): RedisRateLimitStore {
   return new RedisRateLimitStore(connection, options)
 }

@@ -1,7 +1,9 @@
 // A refresh job's options, checked once at register(), and its schedule: epoch-aligned ticks (`every`) or cron
 // fire times, computed identically by every instance so "tick T" means the same thing everywhere.
 import { Cron } from 'croner'
-import { toMs, type Duration } from '../../config/duration.ts'
+import { z } from 'zod'
+import type { Duration } from '../../config/duration.ts'
+import { boolean, duration, durationThat, fn, integer, nonEmptyString, oneOf, optionsObject, parseOptions } from '../../config/options.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
 
 export interface LoadContext {
@@ -92,65 +94,74 @@ export interface Job<T = unknown> {
 
 const invalid = (message: string): InvalidArgumentError => new InvalidArgumentError(message)
 
-/** Checks every field (errors name the job and the field) and resolves defaults. */
+const atLeast1 = durationThat((ms) => ms >= 1, 'must be at least 1 ms')
+const jobSchema = optionsObject({
+  name: nonEmptyString(),
+  key: nonEmptyString().optional(),
+  keys: fn<RefreshJobOptions['keys']>('a function returning the keys').optional(),
+  load: fn<RefreshJobOptions['load']>('a function (key, context) => value'),
+  every: atLeast1.optional(),
+  cron: z.string({ error: 'must be a cron expression (a string)' }).optional(),
+  timezone: z.string({ error: 'must be a time zone name' }).optional(),
+  ttl: duration(),
+  emptyTtl: duration().optional(),
+  isEmpty: fn<(value: unknown) => boolean>().optional(),
+  limit: optionsObject({ keep: oneOf(['first', 'last']), count: integer(1), field: nonEmptyString().optional() }).optional(),
+  forceWhen: fn<RefreshJobOptions['forceWhen']>().optional(),
+  forceCheckEvery: atLeast1.optional(),
+  jitter: duration().optional(),
+  timeout: atLeast1.optional(),
+  concurrency: integer(1).optional(),
+  runOnStart: boolean().optional(),
+})
+
+/**
+ * Checks every field with one schema (errors read `refresh job <name>: field: reason`), then the rules between
+ * fields, and resolves defaults.
+ */
 export function normalizeJob<T>(options: RefreshJobOptions<T>): Job<T> {
-  if (!options || typeof options !== 'object') throw invalid('refresh job: options object required')
-  const name = options.name
-  if (typeof name !== 'string' || name.length === 0) throw invalid(`name: must be a non-empty string, got ${JSON.stringify(name)}`)
-  const at = `refresh job ${name}`
-  if (typeof options.load !== 'function') throw invalid(`${at}: load must be a function (key, context) => value`)
-  if ((options.key === undefined) === (options.keys === undefined)) throw invalid(`${at}: give exactly one of key (one key) or keys (a key family)`)
-  if (options.key !== undefined && (typeof options.key !== 'string' || options.key.length === 0)) {
-    throw invalid(`${at}: key must be a non-empty string, got ${JSON.stringify(options.key)}`)
-  }
-  if (options.keys !== undefined && typeof options.keys !== 'function') throw invalid(`${at}: keys must be a function returning the keys`)
-  if ((options.every === undefined) === (options.cron === undefined)) throw invalid(`${at}: give exactly one of every (an interval) or cron (an expression)`)
+  const given = (options as Partial<RefreshJobOptions<T>> | undefined)?.name
+  const at = typeof given === 'string' && given !== '' ? `refresh job ${given}` : 'refresh job'
+  const o = parseOptions(jobSchema, options, invalid, at)
+  const name = o.name
+  if ((o.key === undefined) === (o.keys === undefined)) throw invalid(`${at}: give exactly one of key (one key) or keys (a key family)`)
+  if ((o.every === undefined) === (o.cron === undefined)) throw invalid(`${at}: give exactly one of every (an interval) or cron (an expression)`)
 
   let intervalMs: number
   let currentTick: (now: number) => number
   let nextTick: (after: number) => number
-  if (options.every !== undefined) {
-    const every = toMs(options.every, `${at}: every`)
-    if (every < 1) throw invalid(`${at}: every must be at least 1 ms, got ${JSON.stringify(options.every)}`)
+  if (o.every !== undefined) {
+    const every = o.every
     intervalMs = every
     currentTick = (now) => Math.floor(now / every) * every
     nextTick = (after) => (Math.floor(after / every) + 1) * every
   } else {
     let cron: Cron
     try {
-      cron = new Cron(String(options.cron), { paused: true, ...(options.timezone ? { timezone: options.timezone } : {}) })
+      cron = new Cron(String(o.cron), { paused: true, ...(o.timezone ? { timezone: o.timezone } : {}) })
     } catch (error) {
-      throw invalid(`${at}: cron ${JSON.stringify(options.cron)} is not a valid expression (${(error as Error).message})`)
+      throw invalid(`${at}: cron: ${JSON.stringify(o.cron)} is not a valid expression (${(error as Error).message})`)
     }
     const runs = cron.nextRuns(12, new Date())
-    if (runs.length < 2) throw invalid(`${at}: cron ${JSON.stringify(options.cron)} does not fire repeatedly`)
+    if (runs.length < 2) throw invalid(`${at}: cron: ${JSON.stringify(o.cron)} does not fire repeatedly`)
     intervalMs = Math.max(...runs.slice(1).map((run, i) => run.getTime() - runs[i]!.getTime()))
     currentTick = (now) => cron.previousRuns(1, new Date(now + 1))[0]?.getTime() ?? now
     nextTick = (after) => cron.nextRun(new Date(after))?.getTime() ?? Number.POSITIVE_INFINITY
   }
 
-  const ttlMs = toMs(options.ttl, `${at}: ttl`)
+  // Rules between fields (the interval of a cron is only known here).
+  const ttlMs = o.ttl
   if (!(ttlMs > intervalMs)) {
-    throw invalid(`${at}: ttl must be longer than the refresh interval (${intervalMs} ms) so values never lapse between runs, got ${ttlMs} ms`)
+    throw invalid(`${at}: ttl: must be longer than the refresh interval (${intervalMs} ms) so values never lapse between runs, got ${ttlMs} ms`)
   }
-  const emptyTtlMs = options.emptyTtl === undefined ? Math.min(60_000, ttlMs) : toMs(options.emptyTtl, `${at}: emptyTtl`)
-  if (emptyTtlMs < 1 || emptyTtlMs > ttlMs) throw invalid(`${at}: emptyTtl must be between 1 ms and ttl (${ttlMs} ms), got ${emptyTtlMs} ms`)
-
-  const limit = options.limit
-  if (limit !== undefined) {
-    if (limit.keep !== 'first' && limit.keep !== 'last') throw invalid(`${at}: limit.keep must be 'first' or 'last', got ${JSON.stringify(limit.keep)}`)
-    if (!Number.isSafeInteger(limit.count) || limit.count < 1) throw invalid(`${at}: limit.count must be a positive integer, got ${JSON.stringify(limit.count)}`)
-    if (limit.field !== undefined && (typeof limit.field !== 'string' || limit.field === '')) throw invalid(`${at}: limit.field must be a non-empty string`)
-  }
-  const jitterMs = options.jitter === undefined ? Math.min(Math.floor(intervalMs / 10), 30_000) : toMs(options.jitter, `${at}: jitter`)
-  if (jitterMs >= intervalMs) throw invalid(`${at}: jitter must be shorter than the interval (${intervalMs} ms), got ${jitterMs} ms`)
-  const timeoutMs = options.timeout === undefined ? Math.min(intervalMs, 300_000) : toMs(options.timeout, `${at}: timeout`)
-  if (timeoutMs < 1) throw invalid(`${at}: timeout must be at least 1 ms`)
-  const concurrency = options.concurrency ?? 4
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw invalid(`${at}: concurrency must be a positive integer, got ${JSON.stringify(concurrency)}`)
-  if (options.forceWhen !== undefined && typeof options.forceWhen !== 'function') throw invalid(`${at}: forceWhen must be a function`)
-  const forceCheckEveryMs = options.forceCheckEvery === undefined ? 60_000 : toMs(options.forceCheckEvery, `${at}: forceCheckEvery`)
-  if (forceCheckEveryMs < 1) throw invalid(`${at}: forceCheckEvery must be at least 1 ms`)
+  const emptyTtlMs = o.emptyTtl ?? Math.min(60_000, ttlMs)
+  if (emptyTtlMs < 1 || emptyTtlMs > ttlMs) throw invalid(`${at}: emptyTtl: must be between 1 ms and ttl (${ttlMs} ms), got ${emptyTtlMs} ms`)
+  const limit = o.limit
+  const jitterMs = o.jitter ?? Math.min(Math.floor(intervalMs / 10), 30_000)
+  if (jitterMs >= intervalMs) throw invalid(`${at}: jitter: must be shorter than the interval (${intervalMs} ms), got ${jitterMs} ms`)
+  const timeoutMs = o.timeout ?? Math.min(intervalMs, 300_000)
+  const concurrency = o.concurrency ?? 4
+  const forceCheckEveryMs = o.forceCheckEvery ?? 60_000
 
   const key = options.key
   const keysOf = options.keys

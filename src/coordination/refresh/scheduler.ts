@@ -4,6 +4,8 @@
 // Across instances: every instance computes the same ticks; the first to take the job's lock (after a random
 // jitter) refreshes, and records the tick in the job's shared state so the others skip it. Values are written
 // over the previous ones (never deleted first), so readers always see the last good value during a refresh.
+import { z } from 'zod'
+import { nonEmptyString, opaque, optionsObject, parseOptions } from '../../config/options.ts'
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { createLogger, type Logger } from '../../config/logger.ts'
@@ -81,6 +83,13 @@ interface SharedState {
 
 const LOCK_MARGIN_MS = 5000
 
+const schedulerSchema = optionsObject({
+  store: z.custom<RefreshStore>((v) => typeof v === 'object' && v !== null, { error: 'a RefreshStore (e.g. a CacheBackend) is required' }),
+  keyPrefix: z.string({ error: 'must be a string' }).optional(),
+  instanceId: nonEmptyString().optional(),
+  logger: opaque<Logger>().optional(),
+})
+
 export class RefreshScheduler {
   readonly instanceId: string
   readonly #store: RefreshStore
@@ -91,11 +100,11 @@ export class RefreshScheduler {
   #started = false
 
   constructor(options: RefreshSchedulerOptions) {
-    if (!options?.store) throw new InvalidArgumentError('store: a RefreshStore (e.g. a CacheBackend) is required')
-    this.#store = options.store
-    this.#prefix = options.keyPrefix ?? 'refresh:'
-    this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
-    this.#logger = options.logger ?? createLogger('skalds:refresh')
+    const o = parseOptions(schedulerSchema, options, (message) => new InvalidArgumentError(message))
+    this.#store = o.store
+    this.#prefix = o.keyPrefix ?? 'refresh:'
+    this.instanceId = o.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+    this.#logger = o.logger ?? createLogger('skalds:refresh')
     this.#values = new RefreshValues(this.#store, this.#prefix, this.#logger)
   }
 

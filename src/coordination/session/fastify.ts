@@ -3,6 +3,8 @@
 // unreachable. Routes opt out with `config: { session: false }` or accept anonymous callers with `'optional'`.
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { z } from 'zod'
+import { boolean, oneOf, optionsObject, parseOptions } from '../../config/options.ts'
 import { InvalidArgumentError, isOutageError } from '../../redis/errors.ts'
 import { readCookie, serializeCookie } from './cookie.ts'
 import type { CreateSessionOptions, Session, SessionStore } from './store.ts'
@@ -54,6 +56,38 @@ export interface SessionPluginOptions {
   }
 }
 
+const COOKIE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const pluginSchema = optionsObject({
+  store: z.custom<SessionStore>((v) => typeof (v as SessionStore | undefined)?.get === 'function', { error: 'a SessionStore is required' }),
+  cookieName: z.custom<string>((v) => typeof v === 'string' && COOKIE_TOKEN.test(v), { error: (issue) => `${JSON.stringify(issue.input)} is not a valid cookie name` }).optional(),
+  bearer: boolean().optional(),
+  defaultMode: z
+    .custom<SessionRouteMode>((v) => v === 'required' || v === 'optional' || v === false, {
+      error: (issue) => `must be 'required', 'optional' or false, got ${JSON.stringify(issue.input)}`,
+    })
+    .optional(),
+  cookie: optionsObject({
+    secure: boolean().optional(),
+    sameSite: oneOf(['Lax', 'Strict', 'None']).optional(),
+    path: z.string().optional(),
+    domain: z.string().optional(),
+    rolling: boolean().optional(),
+  }).optional(),
+})
+
+/** Validates the session plugin's options and fills the defaults; bad input throws InvalidArgumentError (`field: reason`). */
+export function resolveSessionPluginOptions(options: SessionPluginOptions) {
+  const o = parseOptions(pluginSchema, options, (message) => new InvalidArgumentError(message))
+  return {
+    store: o.store,
+    cookieName: o.cookieName ?? 'sid',
+    bearer: o.bearer ?? true,
+    defaultMode: o.defaultMode ?? 'required',
+    attributes: { path: o.cookie?.path ?? '/', domain: o.cookie?.domain, secure: o.cookie?.secure ?? true, sameSite: o.cookie?.sameSite ?? 'Lax' } as const,
+    rolling: o.cookie?.rolling ?? true,
+  }
+}
+
 function plugin(fastify: FastifyInstance, options: SessionPluginOptions, done: (error?: Error) => void): void {
   try {
     register(fastify, options)
@@ -64,22 +98,7 @@ function plugin(fastify: FastifyInstance, options: SessionPluginOptions, done: (
 }
 
 function register(fastify: FastifyInstance, options: SessionPluginOptions): void {
-  const store = options.store
-  if (!store || typeof store.get !== 'function') throw new InvalidArgumentError('store: a SessionStore is required')
-  const cookieName = options.cookieName ?? 'sid'
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) throw new InvalidArgumentError(`cookieName: ${JSON.stringify(cookieName)} is not a valid cookie name`)
-  const bearer = options.bearer ?? true
-  const defaultMode = options.defaultMode ?? 'required'
-  if (defaultMode !== 'required' && defaultMode !== 'optional' && defaultMode !== false) {
-    throw new InvalidArgumentError(`defaultMode: must be 'required', 'optional' or false, got ${JSON.stringify(defaultMode)}`)
-  }
-  const attributes = {
-    path: options.cookie?.path ?? '/',
-    domain: options.cookie?.domain,
-    secure: options.cookie?.secure ?? true,
-    sameSite: options.cookie?.sameSite ?? 'Lax',
-  } as const
-  const rolling = options.cookie?.rolling ?? true
+  const { store, cookieName, bearer, defaultMode, attributes, rolling } = resolveSessionPluginOptions(options)
 
   /** Sets the session cookie, replacing one set earlier in this reply (other cookies are kept). */
   const putCookie = (reply: FastifyReply, value: string): void => {

@@ -1,10 +1,13 @@
 // The in-process session store: the embedded default. Same semantics as the Redis store, hashed ids included.
-import { InvalidArgumentError } from '../../redis/errors.ts'
+import type { Duration } from '../../config/duration.ts'
+import { duration, optionsObject, parseOptions, renamed } from '../../config/options.ts'
 import {
   checkUserId,
   DEFAULT_SESSION_TTL_MS,
   encodeData,
   hashSessionId,
+  invalid,
+  sessionTtl,
   isWellFormedSessionId,
   newSessionId,
   sessionTtlMs,
@@ -15,8 +18,22 @@ import {
 } from './store.ts'
 
 export interface MemorySessionStoreOptions extends SessionStoreOptions {
-  /** How often expired sessions are swept, in ms (reads also drop them). Default `60000`. */
+  /** How often expired sessions are swept (reads also drop them). Default `'1m'`. */
+  sweepInterval?: Duration
+  /** @deprecated use `sweepInterval` (same value, in ms). */
   sweepIntervalMs?: number
+}
+
+const memorySchema = optionsObject({
+  ttl: sessionTtl.optional(),
+  sweepInterval: duration({ positive: true }).optional(),
+  sweepIntervalMs: duration({ positive: true }).optional(),
+}).superRefine((o, ctx) => renamed(o, ctx, 'sweepInterval', 'sweepIntervalMs'))
+
+/** Validates MemorySessionStore options; bad input throws InvalidArgumentError (`MemorySessionStore: field: reason`). */
+export function resolveMemorySessionStoreOptions(options: MemorySessionStoreOptions | undefined): { ttlMs: number; sweepIntervalMs: number } {
+  const o = parseOptions(memorySchema, options ?? {}, invalid, 'MemorySessionStore')
+  return { ttlMs: o.ttl ?? DEFAULT_SESSION_TTL_MS, sweepIntervalMs: o.sweepInterval ?? o.sweepIntervalMs ?? 60_000 }
 }
 
 interface Entry {
@@ -37,10 +54,9 @@ export class MemorySessionStore<D = unknown> implements SessionStore<D> {
   #timer: NodeJS.Timeout | undefined
 
   constructor(options: MemorySessionStoreOptions = {}) {
-    this.ttlMs = sessionTtlMs(options.ttl, DEFAULT_SESSION_TTL_MS, 'ttl')
-    const sweep = options.sweepIntervalMs ?? 60_000
-    if (!(sweep > 0)) throw new InvalidArgumentError(`sweepIntervalMs: must be a positive number of ms, got ${sweep}`)
-    this.#timer = setInterval(() => this.#sweep(), sweep)
+    const o = resolveMemorySessionStoreOptions(options)
+    this.ttlMs = o.ttlMs
+    this.#timer = setInterval(() => this.#sweep(), o.sweepIntervalMs)
     this.#timer.unref()
   }
 

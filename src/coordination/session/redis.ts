@@ -3,14 +3,17 @@
 // session cannot outlive (so expired entries are pruned by score, atomically, without looking at the sessions).
 // On a cluster these keys may live in different slots: every command touches one key, in an order that never
 // loses a session from its user's index (index first on create).
+import { z } from 'zod'
+import { optionsObject, parseOptions } from '../../config/options.ts'
 import type { RedisConnection } from '../../redis/connection.ts'
-import { InvalidArgumentError } from '../../redis/errors.ts'
 import { luaLoader } from '../../redis/lua.ts'
 import {
   checkUserId,
   DEFAULT_SESSION_TTL_MS,
   encodeData,
   hashSessionId,
+  invalid,
+  sessionTtl,
   isWellFormedSessionId,
   newSessionId,
   sessionTtlMs,
@@ -31,6 +34,14 @@ export interface RedisSessionStoreOptions extends SessionStoreOptions {
   prefix?: string
 }
 
+const redisSchema = optionsObject({ ttl: sessionTtl.optional(), prefix: z.string({ error: 'must be a string' }).optional() })
+
+/** Validates RedisSessionStore options; bad input throws InvalidArgumentError (`RedisSessionStore: field: reason`). */
+export function resolveRedisSessionStoreOptions(options: RedisSessionStoreOptions | undefined): { ttlMs: number; prefix: string } {
+  const o = parseOptions(redisSchema, options ?? {}, invalid, 'RedisSessionStore')
+  return { ttlMs: o.ttl ?? DEFAULT_SESSION_TTL_MS, prefix: o.prefix ?? 'sess:' }
+}
+
 export class RedisSessionStore<D = unknown> implements SessionStore<D> {
   readonly kind = 'redis' as const
   readonly ttlMs: number
@@ -39,9 +50,9 @@ export class RedisSessionStore<D = unknown> implements SessionStore<D> {
 
   constructor(connection: RedisConnection, options: RedisSessionStoreOptions = {}) {
     this.#connection = connection
-    this.ttlMs = sessionTtlMs(options.ttl, DEFAULT_SESSION_TTL_MS, 'ttl')
-    this.#prefix = options.prefix ?? 'sess:'
-    if (typeof this.#prefix !== 'string') throw new InvalidArgumentError(`prefix: must be a string`)
+    const o = resolveRedisSessionStoreOptions(options)
+    this.ttlMs = o.ttlMs
+    this.#prefix = o.prefix
   }
 
   async create(userId: string, data: D, options: CreateSessionOptions = {}): Promise<Session<D>> {

@@ -4,6 +4,7 @@
 // store (or of Redis) holds no id that could be replayed as a cookie or bearer token.
 import { createHash, randomBytes } from 'node:crypto'
 import { toMs, type Duration } from '../../config/duration.ts'
+import { durationThat } from '../../config/options.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
 
 export interface Session<D = unknown> {
@@ -48,6 +49,11 @@ export interface SessionStoreOptions {
 
 export const DEFAULT_SESSION_TTL_MS = 86_400_000
 
+/** A session TTL: at least 1 ms. */
+export const sessionTtl = durationThat((ms) => ms >= 1, 'must be at least 1 ms')
+
+export const invalid = (message: string) => new InvalidArgumentError(message)
+
 const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/
 
 /** A new session id: 32 bytes from the CSPRNG, base64url. */
@@ -78,6 +84,7 @@ export function sessionTtlMs(value: Duration | undefined, fallback: number, fiel
   return ms
 }
 
+// Per-call TTLs (create) are checked by hand: a hot path.
 /** The data as JSON; rejects what JSON cannot carry. */
 export function encodeData(data: unknown): string {
   let json: string | undefined
