@@ -30,7 +30,7 @@ after(async () => {
   await publisher.close()
   await bus.close()
   await store.close()
-  backend.close()
+  await backend.close()
 })
 
 void it('endings map to terminal codes; paused, requeued and superseded write none', () => {
