@@ -1,7 +1,7 @@
 // The in-process Bloom filter: a bit array with the same sizing and positions as the Lua one.
 import { BloomConfigMismatchError, BloomNotFoundError } from './errors.ts'
 import type { BloomFilter, BloomFilterInfo, BloomFilters } from './filter.ts'
-import { bitPositions, bloomParams, checkItem, checkItems, checkName, type BloomOptions, type BloomParams } from './params.ts'
+import { bitPositions, resolveBloomOptions, checkItem, checkItems, checkName, type BloomOptions, type BloomParams } from './params.ts'
 
 class MemoryBloomFilter implements BloomFilter {
   readonly info: BloomFilterInfo
@@ -79,7 +79,7 @@ export class MemoryBloom implements BloomFilters {
   create(name: string, options: BloomOptions): Promise<BloomFilter> {
     return settle(() => {
       checkName(name)
-      const params = bloomParams(options)
+      const params = resolveBloomOptions(options)
       const existing = this.#filters.get(name)
       if (existing) {
         if (existing.info.capacity !== params.capacity || existing.info.errorRate !== params.errorRate) throw mismatch(name, existing.info, params)

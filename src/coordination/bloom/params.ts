@@ -3,6 +3,8 @@
 // i in 0..k-1 (Kirsch–Mitzenmacher double hashing). The Lua script computes the same positions with redis.sha1hex,
 // so a filter's bits are identical whichever side wrote them.
 import { createHash } from 'node:crypto'
+import { z } from 'zod'
+import { integer, number, optionsObject, parseOptions } from '../../config/options.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
 
 export interface BloomOptions {
@@ -22,22 +24,30 @@ export interface BloomParams extends BloomOptions {
 /** The most bits a Redis string holds (512 MiB). */
 export const MAX_BITS = 2 ** 32
 
-/** Checks the options (naming the field at fault) and computes m = -n·ln p / (ln 2)², k = round(m/n · ln 2). */
-export function bloomParams(options: BloomOptions): BloomParams {
-  const { errorRate, capacity } = options ?? ({} as BloomOptions)
-  if (typeof capacity !== 'number' || !Number.isSafeInteger(capacity) || capacity < 1) {
-    throw new InvalidArgumentError(`capacity: must be a positive integer number of items, got ${String(capacity)}`)
-  }
-  if (typeof errorRate !== 'number' || !(errorRate > 0 && errorRate < 1)) {
-    throw new InvalidArgumentError(`errorRate: must be a number strictly between 0 and 1 (e.g. 0.01 for 1%), got ${String(errorRate)}`)
-  }
+const invalid = (message: string) => new InvalidArgumentError(message)
+
+/** `capacity` first: it is checked (and reported) before `errorRate`. */
+const bloomSchema = optionsObject({ capacity: integer(1), errorRate: number(0, 1, true) }).transform((o, ctx): BloomParams => {
+  const { capacity, errorRate } = o
   const bits = Math.ceil((-capacity * Math.log(errorRate)) / Math.LN2 ** 2)
   if (bits > MAX_BITS) {
-    throw new InvalidArgumentError(`capacity: ${capacity} items at errorRate ${errorRate} need ${bits} bits, more than the ${MAX_BITS} a Redis string holds`)
+    ctx.addIssue({ code: 'custom', path: ['capacity'], message: `${capacity} items at errorRate ${errorRate} need ${bits} bits, more than the ${MAX_BITS} a Redis string holds` })
+    return z.NEVER
   }
   const hashes = Math.max(1, Math.round((bits / capacity) * Math.LN2))
   return { errorRate, capacity, bits, hashes }
+})
+
+/**
+ * Validates `create` options (InvalidArgumentError `field: reason`, e.g. `capacity: must be a positive integer, got 0`)
+ * and computes m = -n·ln p / (ln 2)², k = round(m/n · ln 2).
+ */
+export function resolveBloomOptions(options: BloomOptions): BloomParams {
+  return parseOptions(bloomSchema, options ?? {}, invalid)
 }
+
+/** resolveBloomOptions under its older name. */
+export const bloomParams = resolveBloomOptions
 
 export function checkName(name: string): void {
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError(`name: must be a non-empty string, got ${JSON.stringify(name)}`)

@@ -1,5 +1,7 @@
 // Bloom filters on Redis: RedisBloom's BF.* where the server has it, otherwise a bit array driven by Lua scripts
 // on plain Redis. Same interface, same semantics (a fixed capacity; BF.RESERVE ... NONSCALING).
+import { z } from 'zod'
+import { oneOf, optionsObject, parseOptions } from '../../config/options.ts'
 import type { RedisConnection } from '../../redis/connection.ts'
 import { InvalidArgumentError, RedisCommandError } from '../../redis/errors.ts'
 import { luaLoader } from '../../redis/lua.ts'
@@ -7,7 +9,7 @@ import { companionKey } from '../../redis/slot.ts'
 import { BloomNotFoundError } from './errors.ts'
 import type { BloomFilter, BloomFilterInfo, BloomFilters } from './filter.ts'
 import { mismatch } from './memory.ts'
-import { bloomParams, checkItem, checkItems, checkName, type BloomOptions } from './params.ts'
+import { resolveBloomOptions, checkItem, checkItems, checkName, type BloomOptions } from './params.ts'
 
 const loadLua = luaLoader(new URL('./lua/', import.meta.url))
 const reserveScript = loadLua('bloom-reserve-1.lua')
@@ -27,19 +29,27 @@ export interface RedisBloomOptions {
   keyPrefix?: string
 }
 
+const redisBloomSchema = optionsObject({
+  implementation: oneOf(['auto', 'native', 'lua']).optional(),
+  keyPrefix: z.string({ error: 'must be a string' }).optional(),
+})
+
+/** Validates RedisBloom options; bad input throws InvalidArgumentError (`RedisBloom: field: reason`). */
+export function resolveRedisBloomOptions(options: RedisBloomOptions | undefined): { implementation: 'auto' | 'native' | 'lua'; keyPrefix: string } {
+  const o = parseOptions(redisBloomSchema, options ?? {}, (message) => new InvalidArgumentError(message), 'RedisBloom')
+  return { implementation: o.implementation ?? 'auto', keyPrefix: o.keyPrefix ?? 'bloom:' }
+}
+
 export class RedisBloom implements BloomFilters {
   readonly #connection: RedisConnection
   readonly #implementation: 'auto' | 'native' | 'lua'
   readonly #keyPrefix: string
 
   constructor(connection: RedisConnection, options: RedisBloomOptions = {}) {
-    const implementation = options.implementation ?? 'auto'
-    if (!['auto', 'native', 'lua'].includes(implementation)) {
-      throw new InvalidArgumentError(`implementation: must be 'auto', 'native' or 'lua', got ${JSON.stringify(implementation)}`)
-    }
+    const o = resolveRedisBloomOptions(options)
     this.#connection = connection
-    this.#implementation = implementation
-    this.#keyPrefix = options.keyPrefix ?? 'bloom:'
+    this.#implementation = o.implementation
+    this.#keyPrefix = o.keyPrefix
   }
 
   /** Which implementation `create` uses on this connection. */
@@ -50,7 +60,7 @@ export class RedisBloom implements BloomFilters {
 
   async create(name: string, options: BloomOptions): Promise<BloomFilter> {
     checkName(name)
-    const params = bloomParams(options)
+    const params = resolveBloomOptions(options)
     const key = this.#connection.key(this.#keyPrefix + name)
     if (this.implementation === 'native') {
       if (!this.#connection.features?.bloom) {

@@ -1,8 +1,15 @@
 // The in-process pub/sub transport: the embedded default. Delivery is asynchronous (a later tick), as on a network.
+import { z } from 'zod'
 import { createLogger, type Logger } from '../../config/logger.ts'
+import { opaque, optionsObject, parseOptions } from '../../config/options.ts'
+import { InvalidArgumentError } from '../../redis/errors.ts'
 import { globToRegExp } from '../../redis/glob.ts'
-import { type TypedPubSubOptions, TypedPubSub } from './pubsub.ts'
+import { type TypedPubSubOptions, TypedPubSub, typedPubSubOptionsShape } from './pubsub.ts'
 import { deliver, type PubSubTransport, type RawListener } from '../../redis/pubsub-transport.ts'
+
+const invalid = (message: string) => new InvalidArgumentError(message)
+
+const busSchema = optionsObject({ logger: opaque<Logger>().optional() })
 
 /** A bus shared by every MemoryPubSub created on it (one per process by default), like one Redis server. */
 export class MemoryPubSubBus {
@@ -12,7 +19,7 @@ export class MemoryPubSubBus {
 
   /** `logger`: where a throwing listener is reported (it never stops the others). Default: the library logger. */
   constructor(options: { logger?: Logger } = {}) {
-    this.#logger = options.logger ?? createLogger('skalds:pubsub')
+    this.#logger = parseOptions(busSchema, options ?? {}, invalid, 'MemoryPubSubBus').logger ?? createLogger('skalds:pubsub')
   }
 
   /** Publishes to exact and pattern listeners; returns how many listeners it reaches. */
@@ -103,9 +110,21 @@ export interface MemoryPubSubOptions extends TypedPubSubOptions {
   bus?: MemoryPubSubBus
 }
 
+const memorySchema = optionsObject({
+  ...typedPubSubOptionsShape,
+  bus: z.custom<MemoryPubSubBus>((value) => value instanceof MemoryPubSubBus, { error: 'must be a MemoryPubSubBus' }).optional(),
+})
+
+/** Validates MemoryPubSub options; bad input throws InvalidArgumentError (`MemoryPubSub: field: reason`). */
+export function resolveMemoryPubSubOptions(options: MemoryPubSubOptions | undefined): { bus: MemoryPubSubBus; prefix: string; logger: Logger } {
+  const o = parseOptions(memorySchema, options ?? {}, invalid, 'MemoryPubSub')
+  return { bus: o.bus ?? processBus, prefix: o.prefix ?? '', logger: o.logger ?? createLogger('skalds:pubsub') }
+}
+
 /** Typed pub/sub inside one process. */
 export class MemoryPubSub extends TypedPubSub {
   constructor(options: MemoryPubSubOptions = {}) {
-    super(new MemoryTransport(options.bus ?? processBus), options)
+    const o = resolveMemoryPubSubOptions(options)
+    super(new MemoryTransport(o.bus), { prefix: o.prefix, logger: o.logger })
   }
 }

@@ -1,6 +1,8 @@
 // Typed pub/sub over a transport: JSON messages, optional validation, subscriptions that are async iterators with a
 // bounded buffer, pattern subscriptions. One class for every backend, so the contract suite covers the logic once.
+import { z } from 'zod'
 import { createLogger, type Logger } from '../../config/logger.ts'
+import { boolean, fn, integer, oneOf, opaque, optionsObject, parseOptions } from '../../config/options.ts'
 import { InvalidArgumentError } from '../../redis/errors.ts'
 import { escapeGlob } from '../../redis/glob.ts'
 import { BoundedQueue, type OverflowPolicy } from './bounded-queue.ts'
@@ -71,6 +73,56 @@ export interface TypedPubSubOptions {
 
 const DEFAULT_BUFFER = 1024
 
+const invalid = (message: string) => new InvalidArgumentError(message)
+
+const pubsubShape = { prefix: z.string({ error: 'must be a string' }).optional(), logger: opaque<Logger>().optional() }
+const pubsubSchema = optionsObject(pubsubShape)
+
+/** The shape of TypedPubSub's options, for subclasses that add their own (MemoryPubSub's `bus`). */
+export const typedPubSubOptionsShape = pubsubShape
+
+/**
+ * Validates TypedPubSub options; bad input throws InvalidArgumentError (`TypedPubSub: field: reason`, `where` naming
+ * the subclass).
+ */
+export function resolveTypedPubSubOptions(options: TypedPubSubOptions | undefined, where = 'TypedPubSub'): { prefix: string; logger: Logger } {
+  const o = parseOptions(pubsubSchema, options ?? {}, invalid, where)
+  return { prefix: o.prefix ?? '', logger: o.logger ?? createLogger('skalds:pubsub') }
+}
+
+const channelShape = { parse: fn<MessageParser<unknown>>().optional(), sharded: boolean().optional() }
+const channelSchema = optionsObject(channelShape)
+const subscribeSchema = optionsObject({
+  ...channelShape,
+  bufferSize: integer(1).optional(),
+  overflow: oneOf(['drop-oldest', 'error']).optional(),
+})
+
+export interface ResolvedSubscribeOptions<T> {
+  parse: MessageParser<T> | undefined
+  /** messages */
+  bufferSize: number
+  overflow: OverflowPolicy
+  sharded: boolean | undefined
+}
+
+/** Validates subscribe options (`bufferSize: must be a positive integer, got 0`); `sharded` stays undefined = the transport's default. */
+export function resolveSubscribeOptions<T>(options: PubSubSubscribeOptions<T> | undefined): ResolvedSubscribeOptions<T> {
+  const o = parseOptions(subscribeSchema, options ?? {}, invalid)
+  return {
+    parse: o.parse as MessageParser<T> | undefined,
+    bufferSize: o.bufferSize ?? DEFAULT_BUFFER,
+    overflow: o.overflow ?? 'drop-oldest',
+    sharded: o.sharded,
+  }
+}
+
+/** Validates `channel()` options (`parse`, `sharded`). */
+export function resolveChannelOptions<T>(options: ChannelOptions<T> | undefined): ChannelOptions<T> {
+  const o = parseOptions(channelSchema, options ?? {}, invalid)
+  return { parse: o.parse as MessageParser<T> | undefined, sharded: o.sharded }
+}
+
 export class TypedPubSub {
   readonly transport: PubSubTransport
   readonly prefix: string
@@ -80,8 +132,9 @@ export class TypedPubSub {
 
   constructor(transport: PubSubTransport, options: TypedPubSubOptions = {}) {
     this.transport = transport
-    this.prefix = options.prefix ?? ''
-    this.#logger = options.logger ?? createLogger('skalds:pubsub')
+    const o = resolveTypedPubSubOptions(options, new.target.name)
+    this.prefix = o.prefix
+    this.#logger = o.logger
   }
 
   get kind(): 'memory' | 'redis' {
@@ -91,11 +144,11 @@ export class TypedPubSub {
   /** A typed handle on one channel. */
   channel<T>(name: string, options: ChannelOptions<T> = {}): Channel<T> {
     checkName(name, 'channel')
+    const { parse, sharded } = resolveChannelOptions(options)
     return {
       name,
-      publish: (message: T) => this.publish(name, message, { sharded: options.sharded }),
-      subscribe: (subscribeOptions = {}) =>
-        this.subscribe<T>(name, { parse: options.parse, ...subscribeOptions, sharded: options.sharded }),
+      publish: (message: T) => this.publish(name, message, { sharded }),
+      subscribe: (subscribeOptions = {}) => this.subscribe<T>(name, { parse, ...subscribeOptions, sharded }),
     }
   }
 
@@ -116,9 +169,10 @@ export class TypedPubSub {
   /** Subscribes to one channel. */
   async subscribe<T = unknown>(channel: string, options: PubSubSubscribeOptions<T> = {}): Promise<PubSubSubscription<T>> {
     checkName(channel, 'channel')
-    const sharded = options.sharded ?? this.transport.shardedByDefault
+    const resolved = resolveSubscribeOptions(options)
+    const sharded = resolved.sharded ?? this.transport.shardedByDefault
     const full = this.prefix + channel
-    return this.#open<T>(options, `channel ${channel}`, (listener) => this.transport.listen(full, listener, sharded), (listener) =>
+    return this.#open<T>(resolved, `channel ${channel}`, (listener) => this.transport.listen(full, listener, sharded), (listener) =>
       this.transport.unlisten(full, listener, sharded),
     )
   }
@@ -129,8 +183,9 @@ export class TypedPubSub {
    */
   async pSubscribe<T = unknown>(pattern: string, options: Omit<PubSubSubscribeOptions<T>, 'sharded'> = {}): Promise<PubSubSubscription<T>> {
     checkName(pattern, 'pattern')
+    const resolved = resolveSubscribeOptions(options)
     const full = escapeGlob(this.prefix) + pattern
-    return this.#open<T>(options, `pattern ${pattern}`, (listener) => this.transport.listenPattern(full, listener), (listener) =>
+    return this.#open<T>(resolved, `pattern ${pattern}`, (listener) => this.transport.listenPattern(full, listener), (listener) =>
       this.transport.unlistenPattern(full, listener),
       pattern,
     )
@@ -151,21 +206,14 @@ export class TypedPubSub {
   // ---- internals ----
 
   async #open<T>(
-    options: PubSubSubscribeOptions<T>,
+    options: ResolvedSubscribeOptions<T>,
     what: string,
     attach: (listener: RawListener) => Promise<void>,
     detach: (listener: RawListener) => Promise<void>,
     pattern?: string,
   ): Promise<PubSubSubscription<T>> {
     this.#checkOpen()
-    const bufferSize = options.bufferSize ?? DEFAULT_BUFFER
-    if (!Number.isInteger(bufferSize) || bufferSize < 1) {
-      throw new InvalidArgumentError(`bufferSize: must be a positive integer number of messages, got ${bufferSize}`)
-    }
-    const overflow = options.overflow ?? 'drop-oldest'
-    if (overflow !== 'drop-oldest' && overflow !== 'error') {
-      throw new InvalidArgumentError(`overflow: must be 'drop-oldest' or 'error', got ${JSON.stringify(overflow)}`)
-    }
+    const { bufferSize, overflow } = options
     const prefix = this.prefix
     const logger = this.#logger
     const parse = options.parse
