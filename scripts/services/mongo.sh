@@ -215,11 +215,18 @@ mongo_up() {
   pg_start "$MONGO_STATE_DIR/pg"
   pg_ensure_db "$MONGO_STATE_DIR/pg" "$MONGO_PG_DB"
   log "mongo: starting FerretDB $FERRETDB_VERSION (postgresql backend, $(pg_url "$MONGO_PG_DB")) on $MONGO_HOST_ADDR:$MONGO_PORT"
-  # run_closing_fds: FerretDB must not inherit services.sh's flock or a caller's pipe.
-  run_closing_fds setsid "$FERRETDB_BIN" --handler=postgresql --postgresql-url="$(pg_url "$MONGO_PG_DB")" \
+  # FerretDB must not inherit services.sh's flock or a caller's pipe: the subshell closes every fd above 2 and
+  # execs, so $! is FerretDB's own pid (a function run in the background would leave $! on a wrapper shell, and
+  # `down` would kill the wrapper and orphan FerretDB).
+  (
+    for f in "/proc/$BASHPID/fd"/*; do
+      n="${f##*/}"
+      [[ $n =~ ^[0-9]+$ ]] && ((n > 2)) && eval "exec $n>&-"
+    done
+    exec setsid "$FERRETDB_BIN" --handler=postgresql --postgresql-url="$(pg_url "$MONGO_PG_DB")" \
     --listen-addr="$MONGO_HOST_ADDR:$MONGO_PORT" --debug-addr=- --telemetry=disable \
-    --state-dir="$MONGO_STATE_DIR" --log-level=WARN \
-    </dev/null >>"$MONGO_STATE_DIR/ferretdb.log" 2>&1 &
+    --state-dir="$MONGO_STATE_DIR" --log-level=WARN
+  ) </dev/null >>"$MONGO_STATE_DIR/ferretdb.log" 2>&1 &
   echo $! >"$MONGO_STATE_DIR/ferretdb.pid"
   local i
   for ((i = 0; i < 200; i++)); do
