@@ -11,10 +11,12 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger
 }
 
-/** The default logger: pino at LOG_LEVEL (Skalds' variable), `warn` when unset so a library stays quiet. */
-export function createLogger(name = 'skalds'): Logger {
-  const level = (process.env.LOG_LEVEL ?? 'warn').toLowerCase()
-  return pino({ name, level })
+/**
+ * The default logger: pino at `level`, else LOG_LEVEL (Skalds' variable), `warn` when unset so a library stays
+ * quiet. A process that loaded its configuration passes `config.log.level` (which `.env` may have set).
+ */
+export function createLogger(name = 'skalds', level?: string): Logger {
+  return pino({ name, level: (level ?? process.env.LOG_LEVEL ?? 'warn').toLowerCase() })
 }
 
 /** A logger that drops everything, for tests and benchmarks. */

@@ -4,6 +4,7 @@ import type { JsonValue, Task } from '../model/task.ts'
 import type { AbortReason } from '../worker/abort-reason.ts'
 import type { Isolation } from '../worker/definition.ts'
 import type { TaskOutcome, TaskRun, WorkerRef } from '../worker/host.ts'
+import type { EndedStatus, IgnoredReason } from './node-events.ts'
 
 /** One registered worker class. */
 export interface WorkerClass {
@@ -15,6 +16,13 @@ export interface WorkerClass {
   /** retries after the first run when the task does not say (`runtime.maxRetries`); default the manager's */
   maxRetries?: number
 }
+
+/** What became of an assignment the manager was handed (`admit`). */
+export type AdmitResult =
+  | { kind: 'started'; epoch: number; ended: Promise<EndedStatus> }
+  | { kind: 'ignored'; reason: IgnoredReason }
+  /** refused before any worker ran: stored Failed with the reason (or, node mode at capacity, back to Created) */
+  | { kind: 'rejected'; code: string; reason: string }
 
 export interface LocalTask {
   readonly id: string
@@ -35,8 +43,10 @@ export interface LocalTask {
   superseded: boolean
   lastCheckpoint: JsonValue | null
   savedCheckpoint: JsonValue | null
+  /** frozen in place by a freeze-mode pause (stored Paused) */
+  frozen: boolean
   /** resolved when the manager let go of the task (outcome written, or superseded) */
-  readonly ended: PromiseWithResolvers<void>
+  readonly ended: PromiseWithResolvers<EndedStatus>
 }
 
 export function newLocalTask(task: Task, cls: WorkerClass): LocalTask {
@@ -51,9 +61,10 @@ export function newLocalTask(task: Task, cls: WorkerClass): LocalTask {
     retryTimer: undefined,
     stopping: undefined,
     superseded: false,
+    frozen: false,
     lastCheckpoint: task.runtime.checkpoint,
     savedCheckpoint: task.runtime.checkpoint,
-    ended: Promise.withResolvers<void>(),
+    ended: Promise.withResolvers<EndedStatus>(),
   }
 }
 

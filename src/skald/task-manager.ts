@@ -1,6 +1,7 @@
-// The node-mode TaskWorkerManager: consumes task.assign / task.cancel / task.update.attachment / task.pause with the
-// node's own group, runs the tasks the store assigns to this node on worker hosts, and writes every status change
-// as a compare-and-set on the task's epoch, so a node whose assignment moved on writes nothing (fencing).
+// The TaskWorkerManager: consumes task.assign (node mode) / task.cancel / task.update.attachment / task.pause /
+// task.resume with the node's own group, runs the tasks the store assigns to this node on worker hosts, and writes
+// every status change as a compare-and-set on the task's epoch, so a node whose assignment moved on writes nothing
+// (fencing). Edge and single_process Skalds hand their YAML tasks in with admit().
 import type { EventBus, Subscription } from '../bus/types.ts'
 import { nodeGroupId } from '../bus/types.ts'
 import { createLogger, type Logger } from '../config/logger.ts'
@@ -12,16 +13,27 @@ import type { TaskStore } from '../store/task-store.ts'
 import type { AbortReason } from '../worker/abort-reason.ts'
 import { createWorkerHost, type AnyHostOptions } from '../worker/create-host.ts'
 import type { Isolation } from '../worker/definition.ts'
+import { FreezeUnsupportedError } from '../worker/errors.ts'
 import type { TaskOutcome, WorkerEvent, WorkerHost } from '../worker/host.ts'
-import { type LocalTask, newLocalTask, ownedBy, syntheticOutcome, type WorkerClass } from './local-task.ts'
-export type { WorkerClass } from './local-task.ts'
-import { type NodeEvent, taskEventSchema, TASK_PAUSE_TOPIC } from './node-events.ts'
+import { type AdmitResult, type LocalTask, newLocalTask, ownedBy, syntheticOutcome, type WorkerClass } from './local-task.ts'
+export type { AdmitResult, WorkerClass } from './local-task.ts'
+import { type EndedStatus, type IgnoredReason, type NodeEvent, taskEventSchema, TASK_PAUSE_TOPIC, TASK_RESUME_TOPIC } from './node-events.ts'
 import { decideOutcome, DEFAULT_RETRY, ManagerCode, TaskManagerError, type OutcomeDecision, type RetryPolicy } from './task-outcome.ts'
 import { silentTaskReporter, type TaskReporter } from './task-reporter.ts'
 
+export type ManagerMode = 'node' | 'edge' | 'single_process'
+
 export interface TaskWorkerManagerOptions {
   skaldId: string
-  bus: EventBus
+  /**
+   * `node` (default): tasks arrive as `task.assign`; a node at its limit hands a task back (Created, no executor).
+   * `edge` / `single_process`: tasks are handed in with `admit()` (the YAML file), a task refused at the limit is
+   * Failed (no dispatcher would pick it up again), and single_process takes no `task.assign` (an edge does: the
+   * resume of a paused YAML task is one).
+   */
+  mode?: ManagerMode
+  /** the Event Queue; without one (an edge or single_process Skald without Kafka) only `admit()` brings tasks */
+  bus?: EventBus
   store: TaskStore
   /** className → worker (exact, case-sensitive) */
   workers: Readonly<Record<string, WorkerClass>>
@@ -31,7 +43,7 @@ export interface TaskWorkerManagerOptions {
   /** the wire-state writer (Redis heartbeats); default writes nothing */
   reporter?: TaskReporter
   limits?: {
-    /** tasks at once on this node (running or waiting to retry); default 16 */
+    /** tasks at once on this node (running or waiting to retry); default 16 in node mode, no limit otherwise */
     maxTasks?: number
     /** per class; overrides WorkerClass.maxConcurrent */
     perClass?: Readonly<Record<string, number>>
@@ -49,6 +61,7 @@ export interface TaskWorkerManagerOptions {
 
 export class TaskWorkerManager {
   readonly skaldId: string
+  readonly mode: ManagerMode
   readonly maxTasks: number
   readonly #o: TaskWorkerManagerOptions
   readonly #store: TaskStore
@@ -60,6 +73,7 @@ export class TaskWorkerManager {
   /** ids whose assignment is being loaded: a second assign meanwhile starts nothing */
   readonly #loading = new Set<string>()
   #subs: Subscription[] = []
+  #started = false
   #fenceTimer: NodeJS.Timeout | undefined
   #fencing = false
   #draining = false
@@ -68,7 +82,8 @@ export class TaskWorkerManager {
   constructor(options: TaskWorkerManagerOptions) {
     if (typeof options.skaldId !== 'string' || options.skaldId === '') throw new TaskManagerError(ManagerCode.Options, 'TaskWorkerManager: skaldId must be a non-empty string')
     this.skaldId = options.skaldId
-    this.maxTasks = options.limits?.maxTasks ?? 16
+    this.mode = options.mode ?? 'node'
+    this.maxTasks = options.limits?.maxTasks ?? (this.mode === 'node' ? 16 : Infinity)
     if (!(this.maxTasks >= 1)) throw new TaskManagerError(ManagerCode.Options, 'TaskWorkerManager: limits.maxTasks must be ≥ 1')
     this.#o = options
     this.#store = options.store
@@ -79,21 +94,39 @@ export class TaskWorkerManager {
 
   /** Subscribes to the node topics; resolves once events published from now on reach this node. */
   async start(): Promise<void> {
-    if (this.#subs.length > 0 || this.#draining) throw new TaskManagerError(ManagerCode.Options, 'TaskWorkerManager: start() once, before close()')
-    const group = this.#o.group ?? nodeGroupId(this.skaldId)
-    const on = (topic: string, handle: (id: string) => Promise<void>): Promise<Subscription> =>
-      this.#o.bus.subscribe<TaskEvent>(topic, group, async (event) => {
-        for (const id of event.payload.taskIds) await handle(id)
-      }, { schema: taskEventSchema })
-    this.#subs = await Promise.all([
-      on(Topic.TaskAssign, (id) => this.#assign(id)),
-      on(Topic.TaskCancel, (id) => Promise.resolve(this.#stop(id, 'cancelled'))),
-      on(TASK_PAUSE_TOPIC, (id) => Promise.resolve(this.#stop(id, 'paused'))),
-      on(Topic.TaskUpdateAttachment, (id) => this.#update(id)),
-    ])
+    if (this.#started || this.#draining) throw new TaskManagerError(ManagerCode.Options, 'TaskWorkerManager: start() once, before close()')
+    this.#started = true
     const every = this.#o.fenceIntervalMs ?? 3000
     this.#fenceTimer = setInterval(() => void this.#fenceTick(), every)
     this.#fenceTimer.unref()
+    const bus = this.#o.bus
+    if (!bus) return
+    const group = this.#o.group ?? nodeGroupId(this.skaldId)
+    const on = (topic: string, handle: (id: string) => Promise<void>): Promise<Subscription> =>
+      bus.subscribe<TaskEvent>(topic, group, async (event) => {
+        for (const id of event.payload.taskIds) await handle(id)
+      }, { schema: taskEventSchema })
+    this.#subs = await Promise.all([
+      ...(this.mode !== 'single_process' ? [on(Topic.TaskAssign, async (id) => void (await this.#admit(id)))] : []),
+      on(Topic.TaskCancel, (id) => Promise.resolve(this.cancel(id))),
+      on(TASK_PAUSE_TOPIC, (id) => this.pause(id)),
+      on(TASK_RESUME_TOPIC, (id) => this.resume(id)),
+      on(Topic.TaskUpdateAttachment, (id) => this.update(id)),
+    ])
+  }
+
+  /**
+   * Runs a task the store already assigns to this node (`executor` = skaldId, under its current epoch), as a
+   * `task.assign` would: the way edge and single_process Skalds start their YAML tasks.
+   */
+  admit(id: string): Promise<AdmitResult> {
+    return this.#admit(id)
+  }
+
+  /** Whether this node runs `taskId` under `epoch` now (the state publisher's fencing check). */
+  owns(taskId: string, epoch: number): boolean {
+    const t = this.#tasks.get(taskId)
+    return t !== undefined && !t.superseded && t.epoch === epoch
   }
 
   /** Tasks on this node (running or waiting to retry): what a dispatcher may read as load. */
@@ -118,7 +151,11 @@ export class TaskWorkerManager {
     this.#draining = true
     clearInterval(this.#fenceTimer)
     await Promise.all(this.#subs.map((s) => s.close()))
-    for (const t of this.#tasks.values()) if (!t.run) this.#endWaiting(t, 'shutdown')
+    for (const t of this.#tasks.values()) {
+      if (!t.run) this.#endWaiting(t, 'shutdown')
+      // A frozen task would never finish by itself; it stays Paused, to be resumed (from its start) elsewhere.
+      else if (t.frozen) this.#stop(t, 'paused')
+    }
     const all = Promise.all([...this.#tasks.values()].map((t) => t.ended.promise))
     let timer: NodeJS.Timeout | undefined
     const waited = await Promise.race([all.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))])
@@ -139,10 +176,11 @@ export class TaskWorkerManager {
     }
   }
 
-  async #assign(id: string): Promise<void> {
-    const ignore = (reason: Extract<NodeEvent, { type: 'assign-ignored' }>['reason']): void => {
+  async #admit(id: string): Promise<AdmitResult> {
+    const ignore = (reason: IgnoredReason): AdmitResult => {
       this.#log.debug({ taskId: id, reason }, 'assign ignored')
       this.#emit({ type: 'assign-ignored', taskId: id, reason })
+      return { kind: 'ignored', reason }
     }
     if (this.#draining) return ignore('draining')
     if (this.#tasks.has(id) || this.#loading.has(id)) return ignore('already-running')
@@ -162,21 +200,24 @@ export class TaskWorkerManager {
       const ofClass = [...this.#tasks.values()].filter((t) => t.className === task.className).length
       if (this.#tasks.size >= this.maxTasks || ofClass >= perClass) {
         const why = this.#tasks.size >= this.maxTasks ? `${this.#tasks.size}/${this.maxTasks} tasks` : `${ofClass}/${perClass} tasks of class ${task.className}`
-        return await this.#refuse(task, ManagerCode.Capacity, `node ${this.skaldId} is full (${why}); to be dispatched again`, true)
+        const requeue = this.mode === 'node'
+        return await this.#refuse(task, ManagerCode.Capacity, `node ${this.skaldId} is full (${why})${requeue ? '; to be dispatched again' : ''}`, requeue)
       }
-      if (task.deadlineDateTime <= Date.now()) {
+      // 0 = no deadline: Python's edge tasks are written that way (wire §3.3).
+      if (task.deadlineDateTime > 0 && task.deadlineDateTime <= Date.now()) {
         return await this.#refuse(task, ManagerCode.Deadline, `deadlineDateTime ${new Date(task.deadlineDateTime).toISOString()} passed before the task started`)
       }
       const local = newLocalTask(task, cls)
       this.#tasks.set(id, local)
-      if (!(await this.#begin(local))) ignore('superseded')
+      if (!(await this.#begin(local))) return ignore('superseded')
+      return { kind: 'started', epoch: local.epoch, ended: local.ended.promise }
     } finally {
       this.#loading.delete(id)
     }
   }
 
   /** A bad assignment: Failed with the reason (or, when the node is full, back to Created unassigned). */
-  async #refuse(task: Task, code: string, message: string, requeue = false): Promise<void> {
+  async #refuse(task: Task, code: string, message: string, requeue = false): Promise<AdmitResult> {
     const error = `${code}: ${message}`
     this.#log.warn({ taskId: task.id, code }, message)
     const patch: TaskPatch = requeue
@@ -185,11 +226,12 @@ export class TaskWorkerManager {
     try {
       await this.#store.update(task.id, patch, { expect: { epoch: task.runtime.epoch, executor: this.skaldId } })
     } catch (e) {
-      if (e instanceof TaskConflictError || e instanceof TaskNotFoundError) return
+      if (e instanceof TaskConflictError || e instanceof TaskNotFoundError) return { kind: 'ignored', reason: 'superseded' }
       throw e
     }
     if (!requeue) this.#reporter.ended(task.id, task.runtime.epoch, { status: 'failed', error })
     this.#emit({ type: 'task-rejected', taskId: task.id, code, reason: error })
+    return { kind: 'rejected', code, reason: error }
   }
 
   /** Compare-and-set on the epoch and executor; false (and the task marked superseded) when another owns it now. */
@@ -228,7 +270,7 @@ export class TaskWorkerManager {
       epoch: t.epoch,
       attachments: t.task.attachments ?? {},
       ...(checkpoint !== null ? { resumedFrom: checkpoint } : {}),
-      deadlineAt: t.task.deadlineDateTime,
+      ...(t.task.deadlineDateTime > 0 ? { deadlineAt: t.task.deadlineDateTime } : {}),
       onEvent: (event) => this.#onWorkerEvent(t, event),
     })
     t.run = run
@@ -305,14 +347,14 @@ export class TaskWorkerManager {
     void this.#settle(t, syntheticOutcome(t.id, reason)).catch((error: unknown) => this.#crashed(t, error))
   }
 
-  #finish(t: LocalTask, status: Extract<NodeEvent, { type: 'task-ended' }>['status']): void {
+  #finish(t: LocalTask, status: EndedStatus): void {
     if (status === 'superseded') this.#reporter.ended(t.id, t.epoch, { status: 'superseded' })
     this.#tasks.delete(t.id)
     this.#emit({ type: 'task-ended', taskId: t.id, epoch: t.epoch, status })
-    t.ended.resolve()
+    t.ended.resolve(status)
     // A newer assignment to this very node was ignored as a duplicate while the old run held the id: take it now.
-    if (status === 'superseded' && !this.#draining) {
-      void this.#assign(t.id).catch((error: unknown) => this.#log.warn({ taskId: t.id, err: error }, 'could not re-read a superseded task'))
+    if (status === 'superseded' && !this.#draining && this.mode !== 'single_process') {
+      void this.#admit(t.id).catch((error: unknown) => this.#log.warn({ taskId: t.id, err: error }, 'could not re-read a superseded task'))
     }
   }
 
@@ -322,17 +364,60 @@ export class TaskWorkerManager {
     this.#finish(t, 'not-written')
   }
 
-  /** cancel / pause: only tasks this node runs (Python does not check the executor for cancels either). */
-  #stop(id: string, reason: 'cancelled' | 'paused'): void {
+  /** Cancels a task this node runs (abort `cancelled` → Cancelled); other ids are ignored, as Python does. */
+  cancel(id: string): void {
     const t = this.#tasks.get(id)
-    if (!t) return
+    if (t) this.#stop(t, 'cancelled')
+  }
+
+  /**
+   * Pauses a task this node runs. A process-isolated task of a class defined with `freeze: true` is SIGSTOPped in
+   * place and stored Paused under the same epoch (`resume()` thaws it); any other is aborted with `paused`: its
+   * checkpoint is stored with it, to be resumed by a new assignment on any node.
+   */
+  async pause(id: string): Promise<void> {
+    const t = this.#tasks.get(id)
+    if (!t || t.frozen || t.stopping) return
+    if (t.run?.state === 'running') {
+      try {
+        t.run.freeze()
+      } catch (error) {
+        if (!(error instanceof FreezeUnsupportedError)) throw error
+        return this.#stop(t, 'paused')
+      }
+      t.frozen = true
+      if (await this.#write(t, { lifecycleStatus: 'Paused', runtime: { pausedAt: Date.now() } })) {
+        this.#log.info({ taskId: id, pid: t.run.pid }, 'task frozen in place (SIGSTOP)')
+        this.#emit({ type: 'task-frozen', taskId: id, epoch: t.epoch })
+      }
+      return
+    }
+    this.#stop(t, 'paused')
+  }
+
+  /** Thaws a task this node holds frozen and stores it Running again; ignores any other id. */
+  async resume(id: string): Promise<void> {
+    const t = this.#tasks.get(id)
+    if (!t?.frozen || !t.run || t.stopping) return
+    if (!(await this.#write(t, { lifecycleStatus: 'Running', runtime: { pausedAt: null } }))) return
+    t.frozen = false
+    t.run.thaw()
+    this.#log.info({ taskId: id }, 'task thawed (SIGCONT)')
+    this.#emit({ type: 'task-thawed', taskId: id, epoch: t.epoch })
+  }
+
+  #stop(t: LocalTask, reason: 'cancelled' | 'paused'): void {
     t.stopping ??= reason
+    t.frozen = false // an abort thaws the child first
     if (t.run) t.run.abort(reason)
     else this.#endWaiting(t, reason)
   }
 
-  /** Re-reads the task and forwards its attachments to the running worker, which validates them. */
-  async #update(id: string): Promise<void> {
+  /**
+   * Re-reads the task and forwards its attachments to the running worker, which validates them (`task.update.attachment`).
+   * An update rejected by the worker is recorded as `runtime.lastError`; the worker keeps its old values.
+   */
+  async update(id: string): Promise<void> {
     const t = this.#tasks.get(id)
     if (!t?.run) return
     const task = await this.#store.get(id)

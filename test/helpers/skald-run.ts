@@ -1,0 +1,53 @@
+// A Skald (any mode) started for a test, with every NodeEvent kept in order and a few waits over them.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { silentLogger } from '../../src/config/logger.ts'
+import type { NodeEvent } from '../../src/skald/node-events.ts'
+import { Skald, type SkaldOptions } from '../../src/skald/skald.ts'
+import type { YamlReload } from '../../src/skald/yaml-tasks.ts'
+import { FIXTURE_CLASSES } from './skald-node.ts'
+import { waitFor } from './wait.ts'
+import { fixture } from './worker-run.ts'
+
+export interface TestSkald {
+  skald: Skald
+  events: NodeEvent[]
+  reloads: Array<YamlReload | Error>
+  waitEvent(match: (e: NodeEvent) => boolean, what: string, timeoutMs?: number): Promise<NodeEvent>
+  /** the hooks the task's runs entered, in order */
+  hooks(taskId: string): string[]
+  /** the task logger's lines, parsed */
+  logged(taskId: string): Array<Record<string, unknown>>
+}
+
+/** The fixture classes of the node tests, plus the freezable one. */
+export const SKALD_FIXTURES: SkaldOptions['workers'] = { ...FIXTURE_CLASSES, FreezableWorker: { worker: fixture('freezable') } }
+
+export async function startSkald(options: Omit<SkaldOptions, 'workers'> & { workers?: SkaldOptions['workers'] }): Promise<TestSkald> {
+  const events: NodeEvent[] = []
+  const reloads: Array<YamlReload | Error> = []
+  const skald = await Skald.start({
+    workers: SKALD_FIXTURES,
+    logger: silentLogger,
+    ...options,
+    onEvent: (e) => events.push(e),
+    onYamlReload: (r) => reloads.push(r),
+  })
+  const worker = (taskId: string) => events.flatMap((e) => (e.type === 'worker' && e.taskId === taskId ? [e.event] : []))
+  return {
+    skald,
+    events,
+    reloads,
+    waitEvent: async (match, what, timeoutMs = 20_000) => (await waitFor(() => events.find(match), what, timeoutMs)),
+    hooks: (taskId) => worker(taskId).flatMap((e) => (e.type === 'hook' ? [e.hook] : [])),
+    logged: (taskId) => worker(taskId).flatMap((e) => (e.type === 'log' && e.source === 'logger' ? [JSON.parse(e.line) as Record<string, unknown>] : [])),
+  }
+}
+
+/** A TaskWorkers file in a fresh temporary folder; returns its path. */
+export function yamlFile(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'skalds-yaml-')), 'workers.yml')
+  writeFileSync(path, text)
+  return path
+}
