@@ -48,3 +48,8 @@ export function uniquePrefix(label: string): string {
 export function mongoUrl(): string {
   return required('MONGO_URL')
 }
+
+/** The Kafka broker(s) the Event Queue tests use, `host:port[,host:port…]`. */
+export function kafkaBrokers(): string {
+  return required('KAFKA_BROKERS')
+}

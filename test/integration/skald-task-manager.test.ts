@@ -1,77 +1,95 @@
-// The node-mode TaskWorkerManager on real servers: Redis Streams as the bus, MongoDB (FerretDB or mongod) as the
-// store. Assign → run → Finished in a child process, and cancel; the TaskReporter is a recording fake.
-import assert from 'node:assert/strict'
+// The node-mode TaskWorkerManager on real servers, one contract (test/contracts/skald-node-contract.ts) over each
+// bus and both stores: Redis Streams + MongoDB, Kafka + SQLite (a temp file), Kafka + MongoDB (FerretDB or mongod).
+// Every run is isolated on the shared servers: a Redis key prefix, a Kafka topic prefix, its own database or file.
 import { randomUUID } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Admin } from '@platformatic/kafka'
 import { MongoClient } from 'mongodb'
+import { KafkaBus } from '../../src/bus/kafka.ts'
 import { RedisStreamsBus } from '../../src/bus/redis-streams.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { RedisConnection } from '../../src/redis/connection.ts'
 import { MongoTaskStore } from '../../src/store/mongo-task-store.ts'
-import { createAndAssign, publish, startNode, taskId, Topic, type TestNode } from '../helpers/skald-node.ts'
-import { mongoUrl, redis8Url, uniquePrefix } from '../helpers/servers.ts'
+import { SqliteTaskStore } from '../../src/store/sqlite-task-store.ts'
+import type { TaskStore } from '../../src/store/task-store.ts'
+import { skaldNodeContract, type SkaldNodeHarness } from '../contracts/skald-node-contract.ts'
+import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
+import { TopicPrefixedBus } from '../helpers/prefixed-bus.ts'
+import { kafkaBrokers, mongoUrl, redis8Url, uniquePrefix } from '../helpers/servers.ts'
 
-const dbName = `skalds_test_node_${process.pid}_${randomUUID().slice(0, 8)}`
-let connection: RedisConnection
-let bus: RedisStreamsBus
-let store: MongoTaskStore
-let node: TestNode
+type Stores = Pick<SkaldNodeHarness, 'openStore' | 'cleanup'>
 
-before(async () => {
-  connection = await RedisConnection.connect({ url: redis8Url(), keyPrefix: uniquePrefix('node'), commandTimeoutMs: 3000, logger: silentLogger })
-  bus = new RedisStreamsBus({ connection, blockMs: 200, logger: silentLogger })
-  store = await MongoTaskStore.connect({ url: mongoUrl(), dbName })
-  node = await startNode('node-r', bus, store, { hostOptions: { graceMs: 2000, poolSize: 1 }, fenceIntervalMs: 200 })
-})
-after(async () => {
-  await node.manager.close()
-  await bus.close()
-  await connection.close()
-  await store.close()
-  const client = await MongoClient.connect(mongoUrl())
-  await client.db(dbName).dropDatabase()
-  await client.close()
-})
+/** A database of its own per run, dropped at the end. */
+function mongoStores(): Stores {
+  const url = mongoUrl()
+  const dbName = `skalds_test_node_${process.pid}_${randomUUID().slice(0, 8)}`
+  return {
+    openStore: () => MongoTaskStore.connect({ url, dbName }),
+    cleanup: async () => {
+      const client = await MongoClient.connect(url)
+      await client.db(dbName).dropDatabase()
+      await client.close()
+    },
+  }
+}
 
-void describe('TaskWorkerManager on Redis Streams + MongoDB (process host)', () => {
-  void it('assign → run → Finished, hooks in order', async () => {
-    const id = taskId('r-finish')
-    const claimed = await createAndAssign(bus, store, 'node-r', { id, className: 'NormalWorker', attachments: { steps: 2 } })
-    const task = await node.ended(id)
-    assert.equal(task.lifecycleStatus, 'Finished')
-    assert.equal(task.runtime.epoch, claimed.runtime.epoch)
-    assert.deepEqual(node.hooks(id), ['before', 'main', 'after', 'release'])
-    assert.deepEqual(node.reporter.of(id).at(-1), { call: 'ended', taskId: id, epoch: claimed.runtime.epoch, ending: { status: 'finished' } })
-  })
+/** One SQLite file per run, in WAL mode, shared by every connection (node or test) as by processes on one host. */
+function sqliteStores(): Stores {
+  const dir = mkdtempSync(join(tmpdir(), 'skalds-node-'))
+  const path = join(dir, 'tasks.db')
+  return {
+    openStore: (): Promise<TaskStore> => Promise.resolve(SqliteTaskStore.open({ path })),
+    cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+  }
+}
 
-  void it('cancel → Cancelled, release ran with reason cancelled', async () => {
-    const id = taskId('r-cancel')
-    await createAndAssign(bus, store, 'node-r', { id, className: 'SlowWorker' })
-    await node.waitEvent((e) => e.type === 'worker' && e.taskId === id && e.event.type === 'hook' && e.event.hook === 'main', 'main')
-    const sent = performance.now()
-    await publish(bus, Topic.TaskCancel, id)
-    const task = await node.ended(id)
-    console.log(`# cancel event → task Cancelled in MongoDB (process, Redis Streams): ${(performance.now() - sent).toFixed(1)} ms`)
-    assert.equal(task.lifecycleStatus, 'Cancelled')
-    assert.equal(node.logged(id).find((l) => l.hook === 'release')?.reason, 'cancelled')
-  })
-  void it('a live update reaches the child worker (latency logged)', async () => {
-    const id = taskId('r-update')
-    await createAndAssign(bus, store, 'node-r', { id, className: 'UpdatingWorker', attachments: { rtspUrl: 'rtsp://a', fixFrame: 1 } })
-    await node.waitEvent((e) => e.type === 'worker' && e.taskId === id && e.event.type === 'hook' && e.event.hook === 'main', 'main')
-    const latencies: number[] = []
-    for (const fixFrame of [2, 3, 4]) {
-      await store.update(id, { attachments: { rtspUrl: 'rtsp://a', fixFrame } })
-      const from = node.events.length
-      const sent = performance.now()
-      await publish(bus, Topic.TaskUpdateAttachment, id)
-      await node.waitEvent((e) => e.type === 'update-forwarded' && e.taskId === id && node.events.indexOf(e) >= from, 'forwarded')
-      const at = node.events.findIndex((e, i) => i >= from && e.type === 'worker' && e.event.type === 'hook' && e.event.hook === 'update')
-      assert.ok(at >= 0)
-      latencies.push(node.at[at]! - sent)
-    }
-    console.log(`# update event → update hook (process, Redis Streams, MongoDB): ${latencies.map((ms) => ms.toFixed(1)).join(', ')} ms`)
-    await publish(bus, Topic.TaskCancel, id)
-    assert.equal((await node.ended(id)).lifecycleStatus, 'Cancelled')
-  })
-})
+/** Redis Streams under a key prefix of its own, so its streams and groups are the run's alone. */
+function redisStreams(stores: Stores): SkaldNodeHarness {
+  const prefix = uniquePrefix('node')
+  const connections: RedisConnection[] = []
+  const connect = async (): Promise<RedisConnection> => {
+    const connection = await RedisConnection.connect({ url: redis8Url(), keyPrefix: prefix, commandTimeoutMs: 3000, logger: silentLogger })
+    connections.push(connection)
+    return connection
+  }
+  return {
+    openBus: async () => new RedisStreamsBus({ connection: await connect(), blockMs: 200, logger: silentLogger }),
+    openStore: stores.openStore,
+    cleanup: async () => {
+      await deleteKeysWithPrefix(connections[0]!, prefix)
+      await Promise.all(connections.map((c) => c.close()))
+      await stores.cleanup()
+    },
+  }
+}
+
+/**
+ * Kafka with the node's fixed topic names (`task.assign`, …) under a prefix of the run's own: runs on the shared
+ * broker never see each other's events; the run's topics are deleted at the end. Short timeouts as in bus-kafka.test.ts.
+ */
+function kafka(stores: Stores): SkaldNodeHarness {
+  const prefix = `skald-node-test.${randomUUID().slice(0, 8)}.`
+  return {
+    openBus: () =>
+      Promise.resolve(
+        new TopicPrefixedBus(new KafkaBus({ brokers: kafkaBrokers(), sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, maxWaitTimeMs: 100, logger: silentLogger }), prefix),
+      ),
+    openStore: stores.openStore,
+    cleanup: async () => {
+      const admin = new Admin({ clientId: 'skald-node-test-cleanup', bootstrapBrokers: [kafkaBrokers()] })
+      try {
+        const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix))
+        if (topics.length > 0) await admin.deleteTopics({ topics })
+      } finally {
+        await admin.close()
+      }
+      await stores.cleanup()
+    },
+  }
+}
+
+skaldNodeContract('Redis Streams + MongoDB', () => Promise.resolve(redisStreams(mongoStores())))
+skaldNodeContract('Kafka + SQLite', () => Promise.resolve(kafka(sqliteStores())))
+skaldNodeContract('Kafka + MongoDB', () => Promise.resolve(kafka(mongoStores())))
