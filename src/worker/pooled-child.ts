@@ -32,6 +32,10 @@ export class PooledChild implements Pooled {
       execArgv: settings.execArgv,
       env: settings.env,
       serialization: 'json',
+      // Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) reaches the node only, which
+      // decides what its tasks do, even while a child is still booting (before its own SIGINT handler exists).
+      // The child still ends with the node: it exits when the IPC channel closes.
+      detached: true,
     })
     const child = this.process
     const slot = this.#slot

@@ -1,0 +1,127 @@
+// A Skald as its own process (runSkald, configured by env vars) on Redis 8, Redis Streams and SQLite: SIGTERM
+// drains it (a task that finishes in time is Finished, a persistent one is handed back as Created with no
+// executor, a non-persistent one Failed with E_SKALD_SHUTDOWN, never Cancelled) and it exits 0; Ctrl-C (SIGINT
+// to the whole process group) does the same, the worker children ignoring it; a single_process Skald's exit code
+// is its task's outcome (143 when SIGTERM cut it short).
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { RedisStreamsBus } from '../../src/bus/redis-streams.ts'
+import { silentLogger } from '../../src/config/logger.ts'
+import { RedisConnection } from '../../src/redis/connection.ts'
+import { createRedisSkaldStateBackend } from '../../src/skald/redis-state.ts'
+import { createSkaldStateReader, type SkaldStateReader } from '../../src/skald/state-reader.ts'
+import { SqliteTaskStore } from '../../src/store/sqlite-task-store.ts'
+import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
+import { redis8Url, uniquePrefix } from '../helpers/servers.ts'
+import { createAndAssign, taskId } from '../helpers/skald-node.ts'
+import { yamlFile } from '../helpers/skald-run.ts'
+import { waitFor } from '../helpers/wait.ts'
+
+const prefix = uniquePrefix('skald-proc')
+const dir = mkdtempSync(join(tmpdir(), 'skalds-proc-'))
+const dbPath = join(dir, 'skalds.db')
+let connection: RedisConnection
+let bus: RedisStreamsBus
+let store: SqliteTaskStore
+let reader: SkaldStateReader
+const children: ChildProcess[] = []
+
+before(async () => {
+  connection = await RedisConnection.connect({ url: redis8Url(), keyPrefix: prefix, logger: silentLogger })
+  bus = new RedisStreamsBus({ connection, blockMs: 200, logger: silentLogger })
+  store = SqliteTaskStore.open({ path: dbPath })
+  reader = createSkaldStateReader(createRedisSkaldStateBackend(connection))
+})
+after(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  await bus.close()
+  await deleteKeysWithPrefix(connection, prefix)
+  await connection.close()
+  await store.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+interface SkaldChild {
+  child: ChildProcess
+  output: string[]
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>
+}
+
+/** The environment without the servers `npm test` exports, which would win over this test's (cluster, MongoDB…). */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  for (const name of Object.keys(env)) if (/^(REDIS|MONGO|KAFKA|SKALD|DB_NAME)/.test(name)) delete env[name]
+  return env
+}
+
+async function spawnSkald(env: Record<string, string>): Promise<SkaldChild> {
+  const child = spawn(process.execPath, [new URL('../fixtures/skald-process.ts', import.meta.url).pathname], {
+    env: { ...baseEnv(), REDIS_URL: redis8Url(), REDIS_KEY_PREFIX: prefix, SKALDS_BUS: 'redis-streams', SKALDS_SQLITE_PATH: dbPath, LOG_LEVEL: 'warn', TEST_DRAIN_MS: '2000', REDIS_SYNC_PERIOD: '0.2', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // its own process group, so a test can send SIGINT to all of it as a terminal's Ctrl-C does
+    detached: true,
+  })
+  children.push(child)
+  const output: string[] = []
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => output.push(...text.split('\n').filter(Boolean)))
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => output.push(...text.split('\n').filter(Boolean)))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })))
+  await waitFor(() => output.some((l) => l.startsWith('ready ')) || child.exitCode !== null, 'the Skald to start', 20_000)
+  return { child, output, exited }
+}
+
+const statusOf = async (id: string): Promise<string | undefined> => (await store.get(id))?.lifecycleStatus
+
+void describe('a Skald process', () => {
+  for (const [signal, group] of [['SIGTERM', false], ['SIGINT', true]] as const) {
+    void it(`${signal}${group ? ' to the process group (Ctrl-C)' : ''}: drains, hands persistent tasks back, exits 0`, async () => {
+      const skaldId = `proc-${signal}-${process.pid}`
+      const s = await spawnSkald({ SKALD_ID: skaldId, SKALD_MODE: 'node' })
+      const quick = taskId('quick')
+      const persistent = taskId('persistent')
+      const transient = taskId('transient')
+      await createAndAssign(bus, store, skaldId, { id: quick, className: 'SlowWorker', attachments: { ms: 1500 } })
+      await createAndAssign(bus, store, skaldId, { id: persistent, className: 'SlowWorker' })
+      await createAndAssign(bus, store, skaldId, { id: transient, className: 'SlowWorker', isPersistent: false })
+      for (const id of [quick, persistent, transient]) await waitFor(async () => (await statusOf(id)) === 'Running', `${id} Running: ${s.output.join('\n')}`)
+      const load = await waitFor(async () => ((await reader.node(skaldId))?.load?.running === 3 ? (await reader.node(skaldId))!.load : undefined), 'load: 3 running', 10_000)
+      assert.equal(load!.capacity, 16)
+      const sent = performance.now()
+      process.kill(group ? -s.child.pid! : s.child.pid!, signal)
+      const exit = await s.exited
+      assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null }, s.output.join('\n'))
+      const tookMs = exit.at - sent
+      console.log(`# ${signal}${group ? ' (group)' : ''} → exit: ${tookMs.toFixed(0)} ms (drain timeout 2000 ms, grace 1000 ms)`)
+      assert.ok(tookMs < 2000 + 1000 + 2000, `exited within drain + grace (+ slack): ${tookMs} ms`)
+      assert.equal(await statusOf(quick), 'Finished', (await store.get(quick))?.runtime.lastError ?? '')
+      const handedBack = (await store.get(persistent))!
+      assert.equal(handedBack.lifecycleStatus, 'Created')
+      assert.equal(handedBack.executor, null)
+      const failed = (await store.get(transient))!
+      assert.equal(failed.lifecycleStatus, 'Failed')
+      assert.match(failed.runtime.lastError ?? '', /^E_SKALD_SHUTDOWN/)
+      assert.equal((await reader.task(quick)).heartbeat, 200)
+      assert.equal((await reader.task(transient)).heartbeat, -1)
+      assert.ok((await reader.task(persistent)).heartbeat >= 0, 'no terminal code for a handed-back task')
+    })
+  }
+
+  void it('single_process: the exit code is the outcome (0, 1), 143 when SIGTERM cuts the task short; a broken file refuses to start', async () => {
+    const run = async (className: string, extra = ''): Promise<SkaldChild> => {
+      const id = taskId(`sp-${className}`)
+      return spawnSkald({ SKALD_ID: `sp-${process.pid}-${id}`, SKALD_MODE: 'single_process', YAML_FILE: yamlFile(`TaskWorkers:\n  ${id}:\n    className: ${className}\n${extra}`) })
+    }
+    assert.equal((await (await run('NormalWorker')).exited).code, 0)
+    assert.equal((await (await run('ThrowingWorker')).exited).code, 1)
+    const slow = await run('SlowWorker')
+    slow.child.kill('SIGTERM')
+    assert.equal((await slow.exited).code, 143)
+    const broken = await spawnSkald({ SKALD_ID: `sp-broken-${process.pid}`, SKALD_MODE: 'single_process', YAML_FILE: yamlFile('TaskWorkers:\n  x:\n    attachments: {}\n') })
+    assert.equal((await broken.exited).code, 2)
+    assert.match(broken.output.join('\n'), /workers\.yml:2: TaskWorkers\.x\.className: /)
+  })
+})
