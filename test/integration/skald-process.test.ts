@@ -67,8 +67,8 @@ async function spawnSkald(env: Record<string, string>): Promise<SkaldChild> {
   })
   children.push(child)
   const output: string[] = []
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => output.push(...text.split('\n').filter(Boolean)))
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => output.push(...text.split('\n').filter(Boolean)))
+  child.stdout.setEncoding('utf8').on('data', (text: string) => output.push(...text.split('\n').filter(Boolean)))
+  child.stderr.setEncoding('utf8').on('data', (text: string) => output.push(...text.split('\n').filter(Boolean)))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })))
   await waitFor(() => output.some((l) => l.startsWith('ready ')) || child.exitCode !== null, 'the Skald to start', 20_000)
   return { child, output, exited }
@@ -89,7 +89,7 @@ void describe('a Skald process', () => {
       await createAndAssign(bus, store, skaldId, { id: transient, className: 'SlowWorker', isPersistent: false })
       for (const id of [quick, persistent, transient]) await waitFor(async () => (await statusOf(id)) === 'Running', `${id} Running: ${s.output.join('\n')}`)
       const load = await waitFor(async () => ((await reader.node(skaldId))?.load?.running === 3 ? (await reader.node(skaldId))!.load : undefined), 'load: 3 running', 10_000)
-      assert.equal(load!.capacity, 16)
+      assert.equal(load.capacity, 16)
       const sent = performance.now()
       process.kill(group ? -s.child.pid! : s.child.pid!, signal)
       const exit = await s.exited
