@@ -2,7 +2,7 @@
 // task.resume with the node's own group, runs the tasks the store assigns to this node on worker hosts, and writes
 // every status change as a compare-and-set on the task's epoch, so a node whose assignment moved on writes nothing
 // (fencing). Edge and single_process Skalds hand their YAML tasks in with admit().
-import type { EventBus, Subscription } from '../bus/types.ts'
+import type { Subscription } from '../bus/types.ts'
 import { nodeGroupId } from '../bus/types.ts'
 import { createLogger, type Logger } from '../config/logger.ts'
 import type { TaskEvent } from '../model/events.ts'
@@ -11,53 +11,19 @@ import { Topic } from '../model/topics.ts'
 import { TaskConflictError, TaskNotFoundError } from '../store/errors.ts'
 import type { TaskStore } from '../store/task-store.ts'
 import type { AbortReason } from '../worker/abort-reason.ts'
-import { createWorkerHost, type AnyHostOptions } from '../worker/create-host.ts'
+import { createWorkerHost } from '../worker/create-host.ts'
 import type { Isolation } from '../worker/definition.ts'
 import { FreezeUnsupportedError } from '../worker/errors.ts'
 import type { TaskOutcome, WorkerEvent, WorkerHost } from '../worker/host.ts'
-import { type AdmitResult, type LocalTask, newLocalTask, ownedBy, syntheticOutcome, type WorkerClass } from './local-task.ts'
+import { admission } from './admission.ts'
+import { type AdmitResult, type LocalTask, newLocalTask, ownedBy, syntheticOutcome } from './local-task.ts'
 export type { AdmitResult, WorkerClass } from './local-task.ts'
 import { type EndedStatus, type IgnoredReason, type NodeEvent, taskEventSchema, TASK_PAUSE_TOPIC, TASK_RESUME_TOPIC } from './node-events.ts'
 import { decideOutcome, DEFAULT_RETRY, ManagerCode, TaskManagerError, type OutcomeDecision, type RetryPolicy } from './task-outcome.ts'
 import { silentTaskReporter, type TaskReporter } from './task-reporter.ts'
 
-export type ManagerMode = 'node' | 'edge' | 'single_process'
-
-export interface TaskWorkerManagerOptions {
-  skaldId: string
-  /**
-   * `node` (default): tasks arrive as `task.assign`; a node at its limit hands a task back (Created, no executor).
-   * `edge` / `single_process`: tasks are handed in with `admit()` (the YAML file), a task refused at the limit is
-   * Failed (no dispatcher would pick it up again), and single_process takes no `task.assign` (an edge does: the
-   * resume of a paused YAML task is one).
-   */
-  mode?: ManagerMode
-  /** the Event Queue; without one (an edge or single_process Skald without Kafka) only `admit()` brings tasks */
-  bus?: EventBus
-  store: TaskStore
-  /** className → worker (exact, case-sensitive) */
-  workers: Readonly<Record<string, WorkerClass>>
-  /** builds the host of an isolation mode, once per mode; default `createWorkerHost(isolation, hostOptions)` */
-  createHost?: (isolation: Isolation) => WorkerHost
-  hostOptions?: AnyHostOptions
-  /** the wire-state writer (Redis heartbeats); default writes nothing */
-  reporter?: TaskReporter
-  limits?: {
-    /** tasks at once on this node (running or waiting to retry); default 16 in node mode, no limit otherwise */
-    maxTasks?: number
-    /** per class; overrides WorkerClass.maxConcurrent */
-    perClass?: Readonly<Record<string, number>>
-  }
-  retry?: Partial<RetryPolicy>
-  /** how often running tasks are checked against the store (epoch, executor) and their checkpoint saved, ms; default 3000 */
-  fenceIntervalMs?: number
-  /** close(): how long running tasks may finish before they are aborted with `shutdown`, ms; default 10000 */
-  drainTimeoutMs?: number
-  /** default `nodeGroupId(skaldId)`: each node its own group, so every node sees every event */
-  group?: string
-  onEvent?: (event: NodeEvent) => void
-  logger?: Logger
-}
+import type { ManagerMode, TaskWorkerManagerOptions } from './manager-options.ts'
+export type { ManagerMode, TaskWorkerManagerOptions } from './manager-options.ts'
 
 export class TaskWorkerManager {
   readonly skaldId: string
@@ -189,24 +155,18 @@ export class TaskWorkerManager {
       const task = await this.#store.get(id)
       if (this.#draining) return ignore('draining')
       if (!task) return ignore('not-found')
-      if (task.executor !== this.skaldId) return ignore('other-executor')
-      if (task.lifecycleStatus === 'Finished' || task.lifecycleStatus === 'Cancelled') return ignore('terminal-status')
-      const cls = this.#o.workers[task.className]
-      if (!cls) {
-        const known = Object.keys(this.#o.workers).join(', ') || 'none'
-        return await this.#refuse(task, ManagerCode.UnknownClass, `class ${JSON.stringify(task.className)} is not registered on node ${this.skaldId} (registered: ${known})`)
-      }
-      const perClass = this.#o.limits?.perClass?.[task.className] ?? cls.maxConcurrent ?? Infinity
-      const ofClass = [...this.#tasks.values()].filter((t) => t.className === task.className).length
-      if (this.#tasks.size >= this.maxTasks || ofClass >= perClass) {
-        const why = this.#tasks.size >= this.maxTasks ? `${this.#tasks.size}/${this.maxTasks} tasks` : `${ofClass}/${perClass} tasks of class ${task.className}`
-        const requeue = this.mode === 'node'
-        return await this.#refuse(task, ManagerCode.Capacity, `node ${this.skaldId} is full (${why})${requeue ? '; to be dispatched again' : ''}`, requeue)
-      }
-      // 0 = no deadline: Python's edge tasks are written that way (wire §3.3).
-      if (task.deadlineDateTime > 0 && task.deadlineDateTime <= Date.now()) {
-        return await this.#refuse(task, ManagerCode.Deadline, `deadlineDateTime ${new Date(task.deadlineDateTime).toISOString()} passed before the task started`)
-      }
+      const decision = admission(task, {
+        skaldId: this.skaldId,
+        requeueWhenFull: this.mode === 'node',
+        workers: this.#o.workers,
+        perClass: this.#o.limits?.perClass,
+        maxTasks: this.maxTasks,
+        running: this.#tasks,
+        now: Date.now(),
+      })
+      if (decision.kind === 'ignore') return ignore(decision.reason)
+      if (decision.kind === 'refuse') return await this.#refuse(task, decision.code, decision.message, decision.requeue)
+      const cls = decision.cls
       const local = newLocalTask(task, cls)
       this.#tasks.set(id, local)
       if (!(await this.#begin(local))) return ignore('superseded')
@@ -217,7 +177,7 @@ export class TaskWorkerManager {
   }
 
   /** A bad assignment: Failed with the reason (or, when the node is full, back to Created unassigned). */
-  async #refuse(task: Task, code: string, message: string, requeue = false): Promise<AdmitResult> {
+  async #refuse(task: Task, code: string, message: string, requeue: boolean): Promise<AdmitResult> {
     const error = `${code}: ${message}`
     this.#log.warn({ taskId: task.id, code }, message)
     const patch: TaskPatch = requeue
