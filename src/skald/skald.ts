@@ -3,6 +3,7 @@
 // Redis or in process) and, for edge and single_process, to the YAML TaskWorkers file. It owns none of the bus, the
 // store or the state backend: whoever opened them closes them (src/skald/run.ts does, for the CLI).
 import type { EventBus } from '../bus/types.ts'
+import type { SkaldMode } from '../config/env.ts'
 import { createLogger, type Logger } from '../config/logger.ts'
 import { ModeEnum } from '../model/enums.ts'
 import type { TaskStore } from '../store/task-store.ts'
@@ -18,7 +19,6 @@ import { ManagerCode, TaskManagerError, type RetryPolicy } from './task-outcome.
 import { TaskWorkerManager } from './task-manager.ts'
 import { readYamlTasks, YamlTasks, type YamlReload } from './yaml-tasks.ts'
 
-export type SkaldMode = 'node' | 'edge' | 'single_process'
 
 export interface SkaldOptions {
   /** this Skald's id (`SKALD_ID`); a single_process Skald runs as executor `[SP]<id>`, as Python does */

@@ -1,7 +1,9 @@
 // JSON values that cross the parent↔child boundary (checkpoints): checked to be plain JSON and bounded in size.
+import type { JsonValue } from '../model/task-runtime.ts'
 import { CheckpointError } from './errors.ts'
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+// One JsonValue for the whole package: a checkpoint is the same value in the worker, the node and the store.
+export type { JsonValue }
 
 /** Default upper bound of one checkpoint, in bytes of its UTF-8 JSON. */
 export const DEFAULT_CHECKPOINT_MAX_BYTES = 64 * 1024
