@@ -1,13 +1,14 @@
 // The node-mode TaskWorkerManager contract: the same scenarios on every bus + store pair (skald-task-manager.test.ts:
 // Redis Streams + MongoDB, Kafka + SQLite, Kafka + MongoDB). Two nodes, each with its own bus and store connection as
 // two processes would have, and a third pair for the test itself, playing the controller. Process host; the
-// TaskReporter is the recording fake of test/helpers/skald-node.ts.
+// TaskReporter is the recording fake of test/helpers/skald-node.ts. Also an update under each isolation mode, and crashes.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import type { EventBus } from '../../src/bus/types.ts'
 import type { TaskStore } from '../../src/store/task-store.ts'
-import { createAndAssign, publish, startNode, taskId, TASK_PAUSE_TOPIC, Topic, type TestNode } from '../helpers/skald-node.ts'
+import { createAndAssign, FIXTURE_CLASSES, publish, startNode, taskId, TASK_PAUSE_TOPIC, Topic, type TestNode } from '../helpers/skald-node.ts'
+import { fixture } from '../helpers/worker-run.ts'
 import { sleep } from '../helpers/wait.ts'
 
 /** How a contract run reaches one bus + store pair. */
@@ -21,6 +22,15 @@ export interface SkaldNodeHarness {
 }
 
 const FENCE_INTERVAL_MS = 200
+/** The fixtures, plus the updating worker under each isolation and the crashing ones. */
+const CONTRACT_CLASSES = {
+  ...FIXTURE_CLASSES,
+  UpdatingInline: { worker: fixture('updating'), isolation: 'inline' },
+  UpdatingThread: { worker: fixture('updating'), isolation: 'thread' },
+  UpdatingProcess: { worker: fixture('updating'), isolation: 'process' },
+  Exit3Worker: { worker: fixture('exit-3') },
+  KillsSelfWorker: { worker: fixture('kills-self') },
+} as const
 const hostOptions = { graceMs: 2000, poolSize: 1 }
 
 export function skaldNodeContract(name: string, makeHarness: () => Promise<SkaldNodeHarness>): void {
@@ -52,8 +62,8 @@ export function skaldNodeContract(name: string, makeHarness: () => Promise<Skald
       ;({ bus, store } = await open())
       const [a, b] = await Promise.all([open(), open()])
       ;[n1, n2] = await Promise.all([
-        startNode(node1, a.bus, a.store, { hostOptions, fenceIntervalMs: FENCE_INTERVAL_MS }),
-        startNode(node2, b.bus, b.store, { hostOptions, fenceIntervalMs: FENCE_INTERVAL_MS }),
+        startNode(node1, a.bus, a.store, { hostOptions, fenceIntervalMs: FENCE_INTERVAL_MS, workers: CONTRACT_CLASSES }),
+        startNode(node2, b.bus, b.store, { hostOptions, fenceIntervalMs: FENCE_INTERVAL_MS, workers: CONTRACT_CLASSES }),
       ])
     })
     after(async () => {
@@ -110,6 +120,40 @@ export function skaldNodeContract(name: string, makeHarness: () => Promise<Skald
       )
       await publish(bus, Topic.TaskCancel, id)
       assert.equal((await n1.ended(id)).lifecycleStatus, 'Cancelled')
+    })
+
+    void it('a live update reaches the worker in each isolation mode (inline, thread, process)', async () => {
+      for (const className of ['UpdatingInline', 'UpdatingThread', 'UpdatingProcess']) {
+        const id = taskId(className)
+        await createAndAssign(bus, store, node1, { id, className, attachments: { rtspUrl: 'rtsp://a', fixFrame: 1 } })
+        await mainHook(n1, id)
+        await store.update(id, { attachments: { rtspUrl: 'rtsp://b', fixFrame: 2 } })
+        const sent = performance.now()
+        await publish(bus, Topic.TaskUpdateAttachment, id)
+        await n1.waitEvent((e) => e.type === 'update-forwarded' && e.taskId === id && e.accepted, `${className}: update accepted`)
+        const at = n1.events.findIndex((e) => e.type === 'worker' && e.taskId === id && e.event.type === 'hook' && e.event.hook === 'update')
+        console.log(`# update event → update hook (${className}, ${name}): ${(n1.at[at]! - sent).toFixed(1)} ms`)
+        assert.deepEqual(n1.logged(id).find((l) => l.hook === 'update')?.to, 2, className)
+        await publish(bus, Topic.TaskCancel, id)
+        assert.equal((await n1.ended(id)).lifecycleStatus, 'Cancelled', className)
+      }
+    })
+
+    void it('a child that exits with 3 or kills itself (SIGSEGV) → Failed with the exit code or signal and its last stderr line', async () => {
+      const cases = [
+        ['Exit3Worker', {}, /exit code 3/, 'about to exit with 3'],
+        ['KillsSelfWorker', { signal: 'SIGSEGV' }, /signal SIGSEGV/, 'sending myself SIGSEGV'],
+      ] as const
+      for (const [className, attachments, status, stderr] of cases) {
+        const id = taskId(className)
+        await createAndAssign(bus, store, node1, { id, className, attachments })
+        const task = await n1.ended(id)
+        assert.equal(task.lifecycleStatus, 'Failed', className)
+        assert.match(task.runtime.lastError ?? '', status)
+        assert.ok(task.runtime.lastError?.includes(stderr), `${className}: ${task.runtime.lastError}`)
+        const ended = n1.reporter.of(id).at(-1)
+        assert.ok(ended?.call === 'ended' && ended.ending.status === 'failed', className)
+      }
     })
 
     void it('pause → Paused with its checkpoint; claimed for the second node and assigned, it resumes from it', async () => {
