@@ -2,7 +2,8 @@
 // drains it (a task that finishes in time is Finished, a persistent one is handed back as Created with no
 // executor, a non-persistent one Failed with E_SKALD_SHUTDOWN, never Cancelled) and it exits 0; Ctrl-C (SIGINT
 // to the whole process group) does the same, the worker children ignoring it; a single_process Skald's exit code
-// is its task's outcome (143 when SIGTERM cut it short).
+// is its task's outcome (143 when SIGTERM cut it short); a node SIGSTOPped while its task was reassigned drops it
+// when it wakes up (fencing).
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -17,7 +18,7 @@ import { createSkaldStateReader, type SkaldStateReader } from '../../src/skald/s
 import { SqliteTaskStore } from '../../src/store/sqlite-task-store.ts'
 import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
 import { redis8Url, uniquePrefix } from '../helpers/servers.ts'
-import { createAndAssign, taskId } from '../helpers/skald-node.ts'
+import { createAndAssign, publish, taskId, Topic } from '../helpers/skald-node.ts'
 import { yamlFile } from '../helpers/skald-run.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -109,6 +110,43 @@ void describe('a Skald process', () => {
       assert.ok((await reader.task(persistent)).heartbeat >= 0, 'no terminal code for a handed-back task')
     })
   }
+
+  void it('a node stopped (SIGSTOP) while its task is reassigned runs nothing it no longer owns once it wakes up', async () => {
+    const a = `proc-fence-a-${process.pid}`
+    const b = `proc-fence-b-${process.pid}`
+    const nodeA = await spawnSkald({ SKALD_ID: a, SKALD_MODE: 'node' })
+    const nodeB = await spawnSkald({ SKALD_ID: b, SKALD_MODE: 'node' })
+    const id = taskId('fenced')
+    const first = await createAndAssign(bus, store, a, { id, className: 'CheckpointingWorker', attachments: { until: 150, stepMs: 20 } })
+    await waitFor(async () => (await store.get(id))?.runtime.checkpoint !== null, 'a first checkpoint saved by node A')
+    process.kill(nodeA.child.pid!, 'SIGSTOP')
+    try {
+      // What a controller's failover does: a new epoch for node B, then the assign.
+      const claimed = await store.claim(id, { executor: b, expectEpoch: first.runtime.epoch })
+      await publish(bus, Topic.TaskAssign, id)
+      await waitFor(async () => (await store.get(id))?.runtime.attempt === 2, 'node B runs it (attempt 2)')
+      assert.equal(claimed.runtime.epoch, first.runtime.epoch + 1)
+    } finally {
+      process.kill(nodeA.child.pid!, 'SIGCONT')
+    }
+    // Node A wakes up with a stale run: within a fence interval it drops it, from its all-task list too.
+    await waitFor(async () => {
+      const listed = (await reader.node(a))?.allTasks.tasks.map((t) => t.id) ?? []
+      return !listed.includes(id)
+    }, 'node A to drop the task from its all-task list', 10_000)
+    const finished = await waitFor(async () => {
+      const t = await store.get(id)
+      return t?.lifecycleStatus === 'Finished' ? t : undefined
+    }, 'node B to finish it', 20_000)
+    assert.equal(finished!.executor, b)
+    assert.equal(finished!.runtime.epoch, first.runtime.epoch + 1)
+    assert.equal((await reader.task(id)).heartbeat, 200)
+    nodeA.child.kill('SIGTERM')
+    nodeB.child.kill('SIGTERM')
+    assert.deepEqual([(await nodeA.exited).code, (await nodeB.exited).code], [0, 0])
+    // Node A never wrote an ending for the run it lost: the store shows B's outcome only.
+    assert.equal((await store.get(id))!.lifecycleStatus, 'Finished')
+  })
 
   void it('single_process: the exit code is the outcome (0, 1), 143 when SIGTERM cuts the task short; a broken file refuses to start', async () => {
     const run = async (className: string, extra = ''): Promise<SkaldChild> => {
