@@ -138,8 +138,8 @@ void describe('a Skald process', () => {
       const t = await store.get(id)
       return t?.lifecycleStatus === 'Finished' ? t : undefined
     }, 'node B to finish it', 20_000)
-    assert.equal(finished!.executor, b)
-    assert.equal(finished!.runtime.epoch, first.runtime.epoch + 1)
+    assert.equal(finished.executor, b)
+    assert.equal(finished.runtime.epoch, first.runtime.epoch + 1)
     assert.equal((await reader.task(id)).heartbeat, 200)
     nodeA.child.kill('SIGTERM')
     nodeB.child.kill('SIGTERM')
