@@ -21,7 +21,8 @@
 // Row fields beyond the lib.ts shape: latency rows have `samples`, `isolation`, `minMs`, `maxMs`; their `opsPerSec`
 // is 1000 / the mean latency (the rate of that operation done one at a time). The idle row's `opsPerSec` is task
 // heartbeats written per second, its `p50Ms`/`p99Ms` the tick's round trip, and it carries `cpuPercent`,
-// `redisCommandsPerSec` and the breakdown. Sizes: BENCH_WORKER_SAMPLES (default 200; cold gets a quarter).
+// `redisCommandsPerSec` and the breakdown. Sizes: BENCH_WORKER_SAMPLES (default 200; cold gets a quarter);
+// BENCH_WORKER_ONLY=warm,cold,idle picks groups of scenarios.
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -55,6 +56,12 @@ const WARMUP = 5
 const IDLE_TASKS = positiveInteger('BENCH_WORKER_IDLE_TASKS', 1000)
 const IDLE_SECONDS = Math.max(15, positiveInteger('BENCH_WORKER_IDLE_SECONDS', 18))
 const POOL_SIZE = 2
+/**
+ * BENCH_WORKER_ONLY=warm,cold,idle (any of them) runs only those groups, for comparing one figure across changes;
+ * the JSON then holds only their rows (do not commit such a run).
+ */
+const PARTS = new Set((process.env.BENCH_WORKER_ONLY ?? 'warm,cold,idle').split(',').map((p) => p.trim()))
+for (const part of PARTS) if (!['warm', 'cold', 'idle'].includes(part)) throw new Error(`BENCH_WORKER_ONLY: unknown group ${JSON.stringify(part)} (warm, cold, idle)`)
 const WAIT_MS = 60_000
 
 const FIXTURE = new URL('./fixtures/worker-parked.ts', import.meta.url)
@@ -555,9 +562,9 @@ export async function run(): Promise<WorkerBenchResult[]> {
   publisher.startTicking()
   const results: WorkerBenchResult[] = []
   try {
-    const warm = await warmScenarios(bus, store, reporter)
-    const cold = await coldScenario(bus, store, reporter)
-    const byName = new Map([...warm, cold].map((r) => [r.scenario, r]))
+    const warm = PARTS.has('warm') ? await warmScenarios(bus, store, reporter) : []
+    const cold = PARTS.has('cold') ? [await coldScenario(bus, store, reporter)] : []
+    const byName = new Map([...warm, ...cold].map((r) => [r.scenario, r]))
     for (const scenario of ['start-process', 'start-process-cold', 'start-thread', 'start-inline', 'update-to-hook', 'cancel-to-exit']) {
       const row = byName.get(scenario)
       if (row) results.push(row)
@@ -570,7 +577,7 @@ export async function run(): Promise<WorkerBenchResult[]> {
     await connection.close()
   }
   try {
-    results.push(await idleScenario(store))
+    if (PARTS.has('idle')) results.push(await idleScenario(store))
   } finally {
     await store.close()
     rmSync(dir, { recursive: true, force: true })
