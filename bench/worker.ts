@@ -410,6 +410,7 @@ function delta(after: Map<string, number>, before: Map<string, number>): Map<str
   return out
 }
 
+const byName = (m: Map<string, number>): Array<[string, number]> => [...m].sort(([a], [b]) => a.localeCompare(b))
 const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0)
 
 /** Counts the requests a connection sends (each `send` or `transaction` call is one request and its reply). */
@@ -523,8 +524,8 @@ async function idleScenario(store: TaskStore): Promise<WorkerBenchResult> {
       ticks: tickCount,
       roundTripsPerTick: perTick(windowRequests),
       multiExecPerTick: perTick(state.get('exec') ?? 0),
-      stateCommandsPerTick: Object.fromEntries([...state].map(([name, calls]) => [name, perTick(calls)])),
-      busCommandsPerSec: Object.fromEntries([...busCalls].map(([name, calls]) => [name, round(calls / seconds, 2)])),
+      stateCommandsPerTick: Object.fromEntries(byName(state).map(([name, calls]) => [name, perTick(calls)])),
+      busCommandsPerSec: Object.fromEntries(byName(busCalls).map(([name, calls]) => [name, round(calls / seconds, 2)])),
       rampSeconds: round(rampMs / 1000, 1),
       rssMb,
       ...(reporterErrors.length > 0 ? { errors: reporterErrors.slice(0, 5).map(describeError) } : {}),
