@@ -2,10 +2,14 @@
 // `ready`, then runs the one task it is given. Output on stdout/stderr goes to the task's log on the host.
 import { importSpecifier } from './module-loader.ts'
 import { flushStdio } from './child-output.ts'
+import { forgetHostCompileCache } from './compile-cache.ts'
 import { WorkerRuntime } from './worker-runtime.ts'
 
 /** The longest an exiting child waits for its stdout/stderr to drain into the parent. */
 const STDIO_FLUSH_MS = 2000
+
+// The host may have turned Node's compile cache on through our env: the worker sees the env it was given.
+forgetHostCompileCache()
 
 if (!process.send) {
   process.stderr.write('skalds worker: process-entry must be started by the process host (child_process.fork)\n')

@@ -1,6 +1,7 @@
 // The process host (the default isolation): each task in its own child process, taken from a warm pool.
 // Crashes, exits, leaks and busy loops stay in the child; abort escalates to SIGTERM then SIGKILL; a class
 // defined with `freeze: true` can be SIGSTOPped and SIGCONTed in place.
+import { withCompileCache } from './compile-cache.ts'
 import type { Isolation } from './definition.ts'
 import { WorkerArgumentError, WorkerHostClosedError } from './errors.ts'
 import { HostRuns, supervisedStart } from './host-runs.ts'
@@ -18,7 +19,11 @@ export interface ProcessHostOptions extends WorkerHostOptions {
   poolSize?: number
   /** Node flags of the children; default none (Node 24 runs .ts sources as they are) */
   execArgv?: string[]
-  /** environment of the children; default process.env */
+  /**
+   * environment of the children; default process.env. The host adds NODE_COMPILE_CACHE (Node's module compile cache,
+   * under the OS temp dir) unless this sets NODE_COMPILE_CACHE or NODE_DISABLE_COMPILE_CACHE; the child takes it out
+   * again before the worker loads.
+   */
   env?: NodeJS.ProcessEnv
   /** modules a pooled child imports while it boots (the worker modules it will likely run), so a start skips them */
   preload?: Array<string | URL>
@@ -36,7 +41,8 @@ export class ProcessHost implements WorkerHost {
     if (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== 'string')) throw new WorkerArgumentError('process host options.execArgv: must be an array of strings')
     this.#options = resolveHostOptions(rest)
     const modules = preload.map((module) => toModuleRef({ module } satisfies WorkerRef, 'preload').module)
-    this.#pool = new WarmPool(poolSize, () => new PooledChild({ entry: PROCESS_ENTRY, execArgv, env, preload: modules }))
+    // The env is read at each fork, as before: a change to process.env reaches the children started after it.
+    this.#pool = new WarmPool(poolSize, () => new PooledChild({ entry: PROCESS_ENTRY, execArgv, env: withCompileCache(env), preload: modules }))
   }
 
   get running(): number {
