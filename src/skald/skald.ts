@@ -131,7 +131,8 @@ export class Skald {
     if (mode !== 'node' && !options.yamlFile) fail(`${mode} mode needs yamlFile (YAML_FILE): the TaskWorkers to run`)
     if (Object.keys(options.workers).length === 0) fail('workers must register at least one worker class')
     const id = mode === 'single_process' ? `[SP]${options.skaldId}` : options.skaldId
-    const log = (options.logger ?? createLogger('skalds:skald')).child({ skaldId: id, mode })
+    const base = options.logger ?? createLogger('skalds:skald')
+    const log = base.child({ skaldId: id, mode })
 
     // Read the file first: a broken file refuses the start before anything is written.
     let entries = mode === 'node' ? [] : readYamlTasks(options.yamlFile!, options.workers, log)
@@ -162,7 +163,7 @@ export class Skald {
       ...(options.fenceIntervalMs !== undefined ? { fenceIntervalMs: options.fenceIntervalMs } : {}),
       ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      logger: log,
+      logger: base, // the manager binds skaldId itself
     })
     if (publisher && mode !== 'single_process') {
       // single_process does not register (wire §5.4): it only heartbeats its task.
