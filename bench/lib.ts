@@ -99,12 +99,13 @@ export function measureSync(scenario: string, subject: string, op: (i: number) =
   }
 }
 
-function percentile(sorted: Float64Array, q: number): number {
+/** The q-quantile (0..1) of ascending samples, by nearest rank; 0 when there are none. */
+export function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return 0
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 }
 
-function round(value: number, digits = 3): number {
+export function round(value: number, digits = 3): number {
   const f = 10 ** digits
   return Math.round(value * f) / f
 }

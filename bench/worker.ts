@@ -47,7 +47,7 @@ import { SqliteTaskStore } from '../src/store/sqlite-task-store.ts'
 import type { Isolation } from '../src/worker/definition.ts'
 import { InlineHost, ProcessHost, ThreadHost, type WorkerEvent, type WorkerHost } from '../src/worker/index.ts'
 import { rawBulk, RedisProcess } from '../test/helpers/redis-process.ts'
-import { type BenchResult, describeError, report } from './lib.ts'
+import { type BenchResult, describeError, percentile, report, round } from './lib.ts'
 
 const SAMPLES = positiveInteger('BENCH_WORKER_SAMPLES', 200)
 const COLD_SAMPLES = Math.max(10, Math.round(SAMPLES / 4))
@@ -631,16 +631,6 @@ async function waitUntil(check: () => boolean, what: string, timeoutMs = WAIT_MS
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return 0
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
-}
-
-function round(value: number, digits = 3): number {
-  const f = 10 ** digits
-  return Math.round(value * f) / f
 }
 
 function required(name: string): string {

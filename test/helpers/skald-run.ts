@@ -2,7 +2,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { MemoryBus } from '../../src/bus/memory.ts'
 import { silentLogger } from '../../src/config/logger.ts'
+import { createMemorySkaldStateBackend, type MemorySkaldStateBackend } from '../../src/skald/memory-state.ts'
+import { createSkaldStateReader, type SkaldStateReader } from '../../src/skald/state-reader.ts'
+import { SqliteTaskStore } from '../../src/store/sqlite-task-store.ts'
 import type { NodeEvent } from '../../src/skald/node-events.ts'
 import { Skald, type SkaldOptions } from '../../src/skald/skald.ts'
 import type { YamlReload } from '../../src/skald/yaml-tasks.ts'
@@ -50,4 +54,33 @@ export function yamlFile(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'skalds-yaml-')), 'workers.yml')
   writeFileSync(path, text)
   return path
+}
+
+/** The embedded engines a Skald test runs on (memory bus, SQLite in memory, in-process state), and its Skalds. */
+export interface EmbeddedEngines {
+  bus: MemoryBus
+  store: SqliteTaskStore
+  state: MemorySkaldStateBackend
+  reader: SkaldStateReader
+  /** Skalds the test started: `close()` stops them first */
+  started: TestSkald[]
+  close(): Promise<void>
+}
+
+export function embeddedEngines(): EmbeddedEngines {
+  const state = createMemorySkaldStateBackend()
+  const engines: EmbeddedEngines = {
+    bus: new MemoryBus({ logger: silentLogger }),
+    store: SqliteTaskStore.open({ path: ':memory:' }),
+    state,
+    reader: createSkaldStateReader(state),
+    started: [],
+    close: async () => {
+      await Promise.all(engines.started.map((s) => s.skald.stop(2000)))
+      await engines.bus.close()
+      await engines.store.close()
+      await engines.state.close()
+    },
+  }
+  return engines
 }

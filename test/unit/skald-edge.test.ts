@@ -5,27 +5,14 @@
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { after, describe, it } from 'node:test'
-import { MemoryBus } from '../../src/bus/memory.ts'
-import { silentLogger } from '../../src/config/logger.ts'
 import { TaskWorkersFileError } from '../../src/config/taskworkers-yaml.ts'
-import { createMemorySkaldStateBackend } from '../../src/skald/memory-state.ts'
-import { createSkaldStateReader } from '../../src/skald/state-reader.ts'
-import { SqliteTaskStore } from '../../src/store/sqlite-task-store.ts'
 import { publish, Topic } from '../helpers/skald-node.ts'
-import { startSkald, yamlFile, type TestSkald } from '../helpers/skald-run.ts'
+import { embeddedEngines, startSkald, yamlFile, type TestSkald } from '../helpers/skald-run.ts'
 import { waitFor } from '../helpers/wait.ts'
 
-const bus = new MemoryBus({ logger: silentLogger })
-const store = SqliteTaskStore.open({ path: ':memory:' })
-const state = createMemorySkaldStateBackend()
-const reader = createSkaldStateReader(state)
-const started: TestSkald[] = []
-after(async () => {
-  await Promise.all(started.map((s) => s.skald.stop(2000)))
-  await bus.close()
-  await store.close()
-  await state.close()
-})
+const engines = embeddedEngines()
+const { bus, store, state, reader, started } = engines
+after(() => engines.close())
 
 let n = 0
 async function edge(text: (p: string) => string, options: { watchYaml?: boolean } = {}): Promise<{ e: TestSkald; file: string; p: string; id: string }> {

@@ -4,28 +4,15 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, describe, it } from 'node:test'
-import { MemoryBus } from '../../src/bus/memory.ts'
-import { silentLogger } from '../../src/config/logger.ts'
-import { createMemorySkaldStateBackend } from '../../src/skald/memory-state.ts'
 import { TASK_RESUME_TOPIC } from '../../src/skald/node-events.ts'
 import { exitCodeOf } from '../../src/skald/skald.ts'
-import { createSkaldStateReader } from '../../src/skald/state-reader.ts'
-import { SqliteTaskStore } from '../../src/store/sqlite-task-store.ts'
 import { createAndAssign, publish, taskId, TASK_PAUSE_TOPIC, Topic } from '../helpers/skald-node.ts'
-import { SKALD_FIXTURES, startSkald, yamlFile, type TestSkald } from '../helpers/skald-run.ts'
+import { embeddedEngines, SKALD_FIXTURES, startSkald, yamlFile, type TestSkald } from '../helpers/skald-run.ts'
 import { sleep, waitFor } from '../helpers/wait.ts'
 
-const bus = new MemoryBus({ logger: silentLogger })
-const store = SqliteTaskStore.open({ path: ':memory:' })
-const state = createMemorySkaldStateBackend()
-const reader = createSkaldStateReader(state)
-const started: TestSkald[] = []
-after(async () => {
-  await Promise.all(started.map((s) => s.skald.stop(2000)))
-  await bus.close()
-  await store.close()
-  await state.close()
-})
+const engines = embeddedEngines()
+const { bus, store, state, reader, started } = engines
+after(() => engines.close())
 const hostOptions = { graceMs: 1000, poolSize: 1 }
 
 void describe('node-mode Skald', () => {
@@ -81,7 +68,7 @@ void describe('node-mode Skald', () => {
 void describe('single_process Skald', () => {
   let spSeq = 0
   // One id per Skald: two Skalds of one id share a consumer group, and the bus would balance events between them.
-  const sp = async (text: string, extra: { bus?: MemoryBus } = { bus }): Promise<TestSkald> => {
+  const sp = async (text: string, extra: { bus?: typeof bus } = { bus }): Promise<TestSkald> => {
     const s = await startSkald({ skaldId: `sp-${process.pid}-${++spSeq}`, mode: 'single_process', store, state, yamlFile: yamlFile(text), hostOptions, retry: { initialMs: 10 }, ...extra })
     started.push(s)
     return s
