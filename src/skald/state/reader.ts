@@ -1,7 +1,7 @@
 // Reads a node's registration and a task's heartbeat, exception and extras the way the Python controller does
 // (wire §1.4, §6.3, §6.4): integers through int() semantics, a missing or unparsable task heartbeat counts as 0, an
 // all-task value only counts items with `id` and `class_name`. For the tests and for the controller.
-import { parseAllTasks, type SkaldAllTasks } from '../model/all-task.ts'
+import { parseAllTasks, type SkaldAllTasks } from '../../model/all-task.ts'
 import {
   SKALDS_HASH_KEY,
   SKALDS_MODE_HASH_KEY,
@@ -11,11 +11,11 @@ import {
   taskExceptionKey,
   taskHasErrorKey,
   taskHeartbeatKey,
-} from '../model/keys.ts'
-import { isPlainObject } from '../model/wire-values.ts'
-import type { SkaldStateBackend } from './state-backend.ts'
-import { skaldLoadKey, taskCheckpointKey, taskLogKey, taskProgressKey } from './state-keys.ts'
-import type { SkaldLoad } from './state-publisher.ts'
+} from '../../model/keys.ts'
+import { isPlainObject } from '../../model/wire-values.ts'
+import type { SkaldStateBackend } from './backend.ts'
+import { skaldLoadKey, taskCheckpointKey, taskLogKey, taskProgressKey } from './keys.ts'
+import type { SkaldLoad } from './publisher.ts'
 
 /** Python's int() on a str: optional sign, digits with single underscores between them, surrounding whitespace. */
 export function parsePythonInt(text: string | undefined): number | undefined {

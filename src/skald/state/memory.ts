@@ -8,7 +8,7 @@ import {
   type StoredList,
   type StoredValue,
   TERMINAL_HEARTBEATS,
-} from './state-backend.ts'
+} from './backend.ts'
 
 interface Timed {
   expiresAt: number // 0 = never
