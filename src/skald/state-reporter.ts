@@ -31,6 +31,8 @@ export function stateTaskReporter(publisher: SkaldStatePublisher, onError: (erro
     alive: () => {},
     progress: (taskId, epoch, value, message) => publisher.progress(taskId, epoch, value, message ?? undefined),
     checkpoint: (taskId, epoch, state) => publisher.checkpoint(taskId, epoch, state),
+    // Buffered until the next tick and bounded there (`logMaxLines`): a chatty worker costs no extra round trip.
+    log: (taskId, epoch, line) => publisher.log(taskId, epoch, [line]),
     ended: (taskId, epoch, ending) => void publisher.endRun(taskId, epoch, runEndingOf(ending)).catch(onError),
   }
 }

@@ -253,6 +253,7 @@ export class TaskWorkerManager {
     if (!t.superseded) {
       if (event.type === 'alive') this.#reporter.alive(t.id, t.epoch)
       else if (event.type === 'progress') this.#reporter.progress(t.id, t.epoch, event.value, event.message)
+      else if (event.type === 'log') this.#reporter.log(t.id, t.epoch, `[${event.source}] ${event.line}`)
       else if (event.type === 'checkpoint') {
         t.lastCheckpoint = event.state
         this.#reporter.checkpoint(t.id, t.epoch, event.state)

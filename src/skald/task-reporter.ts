@@ -32,6 +32,8 @@ export interface TaskReporter {
   progress(taskId: string, epoch: number, value: number, message: string | null): void
   /** the worker's latest checkpoint */
   checkpoint(taskId: string, epoch: number, state: JsonValue): void
+  /** a line of the task's log (its logger, stdout, stderr, or the host), as `[source] line` */
+  log(taskId: string, epoch: number, line: string): void
   /** the run ended; the last call for this task and epoch */
   ended(taskId: string, epoch: number, ending: ReportedEnding): void
 }
@@ -42,5 +44,6 @@ export const silentTaskReporter: TaskReporter = {
   alive: () => {},
   progress: () => {},
   checkpoint: () => {},
+  log: () => {},
   ended: () => {},
 }

@@ -15,7 +15,7 @@ import { fixture } from './worker-run.ts'
 
 export type ReporterCall =
   | { call: 'started'; taskId: string; epoch: number; className: string }
-  | { call: 'alive' | 'progress' | 'checkpoint'; taskId: string; epoch: number }
+  | { call: 'alive' | 'progress' | 'checkpoint' | 'log'; taskId: string; epoch: number }
   | { call: 'ended'; taskId: string; epoch: number; ending: ReportedEnding }
 
 /** Records every call; alive/progress/checkpoint without their values (only that they came, and when). */
@@ -32,6 +32,9 @@ export class RecordingReporter implements TaskReporter {
   }
   checkpoint(taskId: string, epoch: number): void {
     this.calls.push({ call: 'checkpoint', taskId, epoch })
+  }
+  log(taskId: string, epoch: number): void {
+    this.calls.push({ call: 'log', taskId, epoch })
   }
   ended(taskId: string, epoch: number, ending: ReportedEnding): void {
     this.calls.push({ call: 'ended', taskId, epoch, ending })

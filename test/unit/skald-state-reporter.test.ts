@@ -38,11 +38,14 @@ void it('endings map to terminal codes; paused, requeued and superseded write no
   for (const status of ['paused', 'requeued', 'superseded'] as const) assert.deepEqual(runEndingOf({ status }), { status: 'released' })
 })
 
-void it('a finished run reads 200, a cancelled one -2, and a running one a live heartbeat in all-task', async () => {
+void it('a finished run reads 200 with its log, a cancelled one -2, and a running one a live heartbeat in all-task', async () => {
   const done = taskId('rep-finish')
   await createAndAssign(bus, store, 'node-r', { id: done, className: 'NormalWorker', attachments: { steps: 2 } })
   await node.ended(done)
   await waitFor(async () => (await reader.task(done)).heartbeat === 200, 'the finished code')
+  // The worker's log reaches the task's own log key (flushed with the ending at the latest), tagged by source.
+  const log = (await reader.task(done)).log
+  assert.ok(log.some((line) => line.startsWith('[logger] ') && line.includes('"hook":"main"')), log.join('\n'))
 
   const slow = taskId('rep-slow')
   await createAndAssign(bus, store, 'node-r', { id: slow, className: 'SlowWorker' })
