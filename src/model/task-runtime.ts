@@ -25,12 +25,14 @@ export interface TaskRuntime {
   lastError: string | null
   /** epoch ms the task was paused; null when not paused */
   pausedAt: number | null
+  /** epoch ms before which a dispatcher does not start it (a retry's backoff); null = at once */
+  notBefore: number | null
 }
 
 export type TaskRuntimePatch = Partial<TaskRuntime>
 
 export function defaultTaskRuntime(): TaskRuntime {
-  return { epoch: 0, attempt: 0, maxRetries: null, checkpoint: null, lastError: null, pausedAt: null }
+  return { epoch: 0, attempt: 0, maxRetries: null, checkpoint: null, lastError: null, pausedAt: null, notBefore: null }
 }
 
 const utf8 = new TextEncoder()
@@ -83,6 +85,7 @@ const fields = {
   checkpoint,
   lastError,
   pausedAt: epochMsStrict.nullable(),
+  notBefore: epochMsStrict.nullable(),
 }
 const patchSchema = z.strictObject(fields).partial()
 // Stored values: a missing field reads as its default; timestamps may be doubles.
@@ -93,6 +96,7 @@ const storedSchema = z.object({
   checkpoint: z.custom<JsonValue>().nullish().transform((v) => v ?? null),
   lastError: z.string().nullish().transform((v) => v ?? null),
   pausedAt: epochMsLenient.nullish().transform((v) => v ?? null),
+  notBefore: epochMsLenient.nullish().transform((v) => v ?? null),
 })
 
 /**

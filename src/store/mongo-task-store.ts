@@ -44,7 +44,7 @@ function int64(ms: number): Long {
 
 /**
  * `runtime` as stored: the checkpoint as its JSON text (any keys, `$` and `.` included, survive every server;
- * its size is the bound checked), `pausedAt` as Int64 like the other timestamps.
+ * its size is the bound checked), `pausedAt` and `notBefore` as Int64 like the other timestamps.
  */
 function runtimeToMongo(runtime: TaskRuntime): Document {
   return {
@@ -54,6 +54,7 @@ function runtimeToMongo(runtime: TaskRuntime): Document {
     checkpoint: runtime.checkpoint === null ? null : JSON.stringify(runtime.checkpoint),
     lastError: runtime.lastError,
     pausedAt: runtime.pausedAt === null ? null : int64(runtime.pausedAt),
+    notBefore: runtime.notBefore === null ? null : int64(runtime.notBefore),
   }
 }
 

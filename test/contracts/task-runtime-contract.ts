@@ -38,8 +38,8 @@ export function taskRuntimeContract(name: string, makeHarness: () => Promise<Run
 
       const t = await a.create({ id: id('rt'), className: 'W', source: 'RuntimeTest', runtime: { maxRetries: 2 } })
       const checkpoint = { frame: 1200, 'odd.key': { $dollar: [1, 'two', null, true] }, text: 'é ✓' }
-      const u = await a.update(t.id, { runtime: { attempt: 1, checkpoint, lastError: 'boom', pausedAt: 1724131200123 } })
-      assert.deepEqual(u.runtime, { epoch: 0, attempt: 1, maxRetries: 2, checkpoint, lastError: 'boom', pausedAt: 1724131200123 })
+      const u = await a.update(t.id, { runtime: { attempt: 1, checkpoint, lastError: 'boom', pausedAt: 1724131200123, notBefore: 1724131260123 } })
+      assert.deepEqual(u.runtime, { epoch: 0, attempt: 1, maxRetries: 2, checkpoint, lastError: 'boom', pausedAt: 1724131200123, notBefore: 1724131260123 })
       assert.deepEqual(await b.get(t.id), u)
       // A patch without runtime, and one naming other runtime fields, leave the rest of runtime as it was.
       await b.update(t.id, { priority: 5 })

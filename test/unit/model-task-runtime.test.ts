@@ -25,7 +25,7 @@ function rejects(fn: () => unknown, field: string, reason: RegExp): void {
 void test('runtime: a new task starts at the defaults; given fields are kept; toWireTask stays Python-shaped', () => {
   const t = parseTask({ id: 't', className: 'W', source: 's' })
   assert.deepEqual(t.runtime, defaultTaskRuntime())
-  assert.deepEqual(t.runtime, { epoch: 0, attempt: 0, maxRetries: null, checkpoint: null, lastError: null, pausedAt: null })
+  assert.deepEqual(t.runtime, { epoch: 0, attempt: 0, maxRetries: null, checkpoint: null, lastError: null, pausedAt: null, notBefore: null })
   const u = parseTask({ id: 't', className: 'W', source: 's', runtime: { maxRetries: 3 } })
   assert.equal(u.runtime.maxRetries, 3)
   assert.equal(u.runtime.epoch, 0)

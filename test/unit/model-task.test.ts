@@ -129,7 +129,7 @@ void test('readStoredTask tolerates what other writers leave: doubles, missing f
     priority: 3,
     attachments: null,
     // a Python-written document has no runtime: the defaults
-    runtime: { epoch: 0, attempt: 0, maxRetries: null, checkpoint: null, lastError: null, pausedAt: null },
+    runtime: { epoch: 0, attempt: 0, maxRetries: null, checkpoint: null, lastError: null, pausedAt: null, notBefore: null },
   })
   assert.equal(readStoredTask({ id: 'p', className: 'W', priority: 42 }).priority, 10)
   assert.equal(readStoredTask({ id: 'p', className: 'W', createDateTime: 12n }).createDateTime, 12)
