@@ -4,10 +4,11 @@
 // listed so the rules hold when they appear.
 
 // Each folder and the folders it may import from (besides itself). Dependencies point one way:
-// model ← config ← redis ← (cache, coordination, bus, store) ← worker ← (skald, controller) ← embedded ← cli.
-// Within the engine level one arrow is allowed: coordination → cache, because the scheduled refresh (seed 004)
-// runs on the CacheService's L2 seam (RefreshStore is a Pick of CacheBackend). cache never imports coordination,
-// and bus and store import neither.
+// model ← config ← redis ← (cache, coordination, bus, store, state) ← worker ← (skald, controller) ← embedded ← cli.
+// Within the engine level two arrows are allowed: coordination → cache, because the scheduled refresh (seed 004)
+// runs on the CacheService's L2 seam (RefreshStore is a Pick of CacheBackend); and state → cache, because the Skalds'
+// wire state keeps its per-field hash TTLs with the cache proxy's strategies. cache never imports coordination or
+// state, and bus and store import none of them.
 const BASE = ['redis', 'config', 'model']
 const LAYERS = {
   model: [],
@@ -17,11 +18,13 @@ const LAYERS = {
   coordination: ['cache', ...BASE],
   bus: BASE,
   store: BASE,
+  // the Skalds' wire state in Redis (or in process): what nodes write and controllers read
+  state: ['cache', ...BASE],
   worker: ['cache', 'coordination', 'bus', 'store', ...BASE],
-  skald: ['worker', 'cache', 'coordination', 'bus', 'store', ...BASE],
-  controller: ['worker', 'cache', 'coordination', 'bus', 'store', ...BASE],
-  embedded: ['skald', 'controller', 'worker', 'cache', 'coordination', 'bus', 'store', ...BASE],
-  cli: ['embedded', 'skald', 'controller', 'worker', 'cache', 'coordination', 'bus', 'store', ...BASE],
+  skald: ['worker', 'state', 'cache', 'coordination', 'bus', 'store', ...BASE],
+  controller: ['worker', 'state', 'cache', 'coordination', 'bus', 'store', ...BASE],
+  embedded: ['skald', 'controller', 'worker', 'state', 'cache', 'coordination', 'bus', 'store', ...BASE],
+  cli: ['embedded', 'skald', 'controller', 'worker', 'state', 'cache', 'coordination', 'bus', 'store', ...BASE],
 }
 const FOLDERS = Object.keys(LAYERS).join('|')
 

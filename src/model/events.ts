@@ -2,6 +2,7 @@
 // aliases and the Python snake_case names; output is always the controller's camelCase form.
 import { z } from 'zod'
 import { EventValidationError } from './errors.ts'
+import type { StandardSchemaV1 } from './standard-schema.ts'
 import { epochMsStrict, firstIssue, isPlainObject, withCamelAliases } from './wire-values.ts'
 import type { Attachments } from './task.ts'
 
@@ -33,7 +34,7 @@ const TASK_EVENT_ALIASES: Readonly<Record<string, string>> = {
 }
 
 const nullableText = z.string().nullable().default(null)
-const taskEventSchema = z.object({
+const taskEventZod = z.object({
   id: nullableText,
   title: nullableText,
   initiator: nullableText,
@@ -69,7 +70,7 @@ function toObject(input: unknown, what: string): Record<string, unknown> {
  */
 export function parseTaskEvent(input: unknown, options: { now?: number } = {}): TaskEvent {
   const obj = withCamelAliases(toObject(input, 'TaskEvent'), TASK_EVENT_ALIASES)
-  const result = taskEventSchema.safeParse(obj)
+  const result = taskEventZod.safeParse(obj)
   if (!result.success) {
     const [field, reason] = firstIssue(result.error)
     throw new EventValidationError('TaskEvent', field, reason)
@@ -139,4 +140,20 @@ export function parseUpdateTaskWorkerEvent(input: unknown): UpdateTaskWorkerEven
 /** The compact JSON text of an UpdateTaskWorkerEvent: `{"attachments":…}`. */
 export function serializeUpdateTaskWorkerEvent(event: UpdateTaskWorkerEvent): string {
   return JSON.stringify({ attachments: event.attachments })
+}
+
+/** TaskEvent (both spellings) as a Standard Schema, so a bus dead-letters a bad payload instead of a handler failing. */
+export const taskEventSchema: StandardSchemaV1<unknown, TaskEvent> = {
+  '~standard': {
+    version: 1,
+    vendor: 'skalds',
+    validate: (value) => {
+      try {
+        return { value: parseTaskEvent(value) }
+      } catch (error) {
+        if (error instanceof EventValidationError) return { issues: [{ message: error.message }] }
+        throw error
+      }
+    },
+  },
 }

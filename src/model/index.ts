@@ -35,6 +35,7 @@ export {
   createTaskEvent,
   toWireTaskEvent,
   serializeTaskEvent,
+  taskEventSchema,
   parseUpdateTaskWorkerEvent,
   serializeUpdateTaskWorkerEvent,
   type TaskEvent,
@@ -52,5 +53,5 @@ export {
   taskExceptionKey,
   WireTimings,
 } from './keys.ts'
-export { Topic, TOPICS, SKALD_SUBSCRIPTIONS, taskNotifyProcessUpdateTopic } from './topics.ts'
+export { Topic, TOPICS, TsTopic, SKALD_SUBSCRIPTIONS, taskNotifyProcessUpdateTopic } from './topics.ts'
 export { serializeAllTasks, parseAllTasks, type SkaldAllTasks, type SkaldTaskRef } from './all-task.ts'

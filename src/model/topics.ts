@@ -13,6 +13,20 @@ export const Topic = {
   Testing: 'testing',
 } as const
 export type Topic = (typeof Topic)[keyof typeof Topic]
+
+/**
+ * Topics of the TypeScript Skalds only, with Skalds' TaskEvent payload keyed by the task id. Python nodes do not
+ * subscribe to them, so they ignore them; a Python controller never produces them.
+ */
+export const TsTopic = {
+  /** pause one running task: cooperative (abort `paused`, checkpoint kept) or freeze (SIGSTOP), per its class */
+  TaskPause: 'task.pause',
+  /** thaw one frozen task in place (the node that holds it); a cooperatively paused task is resumed by a new assignment */
+  TaskResume: 'task.resume',
+  /** a draining node handed tasks back (Created, no executor): a dispatcher may place them at once */
+  TaskRequeued: 'task.requeued',
+} as const
+export type TsTopic = (typeof TsTopic)[keyof typeof TsTopic]
 export const TOPICS: readonly Topic[] = Object.values(Topic)
 
 /** The topics a Skald subscribes to in each mode (wire §2.4). */

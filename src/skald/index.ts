@@ -16,10 +16,10 @@ export {
   type SkaldLoadJson,
   type RunEnding,
   type TickReport,
-} from './state/publisher.ts'
+} from '../state/publisher.ts'
 export { stateTaskReporter, runEndingOf } from './state-reporter.ts'
-export { TERMINAL_HEARTBEATS, type SkaldStateBackend, type StateOp, type ApplyResult, type StoredValue, type StoredList } from './state/backend.ts'
-export { createMemorySkaldStateBackend, MemorySkaldStateBackend, type MemoryStateOptions } from './state/memory.ts'
-export { createRedisSkaldStateBackend, RedisSkaldStateBackend, type RedisSkaldStateOptions } from './state/redis.ts'
-export { createSkaldStateReader, type SkaldStateReader, type SkaldNodeState, type TaskState, type TaskProgress } from './state/reader.ts'
-export { SkaldStateArgumentError, SkaldStateWriteError } from './state/errors.ts'
+export { TERMINAL_HEARTBEATS, type SkaldStateBackend, type StateOp, type ApplyResult, type StoredValue, type StoredList } from '../state/backend.ts'
+export { createMemorySkaldStateBackend, MemorySkaldStateBackend, type MemoryStateOptions } from '../state/memory.ts'
+export { createRedisSkaldStateBackend, RedisSkaldStateBackend, type RedisSkaldStateOptions } from '../state/redis.ts'
+export { createSkaldStateReader, type SkaldStateReader, type SkaldNodeState, type TaskState, type TaskProgress, type TaskBeat } from '../state/reader.ts'
+export { SkaldStateArgumentError, SkaldStateWriteError } from '../state/errors.ts'

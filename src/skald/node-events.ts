@@ -1,24 +1,14 @@
 // The events a node-mode manager consumes (wire §2.2, plus the TS-only pause topic) and the events it emits for
 // observability and tests.
-import type { StandardSchemaV1 } from '../bus/standard-schema.ts'
-import { EventValidationError } from '../model/errors.ts'
-import { parseTaskEvent, type TaskEvent } from '../model/events.ts'
-import { Topic } from '../model/topics.ts'
+import { taskEventSchema } from '../model/events.ts'
+import { Topic, TsTopic } from '../model/topics.ts'
 import type { WorkerEvent } from '../worker/host.ts'
 
-/**
- * Pause one running task (cooperative: abort reason `paused`, checkpoint kept, status Paused). A TS extension:
- * payload and key as `task.cancel` (a TaskEvent keyed by the task id); Python nodes do not subscribe, so they
- * ignore it.
- */
-export const TASK_PAUSE_TOPIC = 'task.pause'
-
-/**
- * Thaw one frozen task in place (freeze-mode pause): the node that holds it SIGCONTs the child and stores it as
- * Running again under the same epoch. A TS extension like `task.pause`. A cooperatively paused task is resumed by
- * claiming it again and publishing `task.assign` instead; a node ignores this event for tasks it does not hold frozen.
- */
-export const TASK_RESUME_TOPIC = 'task.resume'
+// The TS-only topics live with the wire's (src/model/topics.ts); these names stay for the node's users.
+export const TASK_PAUSE_TOPIC = TsTopic.TaskPause
+export const TASK_RESUME_TOPIC = TsTopic.TaskResume
+export const TASK_REQUEUED_TOPIC = TsTopic.TaskRequeued
+export { taskEventSchema }
 
 /** The topics a node-mode manager subscribes to, each with the node's own group (broadcast). */
 export const NODE_TOPICS = [Topic.TaskAssign, Topic.TaskCancel, Topic.TaskUpdateAttachment, TASK_PAUSE_TOPIC, TASK_RESUME_TOPIC] as const
@@ -29,22 +19,6 @@ export type NodeTopic = (typeof NODE_TOPICS)[number]
  * it, for the resume of a paused YAML task: a dispatcher never sends it anything else, as it registers as `edge`.)
  */
 export const SINGLE_PROCESS_TOPICS = [Topic.TaskCancel, Topic.TaskUpdateAttachment, TASK_PAUSE_TOPIC, TASK_RESUME_TOPIC] as const
-
-/** TaskEvent (both spellings) as a Standard Schema, so the bus dead-letters a bad payload instead of the handler failing. */
-export const taskEventSchema: StandardSchemaV1<unknown, TaskEvent> = {
-  '~standard': {
-    version: 1,
-    vendor: 'skalds',
-    validate: (value) => {
-      try {
-        return { value: parseTaskEvent(value) }
-      } catch (error) {
-        if (error instanceof EventValidationError) return { issues: [{ message: error.message }] }
-        throw error
-      }
-    },
-  },
-}
 
 /** Why an assignment started nothing. */
 export type IgnoredReason = 'not-found' | 'other-executor' | 'already-running' | 'terminal-status' | 'draining' | 'superseded'

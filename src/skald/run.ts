@@ -46,7 +46,7 @@ export async function runSkald(options: RunSkaldOptions): Promise<RunningSkald> 
     const { store, bus, redis } = await openResources(config, log, opened)
     let state: SkaldOptions['state']
     if (redis) {
-      const { createRedisSkaldStateBackend } = await import('./state/redis.ts')
+      const { createRedisSkaldStateBackend } = await import('../state/redis.ts')
       state = createRedisSkaldStateBackend(redis)
     } else {
       log.warn('no Redis configured (REDIS_URL / REDIS_HOST): this Skald writes no registration or heartbeats, so no controller sees it')

@@ -1,7 +1,7 @@
 // Connects the task manager's TaskReporter seam to the SkaldStatePublisher, so a node's runs show up in Skalds'
 // Redis keys (or the in-process state): started → a fresh heartbeat, alive ticks are the publisher's own, progress
 // and checkpoints ride the next tick, and each ending maps to its terminal code (or none: the heartbeat lapses).
-import type { SkaldStatePublisher, RunEnding } from './state/publisher.ts'
+import type { SkaldStatePublisher, RunEnding } from '../state/publisher.ts'
 import type { ReportedEnding, TaskReporter } from './task-reporter.ts'
 
 /** The publisher's ending for the manager's: paused, requeued and superseded runs write no terminal code. */

@@ -5,7 +5,7 @@
 import type { Subscription } from '../bus/types.ts'
 import { nodeGroupId } from '../bus/types.ts'
 import { createLogger, type Logger } from '../config/logger.ts'
-import type { TaskEvent } from '../model/events.ts'
+import { createTaskEvent, toWireTaskEvent, type TaskEvent } from '../model/events.ts'
 import type { Task, TaskPatch } from '../model/task.ts'
 import { Topic } from '../model/topics.ts'
 import { TaskConflictError, TaskNotFoundError } from '../store/errors.ts'
@@ -18,7 +18,7 @@ import type { TaskOutcome, WorkerEvent, WorkerHost } from '../worker/host.ts'
 import { admission } from './admission.ts'
 import { type AdmitResult, type LocalTask, newLocalTask, ownedBy, syntheticOutcome } from './local-task.ts'
 export type { AdmitResult, WorkerClass } from './local-task.ts'
-import { type EndedStatus, type IgnoredReason, type NodeEvent, taskEventSchema, TASK_PAUSE_TOPIC, TASK_RESUME_TOPIC } from './node-events.ts'
+import { type EndedStatus, type IgnoredReason, type NodeEvent, taskEventSchema, TASK_PAUSE_TOPIC, TASK_REQUEUED_TOPIC, TASK_RESUME_TOPIC } from './node-events.ts'
 import { decideOutcome, DEFAULT_RETRY, ManagerCode, TaskManagerError, type OutcomeDecision, type RetryPolicy } from './task-outcome.ts'
 import { silentTaskReporter, type TaskReporter } from './task-reporter.ts'
 
@@ -285,6 +285,7 @@ export class TaskWorkerManager {
     }
     if (!(await this.#write(t, decision.patch))) return this.#finish(t, 'superseded')
     this.#reporter.ended(t.id, t.epoch, decision.ending)
+    if (decision.ending.status === 'requeued') this.#announceRequeued(t.id)
     this.#finish(t, decision.status)
   }
 
@@ -317,6 +318,11 @@ export class TaskWorkerManager {
     if (status === 'superseded' && !this.#draining && this.mode !== 'single_process') {
       void this.#admit(t.id).catch((error: unknown) => this.#log.warn({ taskId: t.id, err: error }, 'could not re-read a superseded task'))
     }
+  }
+
+  /** Tells the controllers a drained task waits to be dispatched again, so they need not wait for their sweep. */
+  #announceRequeued(id: string): void {
+    this.#o.bus?.publish(TASK_REQUEUED_TOPIC, id, toWireTaskEvent(createTaskEvent(id))).catch((error: unknown) => this.#log.warn({ taskId: id, err: error }, 'could not announce the handed-back task; the dispatcher finds it at its next sweep'))
   }
 
   /** The store failed while recording an outcome: the task stays as it was stored; the monitor's view decides. */

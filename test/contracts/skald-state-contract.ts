@@ -2,9 +2,9 @@
 // cluster) must show the same observable state through the reader.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import type { ApplyResult, SkaldStateBackend, StateOp } from '../../src/skald/state/backend.ts'
-import { createSkaldStatePublisher, type SkaldStatePublisherOptions } from '../../src/skald/state/publisher.ts'
-import { createSkaldStateReader } from '../../src/skald/state/reader.ts'
+import type { ApplyResult, SkaldStateBackend, StateOp } from '../../src/state/backend.ts'
+import { createSkaldStatePublisher, type SkaldStatePublisherOptions } from '../../src/state/publisher.ts'
+import { createSkaldStateReader } from '../../src/state/reader.ts'
 
 export interface SkaldStateFixture {
   backend: SkaldStateBackend

@@ -1,9 +1,9 @@
 // The Skald state contract on the in-process backend, plus what only a movable clock can show (TTL expiry).
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
-import { createMemorySkaldStateBackend } from '../../src/skald/state/memory.ts'
-import { createSkaldStatePublisher, nextHeartbeat } from '../../src/skald/state/publisher.ts'
-import { createSkaldStateReader, parsePythonInt } from '../../src/skald/state/reader.ts'
+import { createMemorySkaldStateBackend } from '../../src/state/memory.ts'
+import { createSkaldStatePublisher, nextHeartbeat } from '../../src/state/publisher.ts'
+import { createSkaldStateReader, parsePythonInt } from '../../src/state/reader.ts'
 import { skaldStateContract } from '../contracts/skald-state-contract.ts'
 
 skaldStateContract('memory', () => {

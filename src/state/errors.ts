@@ -1,5 +1,5 @@
 // Errors of the Skald's wire state (publisher, backends), one class per code.
-import { SkaldsError } from '../../model/errors.ts'
+import { SkaldsError } from '../model/errors.ts'
 
 /** A skald id, task id, epoch or value handed to the state publisher is unusable; the message names the field. */
 export class SkaldStateArgumentError extends SkaldsError {

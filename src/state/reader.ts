@@ -1,7 +1,7 @@
 // Reads a node's registration and a task's heartbeat, exception and extras the way the Python controller does
 // (wire §1.4, §6.3, §6.4): integers through int() semantics, a missing or unparsable task heartbeat counts as 0, an
 // all-task value only counts items with `id` and `class_name`. For the tests and for the controller.
-import { parseAllTasks, type SkaldAllTasks } from '../../model/all-task.ts'
+import { parseAllTasks, type SkaldAllTasks } from '../model/all-task.ts'
 import {
   SKALDS_HASH_KEY,
   SKALDS_MODE_HASH_KEY,
@@ -11,8 +11,8 @@ import {
   taskExceptionKey,
   taskHasErrorKey,
   taskHeartbeatKey,
-} from '../../model/keys.ts'
-import { isPlainObject } from '../../model/wire-values.ts'
+} from '../model/keys.ts'
+import { isPlainObject } from '../model/wire-values.ts'
 import type { SkaldStateBackend } from './backend.ts'
 import { skaldLoadKey, taskCheckpointKey, taskLogKey, taskProgressKey } from './keys.ts'
 import type { SkaldLoad } from './publisher.ts'
@@ -61,11 +61,25 @@ export interface TaskState {
   log: string[]
 }
 
+/** What a monitor samples of a run each cycle: its heartbeat and error keys. */
+export interface TaskBeat {
+  taskId: string
+  /** the value as Python reads it: missing or unparsable = 0 */
+  heartbeat: number
+  heartbeatPresent: boolean
+  /** remaining TTL of the heartbeat key, ms; null = none */
+  heartbeatTtlMs: number | null | undefined
+  exception: string | undefined
+  hasError: string | undefined
+}
+
 export interface SkaldStateReader {
   /** `skalds:hash` as Python's SkaldMonitor reads it: id → timestamp (undefined when it does not parse). */
   activity(): Promise<Map<string, number | undefined>>
   node(skaldId: string): Promise<SkaldNodeState | undefined>
   task(taskId: string): Promise<TaskState>
+  /** The heartbeat and error keys only: what a monitor cycle reads for every run (batch them in one turn). */
+  beat(taskId: string): Promise<TaskBeat>
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -121,6 +135,19 @@ class Reader implements SkaldStateReader {
       classNames: classes?.values ?? [],
       allTasks: parseAllTasks(allTask?.value),
       load: parseLoad(load?.value),
+    }
+  }
+
+  async beat(taskId: string): Promise<TaskBeat> {
+    const b = this.#backend
+    const [heartbeat, exception, hasError] = await Promise.all([b.getString(taskHeartbeatKey(taskId)), b.getString(taskExceptionKey(taskId)), b.getString(taskHasErrorKey(taskId))])
+    return {
+      taskId,
+      heartbeat: parsePythonInt(heartbeat?.value) ?? 0,
+      heartbeatPresent: heartbeat !== undefined,
+      heartbeatTtlMs: heartbeat?.ttlMs,
+      exception: exception?.value,
+      hasError: hasError?.value,
     }
   }
 

@@ -1,7 +1,7 @@
 // What a Skald node tells the world through the cache memory, in Python Skalds' wire format (wire §1, §4.5, §5):
 // its registration and load, and for every task it runs a heartbeat, the exception, and (keys of our own) progress,
 // checkpoint and log. One tick = one backend round trip for the node and all its tasks.
-import { serializeAllTasks } from '../../model/all-task.ts'
+import { serializeAllTasks } from '../model/all-task.ts'
 import {
   SKALDS_HASH_KEY,
   SKALDS_MODE_HASH_KEY,
@@ -11,7 +11,7 @@ import {
   taskExceptionKey,
   taskHeartbeatKey,
   WireTimings,
-} from '../../model/keys.ts'
+} from '../model/keys.ts'
 import { SkaldStateArgumentError } from './errors.ts'
 import type { SkaldStateBackend, StateOp } from './backend.ts'
 import { skaldLoadKey, taskCheckpointKey, taskLogKey, taskProgressKey } from './keys.ts'

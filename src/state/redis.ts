@@ -6,14 +6,14 @@
 // - cluster: a transaction cannot span slots and the Python key names carry no hash tags, so ops are grouped by
 //   slot (heartbeats of tasks sharing a slot stay one EVAL) and every group is sent in the same event-loop turn:
 //   node-redis pipelines them per master, one round trip per master, in parallel. Atomic per key, not per tick.
-import type { RedisArg, RedisConnection } from '../../redis/connection.ts'
-import { luaLoader, type LuaScript } from '../../redis/lua.ts'
-import { ScriptCaller } from '../../redis/script-call.ts'
-import { slotOf } from '../../redis/slot.ts'
-import { hashTtlStrategy, type HashTtlStrategy } from '../../cache/proxy/hash-ttl.ts'
-import { opCommand, type Op } from '../../cache/proxy/op.ts'
-import { ProxyOperations } from '../../cache/proxy/operations.ts'
-import { RedisProxy } from '../../cache/proxy/redis-proxy.ts'
+import type { RedisArg, RedisConnection } from '../redis/connection.ts'
+import { luaLoader, type LuaScript } from '../redis/lua.ts'
+import { ScriptCaller } from '../redis/script-call.ts'
+import { slotOf } from '../redis/slot.ts'
+import { hashTtlStrategy, type HashTtlStrategy } from '../cache/proxy/hash-ttl.ts'
+import { opCommand, type Op } from '../cache/proxy/op.ts'
+import { ProxyOperations } from '../cache/proxy/operations.ts'
+import { RedisProxy } from '../cache/proxy/redis-proxy.ts'
 import { SkaldStateWriteError } from './errors.ts'
 import type { ApplyResult, SkaldStateBackend, StateOp, StoredList, StoredValue } from './backend.ts'
 
