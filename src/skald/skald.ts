@@ -13,7 +13,7 @@ import type { WorkerHost } from '../worker/host.ts'
 import type { WorkerClass } from './local-task.ts'
 import type { EndedStatus, NodeEvent } from './node-events.ts'
 import type { SkaldStateBackend } from '../state/backend.ts'
-import { createSkaldStatePublisher, type SkaldStatePublisher } from '../state/publisher.ts'
+import { createSkaldStatePublisher, type SkaldRegistration, type SkaldStatePublisher } from '../state/publisher.ts'
 import { stateTaskReporter } from './state-reporter.ts'
 import { ManagerCode, TaskManagerError, type RetryPolicy } from './task-outcome.ts'
 import { TaskWorkerManager } from './task-manager.ts'
@@ -101,18 +101,29 @@ export class Skald {
   /** single_process: resolves when its task ended; undefined in the other modes */
   readonly result: Promise<SingleProcessResult> | undefined
   readonly #publisher: SkaldStatePublisher | undefined
+  readonly #registration: SkaldRegistration | undefined
   readonly #yaml: YamlTasks | undefined
   readonly #log: Logger
   #stopped: Promise<void> | undefined
 
-  private constructor(id: string, mode: SkaldMode, manager: TaskWorkerManager, publisher: SkaldStatePublisher | undefined, yaml: YamlTasks | undefined, result: Promise<SingleProcessResult> | undefined, log: Logger) {
-    this.id = id
-    this.mode = mode
-    this.manager = manager
-    this.#publisher = publisher
-    this.#yaml = yaml
-    this.result = result
-    this.#log = log
+  private constructor(parts: {
+    id: string
+    mode: SkaldMode
+    manager: TaskWorkerManager
+    publisher: SkaldStatePublisher | undefined
+    registration: SkaldRegistration | undefined
+    yaml: YamlTasks | undefined
+    result: Promise<SingleProcessResult> | undefined
+    log: Logger
+  }) {
+    this.id = parts.id
+    this.mode = parts.mode
+    this.manager = parts.manager
+    this.#publisher = parts.publisher
+    this.#registration = parts.registration
+    this.#yaml = parts.yaml
+    this.result = parts.result
+    this.#log = parts.log
   }
 
   /**
@@ -165,10 +176,10 @@ export class Skald {
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       logger: base, // the manager binds skaldId itself
     })
-    if (publisher && mode !== 'single_process') {
-      // single_process does not register (wire §5.4): it only heartbeats its task.
-      await publisher.register({ skaldId: id, mode, classNames: Object.keys(options.workers), ...capacityOf(manager, options) })
-    }
+    // single_process does not register (wire §5.4): it only heartbeats its task.
+    const registration: SkaldRegistration | undefined =
+      publisher && mode !== 'single_process' ? { skaldId: id, mode, classNames: Object.keys(options.workers), ...capacityOf(manager, options) } : undefined
+    if (registration) await publisher!.register(registration)
     publisher?.startTicking()
     await manager.start()
 
@@ -212,7 +223,7 @@ export class Skald {
       })
     }
     log.info({ classes: Object.keys(options.workers), tasks: entries.map((e) => e.taskId) }, 'Skald started')
-    return new Skald(id, mode, manager, publisher, yaml, result, log)
+    return new Skald({ id, mode, manager, publisher, registration, yaml, result, log })
   }
 
   /** edge: applies the YAML file now (what a change of the file does by itself). */
@@ -229,6 +240,8 @@ export class Skald {
     this.#stopped ??= (async () => {
       this.#log.info({ running: this.manager.running.length }, 'Skald stopping')
       this.#yaml?.close()
+      // Say it at once, so a dispatcher sends nothing more while the node still looks online.
+      if (this.#registration) await this.#publisher?.register({ ...this.#registration, draining: true }).catch((error: unknown) => this.#log.warn({ err: error }, 'could not advertise draining'))
       await this.manager.drain(drainTimeoutMs)
       await this.#publisher?.close()
       this.#log.info('Skald stopped')

@@ -24,6 +24,8 @@ export interface SkaldRegistration {
   classNames: readonly string[]
   /** Most tasks at once on this node; undefined = no limit. Advertised in `skalds:{id}:ts:load`. */
   capacity?: number
+  /** The node is shutting down and takes no new task: advertised as `draining` with the load. Default false. */
+  draining?: boolean
   /** Most tasks at once per class; a class not listed is limited by `capacity` only. */
   classCapacity?: Readonly<Record<string, number>>
 }
@@ -32,6 +34,8 @@ export interface SkaldLoad {
   capacity: number | null
   running: number
   classes: Record<string, { capacity: number | null; running: number }>
+  /** shutting down: a dispatcher must not send it anything */
+  draining: boolean
   /** CPU time of this process over the last tick, in % of one core. */
   cpuPercent: number
   rssMb: number
@@ -311,7 +315,7 @@ class Publisher implements SkaldStatePublisher {
     const id = info.skaldId
     this.#nodeBeat = nextHeartbeat(this.#nodeBeat)
     const runs = [...this.#runs.values()]
-    const base = { capacity: info.capacity ?? null, running: runs.length, classes: classLoad(info, runs), timestamp: now }
+    const base = { capacity: info.capacity ?? null, running: runs.length, classes: classLoad(info, runs), draining: info.draining ?? false, timestamp: now }
     const load = this.#sampleLoad(base)
     // Integer strings only: Python parses these with int() and deletes a node whose timestamp does not parse.
     return [
@@ -404,6 +408,7 @@ export interface SkaldLoadJson {
   capacity: number | null
   running: number
   classes: Record<string, { capacity: number | null; running: number }>
+  draining: boolean
   cpu_percent: number
   rss_mb: number
   timestamp: number
@@ -414,6 +419,7 @@ function loadToJson(load: SkaldLoad): SkaldLoadJson {
     capacity: load.capacity,
     running: load.running,
     classes: load.classes,
+    draining: load.draining,
     cpu_percent: load.cpuPercent,
     rss_mb: load.rssMb,
     timestamp: Math.trunc(load.timestamp),

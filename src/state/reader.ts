@@ -98,6 +98,7 @@ function parseLoad(text: string | undefined): SkaldLoad | undefined {
     capacity: typeof v.capacity === 'number' ? v.capacity : null,
     running: v.running,
     classes: isPlainObject(v.classes) ? (v.classes as SkaldLoad['classes']) : {},
+    draining: v.draining === true,
     cpuPercent: typeof v.cpu_percent === 'number' ? v.cpu_percent : 0,
     rssMb: typeof v.rss_mb === 'number' ? v.rss_mb : 0,
     timestamp: typeof v.timestamp === 'number' ? v.timestamp : 0,

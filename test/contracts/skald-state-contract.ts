@@ -64,6 +64,7 @@ export function skaldStateContract(name: string, setup: () => Promise<SkaldState
         capacity: 4,
         running: 0,
         classes: { B: { capacity: null, running: 0 }, A: { capacity: 1, running: 0 } },
+        draining: false,
         cpuPercent: 1.5,
         rssMb: 80,
         timestamp: node.load!.timestamp,

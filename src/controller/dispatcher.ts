@@ -1,0 +1,200 @@
+// The Dispatcher (wire §6.5, fixed): Created Passive tasks, higher priority first then older, go to online
+// node-mode Skalds that have the class and free capacity (per node and per class), by the configured strategy.
+// Each assignment is one compare-and-set on the task's epoch (store.claim: executor, Assigning, epoch + 1), so two
+// dispatchers (a paused ex-leader and the new one) can never both assign one task; the stale terminal heartbeat and
+// exception of an earlier run are cleared before `task.assign` is published. A sweep runs when kicked (a task
+// created, resumed, retried or handed back; a node appeared) and periodically as a safety net.
+import type { EventBus } from '../bus/types.ts'
+import type { DispatchStrategy } from '../config/env.ts'
+import type { Logger } from '../config/logger.ts'
+import { createTaskEvent, toWireTaskEvent } from '../model/events.ts'
+import { taskExceptionKey, taskHasErrorKey, taskHeartbeatKey } from '../model/keys.ts'
+import type { Task } from '../model/task.ts'
+import { Topic } from '../model/topics.ts'
+import type { SkaldStateBackend } from '../state/backend.ts'
+import { TaskConflictError, TaskNotFoundError } from '../store/errors.ts'
+import type { TaskStore } from '../store/task-store.ts'
+import type { ControlEvent } from './control-events.ts'
+import type { NodeMonitor, NodeView } from './node-monitor.ts'
+import { type Candidate, createPicker, type Picker } from './strategies.ts'
+
+export interface DispatcherOptions {
+  store: TaskStore
+  bus: EventBus
+  nodes: NodeMonitor
+  /** where heartbeats live: a stale terminal code of an earlier run is cleared at each assignment */
+  state: SkaldStateBackend | undefined
+  /** default `LEAST_TASKS` */
+  strategy?: DispatchStrategy
+  /** asked before every assignment: this controller leads (and, in a fenced write, still does) */
+  canAct: () => boolean
+  /** tasks read per sweep, highest priority first; default 500 */
+  batchSize?: number
+  now?: () => number
+  logger: Logger
+  onEvent: (event: ControlEvent) => void
+}
+
+export interface SweepReport {
+  dispatched: Array<{ taskId: string; executor: string; epoch: number }>
+  /** waiting on dependencies, backoff (`notBefore`), or a node with the class and room */
+  waiting: number
+  /** failed by the sweep: deadline passed, a dependency failed for good */
+  failed: string[]
+  /** the earliest `notBefore` still ahead, to sweep again then */
+  nextAt: number | undefined
+}
+
+const EMPTY: SweepReport = { dispatched: [], waiting: 0, failed: [], nextAt: undefined }
+
+export class Dispatcher {
+  readonly #o: DispatcherOptions & { now: () => number; batchSize: number }
+  readonly #picker: Picker
+  #sweeping: Promise<SweepReport> | undefined
+  #again = false
+
+  constructor(options: DispatcherOptions) {
+    this.#o = { now: Date.now, batchSize: 500, ...options }
+    this.#picker = createPicker(options.strategy ?? 'LEAST_TASKS')
+  }
+
+  /** Sweeps now, or once more right after the sweep in flight (kicks never overlap or pile up). */
+  sweep(): Promise<SweepReport> {
+    if (this.#sweeping) {
+      this.#again = true
+      return this.#sweeping
+    }
+    const run = async (): Promise<SweepReport> => {
+      try {
+        let report = await this.#sweep()
+        while (this.#again) {
+          this.#again = false
+          report = await this.#sweep()
+        }
+        return report
+      } finally {
+        this.#sweeping = undefined
+      }
+    }
+    this.#sweeping = run()
+    return this.#sweeping
+  }
+
+  async #sweep(): Promise<SweepReport> {
+    const { store, nodes, now, canAct } = this.#o
+    if (!canAct()) return EMPTY
+    const page = await store.list({
+      lifecycleStatus: 'Created',
+      mode: 'Passive',
+      sort: [{ field: 'priority', direction: 'desc' }, { field: 'createDateTime', direction: 'asc' }],
+      limit: this.#o.batchSize,
+    })
+    if (page.items.length === 0) return EMPTY
+    const candidates = new Map<string, Candidate & { perClass: Map<string, number> }>()
+    for (const node of nodes.dispatchable()) {
+      candidates.set(node.id, { node, running: node.load?.running ?? node.taskIds.length, perClass: new Map() })
+    }
+    const deps = await this.#dependencies(page.items)
+    const report: SweepReport = { dispatched: [], waiting: 0, failed: [], nextAt: undefined }
+    for (const task of page.items) {
+      if (!canAct()) break
+      const at = now()
+      if (task.runtime.notBefore !== null && task.runtime.notBefore > at) {
+        report.waiting++
+        report.nextAt = Math.min(report.nextAt ?? Infinity, task.runtime.notBefore)
+        continue
+      }
+      if (task.deadlineDateTime > 0 && task.deadlineDateTime <= at) {
+        if (await this.#fail(task, 'E_CONTROLLER_DEADLINE', `deadlineDateTime ${new Date(task.deadlineDateTime).toISOString()} passed before the task could start`)) report.failed.push(task.id)
+        continue
+      }
+      const blocked = dependencyState(task, deps)
+      if (blocked.kind === 'failed') {
+        if (await this.#fail(task, 'E_CONTROLLER_DEPENDENCY', blocked.reason)) report.failed.push(task.id)
+        continue
+      }
+      if (blocked.kind === 'waiting') {
+        report.waiting++
+        continue
+      }
+      const eligible = [...candidates.values()].filter((c) => hasRoom(c, task.className))
+      if (eligible.length === 0) {
+        report.waiting++
+        continue
+      }
+      // An executor chosen by whoever created it (Python's example scripts do) is kept when that node can take it.
+      const chosen = eligible.find((c) => c.node.id === task.executor) ?? (this.#picker.pick(eligible) as Candidate & { perClass: Map<string, number> })
+      const epoch = await this.#assign(task, chosen.node)
+      if (epoch === undefined) continue
+      chosen.running++
+      chosen.perClass.set(task.className, (chosen.perClass.get(task.className) ?? 0) + 1)
+      report.dispatched.push({ taskId: task.id, executor: chosen.node.id, epoch })
+    }
+    return report
+  }
+
+  /** The claim (compare-and-set on the epoch read), then stale keys cleared, then `task.assign`. */
+  async #assign(task: Task, node: NodeView): Promise<number | undefined> {
+    const { store, bus, state, logger, onEvent } = this.#o
+    let claimed: Task
+    try {
+      claimed = await store.claim(task.id, { executor: node.id, expectEpoch: task.runtime.epoch, expectStatus: 'Created', runtime: { notBefore: null, pausedAt: null } })
+    } catch (error) {
+      if (error instanceof TaskConflictError || error instanceof TaskNotFoundError) return undefined
+      throw error
+    }
+    const id = task.id
+    await state?.apply([
+      { op: 'del', key: taskHeartbeatKey(id) },
+      { op: 'del', key: taskExceptionKey(id) },
+      { op: 'del', key: taskHasErrorKey(id) },
+    ])
+    await bus.publish(Topic.TaskAssign, id, toWireTaskEvent(createTaskEvent(id)))
+    logger.info({ taskId: id, executor: node.id, epoch: claimed.runtime.epoch, className: task.className }, 'task dispatched')
+    onEvent({ type: 'task-dispatched', taskId: id, executor: node.id, epoch: claimed.runtime.epoch, className: task.className })
+    return claimed.runtime.epoch
+  }
+
+  async #fail(task: Task, code: string, message: string): Promise<boolean> {
+    const error = `${code}: ${message}`
+    try {
+      await this.#o.store.update(task.id, { lifecycleStatus: 'Failed', runtime: { lastError: error } }, { expect: { epoch: task.runtime.epoch, lifecycleStatus: 'Created' } })
+    } catch (e) {
+      if (e instanceof TaskConflictError || e instanceof TaskNotFoundError) return false
+      throw e
+    }
+    this.#o.logger.warn({ taskId: task.id, code }, message)
+    this.#o.onEvent({ type: 'task-failed', taskId: task.id, className: task.className, executor: task.executor, attempt: task.runtime.attempt, error })
+    return true
+  }
+
+  /** The statuses of every dependency of the page, in one read. */
+  async #dependencies(tasks: readonly Task[]): Promise<Map<string, Task>> {
+    const ids = [...new Set(tasks.flatMap((t) => t.dependencies ?? []))]
+    if (ids.length === 0) return new Map()
+    return new Map((await this.#o.store.getMany(ids)).map((t) => [t.id, t]))
+  }
+}
+
+function hasRoom(c: Candidate & { perClass: Map<string, number> }, className: string): boolean {
+  if (!c.node.classNames.includes(className)) return false
+  const capacity = c.node.load?.capacity ?? null
+  if (capacity !== null && c.running >= capacity) return false
+  const cls = c.node.load?.classes[className]
+  if (cls?.capacity != null && cls.running + (c.perClass.get(className) ?? 0) >= cls.capacity) return false
+  return true
+}
+
+type DependencyState = { kind: 'ready' } | { kind: 'waiting' } | { kind: 'failed'; reason: string }
+
+/** Ready when every dependency is Finished; failed when one is Failed or Cancelled (for good) or does not exist. */
+export function dependencyState(task: Task, deps: ReadonlyMap<string, Task>): DependencyState {
+  let waiting = false
+  for (const id of task.dependencies ?? []) {
+    const dep = deps.get(id)
+    if (!dep) return { kind: 'failed', reason: `dependency ${JSON.stringify(id)} does not exist` }
+    if (dep.lifecycleStatus === 'Failed' || dep.lifecycleStatus === 'Cancelled') return { kind: 'failed', reason: `dependency ${JSON.stringify(id)} is ${dep.lifecycleStatus}` }
+    if (dep.lifecycleStatus !== 'Finished') waiting = true
+  }
+  return waiting ? { kind: 'waiting' } : { kind: 'ready' }
+}

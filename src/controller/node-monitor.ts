@@ -1,0 +1,123 @@
+// The controller's view of the Skalds: who is online, in which mode, with which classes, tasks and load (wire
+// §6.3, fixed). One cycle reads `skalds:hash`, then every node's keys in one batch (node-redis pipelines reads made
+// in one turn: one round trip for all nodes, not one per node). It never deletes anything: a node's keys expire by
+// their own TTLs, so a node that was only slow is never wiped (Python deletes the keys of any node 10 s late).
+import type { Logger } from '../config/logger.ts'
+import type { SkaldLoad } from '../state/publisher.ts'
+import type { SkaldNodeState, SkaldStateReader } from '../state/reader.ts'
+
+/** One sample of a node's load, as it advertised it (our nodes) or as far as it can be told (Python nodes). */
+export interface LoadSample {
+  at: number
+  running: number
+  capacity: number | null
+  cpuPercent: number | null
+  rssMb: number | null
+}
+
+export interface NodeView {
+  id: string
+  mode: 'node' | 'edge'
+  online: boolean
+  /** the node's own last activity timestamp (its clock), ms */
+  activityMs: number | undefined
+  /** when this controller last saw the activity value change (its clock), ms */
+  lastChangeAt: number
+  /** its node heartbeat key exists (it expires 8 s after the node's last write: a server-side clock) */
+  heartbeatPresent: boolean
+  classNames: string[]
+  /** the ids of the tasks it says it runs (`all-task`) */
+  taskIds: string[]
+  /** our nodes' advertised load; undefined for a Python node */
+  load: SkaldLoad | undefined
+  /** the newest samples, oldest first, at most `historySize` */
+  history: LoadSample[]
+}
+
+export type NodeChange = { type: 'node-online' | 'node-offline'; node: NodeView }
+
+export interface NodeMonitorOptions {
+  reader: SkaldStateReader
+  /**
+   * A node is offline when its heartbeat key is gone AND this controller has not seen its activity timestamp
+   * change for this long, ms; default 10000 (Python's constant). Judged on this controller's clock and the
+   * server's TTLs, so a node whose clock is skewed is not taken for dead.
+   */
+  offlineAfterMs?: number
+  /** load samples kept per node; default 60 (5 minutes at the default 5 s interval) */
+  historySize?: number
+  now?: () => number
+  logger: Logger
+}
+
+export class NodeMonitor {
+  readonly #o: Required<Omit<NodeMonitorOptions, 'logger'>> & { logger: Logger }
+  readonly #nodes = new Map<string, NodeView>()
+
+  constructor(options: NodeMonitorOptions) {
+    this.#o = { offlineAfterMs: 10_000, historySize: 60, now: Date.now, ...options }
+  }
+
+  /** Every node known, online or not (a node whose registration expired is forgotten). */
+  get nodes(): ReadonlyMap<string, NodeView> {
+    return this.#nodes
+  }
+
+  /** Online node-mode Skalds that are not draining: where tasks may be dispatched. */
+  dispatchable(): NodeView[] {
+    return [...this.#nodes.values()].filter((n) => n.online && n.mode === 'node' && n.load?.draining !== true)
+  }
+
+  /** Reads every node once; returns what changed (a node seen for the first time online counts as `node-online`). */
+  async cycle(): Promise<NodeChange[]> {
+    const { reader, now, offlineAfterMs } = this.#o
+    const activity = await reader.activity()
+    const ids = [...new Set([...activity.keys(), ...this.#nodes.keys()])]
+    // One batch: node-redis sends the reads of one turn as one pipeline.
+    const states = await Promise.all(ids.map((id) => reader.node(id)))
+    const at = now()
+    const changes: NodeChange[] = []
+    ids.forEach((id, i) => {
+      const state = states[i]
+      const known = this.#nodes.get(id)
+      if (!state) {
+        // Registration expired (an hour after the last write): forget it; it was offline long before.
+        if (known?.online) changes.push({ type: 'node-offline', node: { ...known, online: false } })
+        this.#nodes.delete(id)
+        return
+      }
+      const view = this.#view(id, state, known, at)
+      const online = view.heartbeatPresent || at - view.lastChangeAt <= offlineAfterMs
+      view.online = online
+      if (online !== (known?.online ?? false)) changes.push({ type: online ? 'node-online' : 'node-offline', node: view })
+      this.#nodes.set(id, view)
+    })
+    for (const change of changes) this.#o.logger.info({ skaldId: change.node.id, mode: change.node.mode }, change.type)
+    return changes
+  }
+
+  #view(id: string, state: SkaldNodeState, known: NodeView | undefined, at: number): NodeView {
+    const changed = known === undefined ? state.activityMs !== undefined && Math.abs(at - state.activityMs) <= this.#o.offlineAfterMs : state.activityMs !== known.activityMs
+    const sample: LoadSample = {
+      at,
+      running: state.load?.running ?? state.allTasks.tasks.length,
+      capacity: state.load?.capacity ?? null,
+      cpuPercent: state.load?.cpuPercent ?? null,
+      rssMb: state.load?.rssMb ?? null,
+    }
+    const history = [...(known?.history ?? []), sample].slice(-this.#o.historySize)
+    return {
+      id,
+      mode: state.mode,
+      online: known?.online ?? false,
+      activityMs: state.activityMs,
+      // First sight: trust the node's own timestamp when it is recent (by our clock); afterwards, only changes count.
+      lastChangeAt: changed ? at : (known?.lastChangeAt ?? Number.NEGATIVE_INFINITY),
+      heartbeatPresent: state.heartbeat !== undefined,
+      classNames: state.classNames,
+      taskIds: state.allTasks.tasks.map((t) => t.id),
+      load: state.load,
+      history,
+    }
+  }
+}
