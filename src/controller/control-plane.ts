@@ -41,7 +41,7 @@ export interface ControlPlaneOptions {
   /** stall and assignment timeouts, ms (defaults 15000 and 30000); see TaskMonitor */
   stallAfterMs?: number
   assignTimeoutMs?: number
-  /** a node is offline when its heartbeat key is gone and its activity has not changed for this long, ms; default 10000 */
+  /** a node is offline when its heartbeat key is gone and its activity has not changed for this long, ms; default 3000 (NodeMonitor) */
   offlineAfterMs?: number
   /** REDIS_KEY_TTL, ms; default 3600000 */
   keyTtlMs?: number

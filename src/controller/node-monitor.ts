@@ -39,9 +39,10 @@ export type NodeChange = { type: 'node-online' | 'node-offline'; node: NodeView 
 export interface NodeMonitorOptions {
   reader: SkaldStateReader
   /**
-   * A node is offline when its heartbeat key is gone AND this controller has not seen its activity timestamp
-   * change for this long, ms; default 10000 (Python's constant). Judged on this controller's clock and the
-   * server's TTLs, so a node whose clock is skewed is not taken for dead.
+   * A node is offline when its heartbeat key is gone (it expires 8 s after the node's last write: the server's
+   * clock) AND this controller has not seen its activity timestamp change for this long, ms; default 3000 (one
+   * write period). Neither test reads the node's own clock, so a skewed clock is never taken for death; a node
+   * is seen dead about 8 s after its last write, plus up to one monitor interval (Python: 10 s by the node's clock).
    */
   offlineAfterMs?: number
   /** load samples kept per node; default 60 (5 minutes at the default 5 s interval) */
@@ -55,7 +56,7 @@ export class NodeMonitor {
   readonly #nodes = new Map<string, NodeView>()
 
   constructor(options: NodeMonitorOptions) {
-    this.#o = { offlineAfterMs: 10_000, historySize: 60, now: Date.now, ...options }
+    this.#o = { offlineAfterMs: 3000, historySize: 60, now: Date.now, ...options }
   }
 
   /** Every node known, online or not (a node whose registration expired is forgotten). */
@@ -97,7 +98,8 @@ export class NodeMonitor {
   }
 
   #view(id: string, state: SkaldNodeState, known: NodeView | undefined, at: number): NodeView {
-    const changed = known === undefined ? state.activityMs !== undefined && Math.abs(at - state.activityMs) <= this.#o.offlineAfterMs : state.activityMs !== known.activityMs
+    // First sight: the node's timestamp counts when recent by our clock (10 s, as Python); afterwards only changes do.
+    const changed = known === undefined ? state.activityMs !== undefined && Math.abs(at - state.activityMs) <= 10_000 : state.activityMs !== known.activityMs
     const sample: LoadSample = {
       at,
       running: state.load?.running ?? state.allTasks.tasks.length,
@@ -111,7 +113,6 @@ export class NodeMonitor {
       mode: state.mode,
       online: known?.online ?? false,
       activityMs: state.activityMs,
-      // First sight: trust the node's own timestamp when it is recent (by our clock); afterwards, only changes count.
       lastChangeAt: changed ? at : (known?.lastChangeAt ?? Number.NEGATIVE_INFINITY),
       heartbeatPresent: state.heartbeat !== undefined,
       classNames: state.classNames,

@@ -5,7 +5,7 @@
 // is its task's outcome (143 when SIGTERM cut it short); a node SIGSTOPped while its task was reassigned drops it
 // when it wakes up (fencing).
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,6 +20,7 @@ import { deleteKeysWithPrefix } from '../helpers/delete-keys.ts'
 import { redis8Url, uniquePrefix } from '../helpers/servers.ts'
 import { createAndAssign, publish, taskId, Topic } from '../helpers/skald-node.ts'
 import { yamlFile } from '../helpers/skald-run.ts'
+import { killAll, type SkaldChild, spawnSkald as helperSpawn } from '../helpers/skald-processes.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const prefix = uniquePrefix('skald-proc')
@@ -38,7 +39,7 @@ before(async () => {
   reader = createSkaldStateReader(createRedisSkaldStateBackend(connection))
 })
 after(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  killAll(children)
   await bus.close()
   await deleteKeysWithPrefix(connection, prefix)
   await connection.close()
@@ -46,34 +47,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-interface SkaldChild {
-  child: ChildProcess
-  output: string[]
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>
-}
-
-/** The environment without the servers `npm test` exports, which would win over this test's (cluster, MongoDB…). */
-function baseEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  for (const name of Object.keys(env)) if (/^(REDIS|MONGO|KAFKA|SKALD|DB_NAME)/.test(name)) delete env[name]
-  return env
-}
-
-async function spawnSkald(env: Record<string, string>): Promise<SkaldChild> {
-  const child = spawn(process.execPath, [new URL('../fixtures/skald-process.ts', import.meta.url).pathname], {
-    env: { ...baseEnv(), REDIS_URL: redis8Url(), REDIS_KEY_PREFIX: prefix, SKALDS_BUS: 'redis-streams', SKALDS_SQLITE_PATH: dbPath, LOG_LEVEL: 'warn', TEST_DRAIN_MS: '2000', REDIS_SYNC_PERIOD: '0.2', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // its own process group, so a test can send SIGINT to all of it as a terminal's Ctrl-C does
-    detached: true,
-  })
-  children.push(child)
-  const output: string[] = []
-  child.stdout.setEncoding('utf8').on('data', (text: string) => output.push(...text.split('\n').filter(Boolean)))
-  child.stderr.setEncoding('utf8').on('data', (text: string) => output.push(...text.split('\n').filter(Boolean)))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })))
-  await waitFor(() => output.some((l) => l.startsWith('ready ')) || child.exitCode !== null, 'the Skald to start', 20_000)
-  return { child, output, exited }
-}
+const spawnSkald = (env: Record<string, string>): Promise<SkaldChild> =>
+  helperSpawn({ REDIS_URL: redis8Url(), REDIS_KEY_PREFIX: prefix, SKALDS_BUS: 'redis-streams', SKALDS_SQLITE_PATH: dbPath, TEST_DRAIN_MS: '2000', REDIS_SYNC_PERIOD: '0.2', ...env }, children)
 
 const statusOf = async (id: string): Promise<string | undefined> => (await store.get(id))?.lifecycleStatus
 
