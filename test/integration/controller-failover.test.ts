@@ -59,7 +59,7 @@ async function create(className: string, extra: { isPersistent?: boolean; attach
   return id
 }
 const task = async (id: string) => (await store.get(id))!
-const until = (what: string, check: () => Promise<boolean>, ms = 20_000) => waitFor(check, what, ms)
+const until = (what: string, check: () => boolean | Promise<boolean>, ms = 20_000) => waitFor(check, what, ms)
 
 void describe('control plane with Skald processes', () => {
   void it('dispatches by capability and capacity; SIGKILL → the persistent task runs elsewhere within 15 s; the old node back runs nothing it lost', async () => {
@@ -67,7 +67,7 @@ void describe('control plane with Skald processes', () => {
     const b = `ctl-b-${process.pid}`
     const nodeA = await node(a, { TEST_CLASSES: 'SlowWorker,NormalWorker', TEST_MAX_TASKS: '1' })
     await node(b, { TEST_CLASSES: 'SlowWorker' })
-    await until('both nodes online', async () => (plane.nodes?.dispatchable().length ?? 0) >= 2)
+    await until('both nodes online', () => (plane.nodes?.dispatchable().length ?? 0) >= 2)
     const normal = await create('NormalWorker')
     await until('NormalWorker Finished on A (the only node with the class)', async () => (await task(normal)).lifecycleStatus === 'Finished')
     assert.equal((await task(normal)).executor, a)
@@ -94,7 +94,7 @@ void describe('control plane with Skald processes', () => {
 
     // Node A back under the same id: its consumer group replays nothing it should run, and it runs nothing it lost.
     const back = await node(a, { TEST_CLASSES: 'SlowWorker,NormalWorker', TEST_MAX_TASKS: '1' })
-    await until('A online again', async () => plane.nodes?.nodes.get(a)?.online === true)
+    await until('A online again', () => plane.nodes?.nodes.get(a)?.online === true)
     await new Promise((r) => setTimeout(r, 3000))
     const t = await task(onA)
     assert.equal(t.executor, b)
@@ -107,14 +107,14 @@ void describe('control plane with Skald processes', () => {
     const c = `ctl-c-${process.pid}`
     const d = `ctl-d-${process.pid}`
     const nodeC = await node(c, { TEST_CLASSES: 'SlowWorker' })
-    await until('C online', async () => plane.nodes?.dispatchable().some((n) => n.id === c) === true)
+    await until('C online', () => plane.nodes?.dispatchable().some((n) => n.id === c) === true)
     const ids = [await create('SlowWorker'), await create('SlowWorker')]
     for (const id of ids) await until(`${id} Running`, async () => (await task(id)).lifecycleStatus === 'Running')
     const onC = []
     for (const id of ids) if ((await task(id)).executor === c) onC.push(id)
     assert.ok(onC.length > 0)
     await node(d, { TEST_CLASSES: 'SlowWorker' })
-    await until('D online', async () => plane.nodes?.dispatchable().some((n) => n.id === d) === true)
+    await until('D online', () => plane.nodes?.dispatchable().some((n) => n.id === d) === true)
     const sent = performance.now()
     nodeC.child.kill('SIGTERM')
     for (const id of onC) await until(`${id} Running on D`, async () => (await task(id)).executor === d && (await task(id)).lifecycleStatus === 'Running')
