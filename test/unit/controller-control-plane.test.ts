@@ -185,6 +185,25 @@ void describe('ControlPlane', () => {
     await p.stop()
   })
 
+  void it('a terminal code older than the assignment (by its TTL) is not this run\'s, even when nobody cleared it', async () => {
+    // A node that is online but never takes the task (it lacks the class), as after a manual assign by a script.
+    const idle = new PythonStyleNode({ id: `py-idle-${process.pid}`, classNames: ['Other'], state, store, bus })
+    pythons.push(idle)
+    await idle.start()
+    const { plane: p } = await plane({ mode: 'MONITOR' })
+    const id = taskId('stale-ttl')
+    await store.create({ id, className: 'PyNobody', source: 'test' })
+    await store.claim(id, { executor: idle.id })
+    // Written a minute before the assignment: its TTL (of 3600 s) has a minute less to run.
+    await state.apply([{ op: 'set', key: taskHeartbeatKey(id), value: '200', ttlMs: 3_540_000 }])
+    for (let i = 0; i < 3; i++) await p.runOnce()
+    assert.equal(await statusOf(id), 'Assigning', 'the stale 200 is not read as Finished')
+    await state.apply([{ op: 'set', key: taskHeartbeatKey(id), value: '200', ttlMs: 3_600_000 }])
+    await p.runOnce()
+    assert.equal(await statusOf(id), 'Finished', 'a fresh 200 is')
+    await p.stop()
+  })
+
   void it('a node that went offline: its persistent tasks are dispatched elsewhere with a new epoch, the others Failed', async () => {
     const dying = new PythonStyleNode({ id: `py-dying-${process.pid}`, classNames: ['SlowWorker'], state, store, bus })
     pythons.push(dying)
