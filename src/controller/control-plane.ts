@@ -11,6 +11,7 @@ import type { SkaldStateBackend } from '../state/backend.ts'
 import { createSkaldStateReader } from '../state/reader.ts'
 import type { TaskStore } from '../store/task-store.ts'
 import type { ControlEvent } from './control-events.ts'
+import type { AlertInput, Alerts } from './alerts.ts'
 import { Dispatcher, type SweepReport } from './dispatcher.ts'
 import { NodeMonitor } from './node-monitor.ts'
 import { type ControllerRetryPolicy, TaskMonitor } from './task-monitor.ts'
@@ -47,6 +48,8 @@ export interface ControlPlaneOptions {
   keyTtlMs?: number
   /** default: always the leader (one controller) */
   leadership?: LeaderCheck
+  /** where task.failed, node.offline and task.failover alerts go (createAlerts: webhooks and a log line); default none */
+  alerts?: Pick<Alerts, 'emit'>
   logger: Logger
   onEvent?: (event: ControlEvent) => void
 }
@@ -141,7 +144,9 @@ export class ControlPlane {
   async #nodeCycle(): Promise<void> {
     if (!this.nodes) return
     const changes = await this.nodes.cycle()
-    for (const change of changes) this.#emit({ type: change.type, skaldId: change.node.id, mode: change.node.mode, taskIds: change.node.taskIds })
+    for (const change of changes) {
+      this.#emit({ type: change.type, skaldId: change.node.id, mode: change.node.mode, taskIds: change.node.taskIds, lastSeenAt: change.node.activityMs ?? null })
+    }
     // A node came online: tasks may be waiting for one with their class.
     if (changes.some((c) => c.type === 'node-online' && c.node.mode === 'node')) this.kick()
     // A node went offline: fail its tasks over now rather than at the next task cycle.
@@ -174,10 +179,26 @@ export class ControlPlane {
 
   #emit(event: ControlEvent): void {
     if (event.type === 'task-retrying' || (event.type === 'task-failover' && event.requeued)) this.kick()
+    const alert = alertOf(event)
+    if (alert) this.#o.alerts?.emit(alert)
     try {
       this.#o.onEvent?.(event)
     } catch (error) {
       this.#o.logger.error({ err: error }, 'onEvent listener threw')
     }
+  }
+}
+
+/** The events an operator is alerted of: a task failed for good, a node went offline, a task failed over. */
+function alertOf(event: ControlEvent): AlertInput | undefined {
+  switch (event.type) {
+    case 'task-failed':
+      return { kind: 'task.failed', taskId: event.taskId, className: event.className, executor: event.executor, attempt: event.attempt, lastError: event.error, epoch: event.epoch }
+    case 'node-offline':
+      return { kind: 'node.offline', skaldId: event.skaldId, lastSeenAt: event.lastSeenAt, taskIds: event.taskIds }
+    case 'task-failover':
+      return { kind: 'task.failover', taskId: event.taskId, from: event.from, to: null, epoch: event.epoch }
+    default:
+      return undefined
   }
 }

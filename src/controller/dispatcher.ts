@@ -164,7 +164,7 @@ export class Dispatcher {
       throw e
     }
     this.#o.logger.warn({ taskId: task.id, code }, message)
-    this.#o.onEvent({ type: 'task-failed', taskId: task.id, className: task.className, executor: task.executor, attempt: task.runtime.attempt, error })
+    this.#o.onEvent({ type: 'task-failed', taskId: task.id, className: task.className, executor: task.executor, attempt: task.runtime.attempt, epoch: task.runtime.epoch, error })
     return true
   }
 

@@ -156,7 +156,7 @@ export class TaskMonitor {
     if (!(await this.#write(task, patch))) return false
     this.#o.logger.warn({ taskId: task.id, node, requeued: requeue }, reason)
     this.#o.onEvent({ type: 'task-failover', taskId: task.id, from: node, epoch: task.runtime.epoch, requeued: requeue })
-    if (!requeue) this.#o.onEvent({ type: 'task-failed', taskId: task.id, className: task.className, executor: node, attempt: task.runtime.attempt, error: reason })
+    if (!requeue) this.#o.onEvent({ type: 'task-failed', taskId: task.id, className: task.className, executor: node, attempt: task.runtime.attempt, epoch: task.runtime.epoch, error: reason })
     return true
   }
 
@@ -173,7 +173,7 @@ export class TaskMonitor {
       return ok
     }
     const ok = await this.#set(task, { lifecycleStatus: 'Failed', runtime: { attempt, lastError: error } }, error)
-    if (ok) this.#o.onEvent({ type: 'task-failed', taskId: task.id, className: task.className, executor: task.executor, attempt, error })
+    if (ok) this.#o.onEvent({ type: 'task-failed', taskId: task.id, className: task.className, executor: task.executor, attempt, epoch: task.runtime.epoch, error })
     return ok
   }
 

@@ -1,10 +1,13 @@
 // The control plane on the embedded engines (memory bus, SQLite, in-process state) with real Skalds (ours, inline
 // workers) and a node writing the wire as Python does: dispatch by each strategy with capability and capacity
 // respected, priorities, dependencies, deadlines, Python-style heartbeats judged (finished, failed, stalled with
-// retries up to the limit), stale terminal codes ignored, a node appearing kicks the dispatcher, modes.
+// retries up to the limit), stale terminal codes ignored, failover with its alerts on a real webhook, modes.
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { after, describe, it } from 'node:test'
 import { silentLogger } from '../../src/config/logger.ts'
+import { createAlerts } from '../../src/controller/alerts.ts'
 import type { ControlEvent } from '../../src/controller/control-events.ts'
 import { ControlPlane, type ControlPlaneOptions } from '../../src/controller/control-plane.ts'
 import { taskHeartbeatKey } from '../../src/model/keys.ts'
@@ -208,7 +211,20 @@ void describe('ControlPlane', () => {
     const dying = new PythonStyleNode({ id: `py-dying-${process.pid}`, classNames: ['SlowWorker'], state, store, bus })
     pythons.push(dying)
     await dying.start()
-    const { plane: p, events } = await plane()
+    // Alerts go to a real webhook receiver.
+    const received: Array<Record<string, unknown>> = []
+    const server = createServer((req, res) => {
+      let body = ''
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()))
+      req.on('end', () => {
+        const payload = JSON.parse(body) as Record<string, unknown>
+        received.push(...(payload.kind === 'batch' ? (payload.alerts as Array<Record<string, unknown>>) : [payload]))
+        res.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const alerts = createAlerts({ webhooks: [{ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook` }], logger: silentLogger })
+    const { plane: p, events } = await plane({ alerts })
     const persistent = await create(p, { className: 'SlowWorker', executor: dying.id })
     const transient = await create(p, { className: 'SlowWorker', executor: dying.id, isPersistent: false })
     await until(persistent, 'Running')
@@ -224,6 +240,12 @@ void describe('ControlPlane', () => {
     assert.match((await store.get(transient))!.runtime.lastError ?? '', /^E_CONTROLLER_NODE_OFFLINE: node py-dying/)
     assert.ok(events.some((e) => e.type === 'node-offline' && e.skaldId === dying.id))
     assert.ok(events.some((e) => e.type === 'task-failover' && e.taskId === persistent && e.requeued))
+    await alerts.flush(5000)
+    assert.ok(received.some((a) => a.kind === 'node.offline' && a.skaldId === dying.id), JSON.stringify(received))
+    assert.ok(received.some((a) => a.kind === 'task.failover' && a.taskId === persistent && a.from === dying.id))
+    assert.ok(received.some((a) => a.kind === 'task.failed' && a.taskId === transient))
+    await alerts.close()
+    server.close()
     await done(p, survivor)
   })
 
