@@ -26,7 +26,12 @@ export interface TestSkald {
 }
 
 /** The fixture classes of the node tests, plus the freezable one. */
-export const SKALD_FIXTURES: SkaldOptions['workers'] = { ...FIXTURE_CLASSES, FreezableWorker: { worker: fixture('freezable') } }
+export const SKALD_FIXTURES: SkaldOptions['workers'] = {
+  ...FIXTURE_CLASSES,
+  FreezableWorker: { worker: fixture('freezable') },
+  // light and quick: for tests that run many tasks
+  InlineNormal: { worker: fixture('normal'), isolation: 'inline' },
+}
 
 export async function startSkald(options: Omit<SkaldOptions, 'workers'> & { workers?: SkaldOptions['workers'] }): Promise<TestSkald> {
   const events: NodeEvent[] = []
