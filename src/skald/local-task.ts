@@ -45,6 +45,8 @@ export interface LocalTask {
   savedCheckpoint: JsonValue | null
   /** frozen in place by a freeze-mode pause (stored Paused) */
   frozen: boolean
+  /** called once when the current run reports `started` (a pause that arrived while the child booted waits) */
+  onStarted: Array<() => void>
   /** resolved when the manager let go of the task (outcome written, or superseded) */
   readonly ended: PromiseWithResolvers<EndedStatus>
 }
@@ -62,6 +64,7 @@ export function newLocalTask(task: Task, cls: WorkerClass): LocalTask {
     stopping: undefined,
     superseded: false,
     frozen: false,
+    onStarted: [],
     lastCheckpoint: task.runtime.checkpoint,
     savedCheckpoint: task.runtime.checkpoint,
     ended: Promise.withResolvers<EndedStatus>(),

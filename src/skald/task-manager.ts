@@ -6,6 +6,7 @@ import type { Subscription } from '../bus/types.ts'
 import { nodeGroupId } from '../bus/types.ts'
 import { createLogger, type Logger } from '../config/logger.ts'
 import { createTaskEvent, toWireTaskEvent, type TaskEvent } from '../model/events.ts'
+import type { TaskLifecycleStatus } from '../model/enums.ts'
 import type { Task, TaskPatch } from '../model/task.ts'
 import { Topic } from '../model/topics.ts'
 import { TaskConflictError, TaskNotFoundError } from '../store/errors.ts'
@@ -195,10 +196,10 @@ export class TaskWorkerManager {
   }
 
   /** Compare-and-set on the epoch and executor; false (and the task marked superseded) when another owns it now. */
-  async #write(t: LocalTask, patch: TaskPatch): Promise<boolean> {
+  async #write(t: LocalTask, patch: TaskPatch, expectStatus?: TaskLifecycleStatus[]): Promise<boolean> {
     if (t.superseded) return false
     try {
-      t.task = await this.#store.update(t.id, patch, { expect: { epoch: t.epoch, executor: this.skaldId } })
+      t.task = await this.#store.update(t.id, patch, { expect: { epoch: t.epoch, executor: this.skaldId, ...(expectStatus ? { lifecycleStatus: expectStatus } : {}) } })
       return true
     } catch (error) {
       if (!(error instanceof TaskConflictError || error instanceof TaskNotFoundError)) throw error
@@ -218,7 +219,8 @@ export class TaskWorkerManager {
   /** Marks the task Running as the next attempt and starts it; false when superseded meanwhile. */
   async #begin(t: LocalTask): Promise<boolean> {
     const attempt = t.task.runtime.attempt + 1
-    if (!(await this.#write(t, { lifecycleStatus: 'Running', runtime: { attempt, pausedAt: null } }))) return false
+    // Only from a status a run starts from: a task cancelled or paused through the API meanwhile is not restarted.
+    if (!(await this.#write(t, { lifecycleStatus: 'Running', runtime: { attempt, pausedAt: null } }, ['Created', 'Assigning', 'Running']))) return false
     t.attempt = attempt
     const host = this.#host(t.cls.isolation ?? 'process')
     const checkpoint = t.task.runtime.checkpoint
@@ -249,7 +251,20 @@ export class TaskWorkerManager {
     return host
   }
 
+  /** Resolves when the task's run reported `started` or ended (or after 10 s). */
+  #leftStarting(t: LocalTask): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>()
+    const timer = setTimeout(resolve, 10_000)
+    t.onStarted.push(() => {
+      clearTimeout(timer)
+      resolve()
+    })
+    void t.ended.promise.then(() => t.onStarted.splice(0).forEach((f) => f()))
+    return promise
+  }
+
   #onWorkerEvent(t: LocalTask, event: WorkerEvent): void {
+    if (event.type === 'started') t.onStarted.splice(0).forEach((f) => f())
     if (!t.superseded) {
       if (event.type === 'alive') this.#reporter.alive(t.id, t.epoch)
       else if (event.type === 'progress') this.#reporter.progress(t.id, t.epoch, event.value, event.message)
@@ -345,6 +360,9 @@ export class TaskWorkerManager {
   async pause(id: string): Promise<void> {
     const t = this.#tasks.get(id)
     if (!t || t.frozen || t.stopping) return
+    // Whether the class freezes is known once its child has loaded it: a pause while it boots waits for that.
+    if (t.run?.state === 'starting') await this.#leftStarting(t)
+    if (t.frozen || t.stopping) return
     if (t.run?.state === 'running') {
       try {
         t.run.freeze()
@@ -412,13 +430,17 @@ export class TaskWorkerManager {
           if (t.run && t.lastCheckpoint !== t.savedCheckpoint) {
             const state = t.lastCheckpoint
             if (await this.#write(t, { runtime: { checkpoint: state } })) t.savedCheckpoint = state
-            continue
+          } else {
+            const task = await this.#store.get(t.id)
+            if (!task || !ownedBy(task, t.epoch, this.skaldId)) {
+              this.#log.info({ taskId: t.id, epoch: t.epoch, storeEpoch: task?.runtime.epoch, executor: task?.executor }, 'task superseded')
+              this.#supersede(t)
+              continue
+            }
+            t.task = task
           }
-          const task = await this.#store.get(t.id)
-          if (!task || !ownedBy(task, t.epoch, this.skaldId)) {
-            this.#log.info({ taskId: t.id, epoch: t.epoch, storeEpoch: task?.runtime.epoch, executor: task?.executor }, 'task superseded')
-            this.#supersede(t)
-          }
+          // Cancelled through the API while its task.cancel was lost: stop it all the same.
+          if (!t.superseded && t.task.lifecycleStatus === 'Cancelled') this.cancel(t.id)
         } catch (error) {
           this.#log.warn({ taskId: t.id, err: error }, 'fence check failed; will retry')
         }

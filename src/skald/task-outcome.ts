@@ -86,7 +86,8 @@ export function decideOutcome(outcome: TaskOutcome, c: OutcomeContext): OutcomeD
         case 'cancelled':
           return { kind: 'write', status: 'Cancelled', ending: { status: 'cancelled' }, patch: { lifecycleStatus: 'Cancelled', runtime: { checkpoint: c.checkpoint } } }
         case 'paused':
-          return { kind: 'write', status: 'Paused', ending: { status: 'paused' }, patch: { lifecycleStatus: 'Paused', runtime: { checkpoint: c.checkpoint, pausedAt: c.now } } }
+          // No executor: no node holds it any more (a frozen task keeps its executor: its node holds it, stopped).
+          return { kind: 'write', status: 'Paused', ending: { status: 'paused' }, patch: { lifecycleStatus: 'Paused', executor: null, runtime: { checkpoint: c.checkpoint, pausedAt: c.now } } }
         case 'deadline': {
           const error = `${ManagerCode.Deadline}: the task's deadlineDateTime passed while it ran`
           return { kind: 'write', status: 'Failed', ending: { status: 'failed', error }, patch: { lifecycleStatus: 'Failed', runtime: { lastError: error, checkpoint: c.checkpoint } } }

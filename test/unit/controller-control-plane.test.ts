@@ -10,7 +10,9 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { createAlerts } from '../../src/controller/alerts.ts'
 import type { ControlEvent } from '../../src/controller/control-events.ts'
 import { ControlPlane, type ControlPlaneOptions } from '../../src/controller/control-plane.ts'
+import { TaskCommands } from '../../src/controller/task-commands.ts'
 import { taskHeartbeatKey } from '../../src/model/keys.ts'
+import type { SkaldOptions } from '../../src/skald/skald.ts'
 import type { TaskInput } from '../../src/model/task.ts'
 import { PythonStyleNode } from '../helpers/python-style-node.ts'
 import { taskId } from '../helpers/skald-node.ts'
@@ -32,11 +34,12 @@ const INLINE = {
   NormalWorker: { worker: fixture('normal'), isolation: 'inline' },
   SlowWorker: { worker: fixture('slow'), isolation: 'inline' },
   ThrowingWorker: { worker: fixture('throws'), isolation: 'inline' },
+  CheckpointingWorker: { worker: fixture('checkpointing'), isolation: 'inline' },
 } as const
 
 let seq = 0
-async function node(classes: Partial<typeof INLINE> = INLINE, limits?: { maxTasks?: number; perClass?: Record<string, number> }): Promise<TestSkald> {
-  const s = await startSkald({ skaldId: `cp-node-${process.pid}-${++seq}`, bus, store, state, workers: classes, syncPeriodMs: 50, ...(limits ? { limits } : {}) })
+async function node(classes: SkaldOptions['workers'] = INLINE, limits?: { maxTasks?: number; perClass?: Record<string, number> }): Promise<TestSkald> {
+  const s = await startSkald({ skaldId: `cp-node-${process.pid}-${++seq}`, bus, store, state, workers: classes, syncPeriodMs: 50, fenceIntervalMs: 200, ...(limits ? { limits } : {}) })
   engines.started.push(s)
   return s
 }
@@ -247,6 +250,48 @@ void describe('ControlPlane', () => {
     await alerts.close()
     server.close()
     await done(p, survivor)
+  })
+
+  void it('commands: cancel (also when its event is lost), cooperative pause and resume from the checkpoint on any node, freeze and thaw, retry', async () => {
+    const a = await node({ ...INLINE, FreezableWorker: { worker: fixture('freezable') } })
+    const b = await node({ CheckpointingWorker: INLINE.CheckpointingWorker })
+    const { plane: p } = await plane()
+    const commands = new TaskCommands({ store, bus, nodes: p.nodes, kick: () => p.kick(), logger: silentLogger })
+
+    const waiting = await commands.create({ id: taskId('cmd-created'), className: 'NoNodeHasIt', source: 'test' })
+    assert.equal((await commands.cancel(waiting.id)).lifecycleStatus, 'Cancelled')
+    await assert.rejects(commands.resume(waiting.id), { code: 'E_TASK_STATE', message: /cannot resume task ".*": it is Cancelled \(only Paused\)/ })
+    assert.equal((await commands.retry(waiting.id)).lifecycleStatus, 'Created')
+
+    const running = await commands.create({ id: taskId('cmd-cancel'), className: 'SlowWorker', source: 'test' })
+    await until(running.id, 'Running')
+    // The cancel's event lost: the status alone stops the run at the node's next fence check.
+    await store.update(running.id, { lifecycleStatus: 'Cancelled' })
+    await waitFor(() => !a.skald.manager.running.some((t) => t.taskId === running.id), 'the node stops the run', 10_000)
+    assert.equal(await statusOf(running.id), 'Cancelled')
+
+    const counting = await commands.create({ id: taskId('cmd-pause'), className: 'CheckpointingWorker', source: 'test', attachments: { until: 150, stepMs: 20 } })
+    await waitFor(async () => (await store.get(counting.id))?.runtime.checkpoint !== null, 'a checkpoint saved', 10_000)
+    await commands.pause(counting.id)
+    await until(counting.id, 'Paused')
+    const saved = (await store.get(counting.id))!.runtime.checkpoint as { i: number }
+    await commands.resume(counting.id)
+    await until(counting.id, 'Finished', 15_000)
+    const resumed = [...a.events, ...b.events].find((e) => e.type === 'worker' && e.taskId === counting.id && e.event.type === 'log' && e.event.line.includes('"hook":"before"') && e.event.line.includes('"resumedFrom":{'))
+    assert.ok(resumed?.type === 'worker' && resumed.event.type === 'log' && resumed.event.line.includes(`"i":${saved.i}`), 'the second run started from the checkpoint')
+
+    const frozen = await commands.create({ id: taskId('cmd-freeze'), className: 'FreezableWorker', source: 'test' })
+    await until(frozen.id, 'Running')
+    const epoch = (await store.get(frozen.id))!.runtime.epoch
+    await commands.pause(frozen.id)
+    await until(frozen.id, 'Paused')
+    await p.runOnce() // the node view: it still holds the task
+    await commands.resume(frozen.id)
+    await until(frozen.id, 'Running')
+    assert.equal((await store.get(frozen.id))!.runtime.epoch, epoch, 'thawed in place, same assignment')
+    await commands.cancel(frozen.id)
+    await until(frozen.id, 'Cancelled')
+    await done(p, a, b)
   })
 
   void it('MONITOR mode dispatches nothing; a follower (not the leader) writes nothing', async () => {

@@ -37,7 +37,7 @@ void describe('decideOutcome', () => {
   void it('pause keeps the checkpoint; superseded writes nothing; the error text carries code and exit details', () => {
     const paused = decideOutcome({ ...base, status: 'aborted', reason: 'paused', forced: null }, ctx())
     assert.ok(paused.kind === 'write')
-    assert.deepEqual(paused.patch, { lifecycleStatus: 'Paused', runtime: { checkpoint: { i: 3 }, pausedAt: 5 } })
+    assert.deepEqual(paused.patch, { lifecycleStatus: 'Paused', executor: null, runtime: { checkpoint: { i: 3 }, pausedAt: 5 } })
     assert.deepEqual(decideOutcome({ ...base, status: 'aborted', reason: 'superseded', forced: 'kill' }, ctx()), { kind: 'superseded' })
     const crashed = decideOutcome({ ...failed('E_WORKER_EXITED'), exitCode: 3, stderrTail: ['oops'] }, ctx())
     assert.ok(crashed.kind === 'write' && crashed.ending.status === 'failed')
