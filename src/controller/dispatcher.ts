@@ -185,7 +185,7 @@ function hasRoom(c: Candidate & { perClass: Map<string, number> }, className: st
   return true
 }
 
-type DependencyState = { kind: 'ready' } | { kind: 'waiting' } | { kind: 'failed'; reason: string }
+export type DependencyState = { kind: 'ready' } | { kind: 'waiting' } | { kind: 'failed'; reason: string }
 
 /** Ready when every dependency is Finished; failed when one is Failed or Cancelled (for good) or does not exist. */
 export function dependencyState(task: Task, deps: ReadonlyMap<string, Task>): DependencyState {

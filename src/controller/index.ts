@@ -1,0 +1,38 @@
+// skalds/controller: the System Controller's decisions (monitors, dispatcher, failover), the commands users give a
+// task, one leader among several controllers, and alerts. Its HTTP face comes with the API.
+export { ControlPlane, DEFAULT_CONTROLLER_RETRY, type ControlPlaneOptions, type LeaderCheck } from './control-plane.ts'
+export type { ControlEvent } from './control-events.ts'
+export { NodeMonitor, type NodeView, type LoadSample, type NodeChange, type NodeMonitorOptions } from './node-monitor.ts'
+export { TaskMonitor, type TaskMonitorOptions, type ControllerRetryPolicy } from './task-monitor.ts'
+export { Dispatcher, dependencyState, type DispatcherOptions, type SweepReport, type DependencyState } from './dispatcher.ts'
+export { DISPATCH_STRATEGIES, createPicker, loadScore, type Candidate, type Picker } from './strategies.ts'
+export { TaskCommands, TaskStateError, type TaskCommandsOptions } from './task-commands.ts'
+export { createLeadership, Leadership, NotLeaderError, type LeadershipOptions, type LeaderTerm, type DemotionReason } from './leadership.ts'
+export {
+  createAlerts,
+  alertPayload,
+  ALERT_FORMAT_VERSION,
+  USER_AGENT as ALERTS_USER_AGENT,
+  type Alerts,
+  type AlertInput,
+  type AlertFields,
+  type AlertPayload,
+  type AlertBatchPayload,
+  type AlertsStats,
+  type TaskFailedAlert,
+  type NodeOfflineAlert,
+  type TaskFailoverAlert,
+  type WebhookStats,
+} from './alerts.ts'
+export {
+  ALERT_KINDS,
+  ALERTS_DEFAULTS,
+  AlertsOptionsError,
+  parseAlertWebhooksEnv,
+  type AlertKind,
+  type AlertsOptions,
+  type AlertWebhookOptions,
+  type AlertRetryOptions,
+  type AlertRateLimitOptions,
+  type AlertsFetch,
+} from './alerts-options.ts'
