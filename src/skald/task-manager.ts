@@ -26,6 +26,12 @@ import { silentTaskReporter, type TaskReporter } from './task-reporter.ts'
 import type { ManagerMode, TaskWorkerManagerOptions } from './manager-options.ts'
 export type { ManagerMode, TaskWorkerManagerOptions } from './manager-options.ts'
 
+/**
+ * The statuses a run's outcome may be written over: a task Cancelled (or Finished…) through the API meanwhile keeps
+ * that status; the node's write loses, as if superseded.
+ */
+const LIVE_STATUSES: TaskLifecycleStatus[] = ['Created', 'Assigning', 'Running', 'Paused']
+
 export class TaskWorkerManager {
   readonly skaldId: string
   readonly mode: ManagerMode
@@ -292,13 +298,13 @@ export class TaskWorkerManager {
     }
     if (decision.kind === 'superseded') return this.#finish(t, 'superseded')
     if (decision.kind === 'retry') {
-      if (!(await this.#write(t, decision.patch))) return this.#finish(t, 'superseded')
+      if (!(await this.#write(t, decision.patch, LIVE_STATUSES))) return this.#finish(t, 'superseded')
       this.#log.info({ taskId: t.id, attempt: t.attempt, delayMs: decision.delayMs, err: decision.error }, 'task failed; retrying')
       this.#emit({ type: 'task-retrying', taskId: t.id, epoch: t.epoch, attempt: t.attempt, delayMs: decision.delayMs, error: decision.error })
       t.retryTimer = setTimeout(() => void this.#retryNow(t).catch((error: unknown) => this.#crashed(t, error)), decision.delayMs)
       return
     }
-    if (!(await this.#write(t, decision.patch))) return this.#finish(t, 'superseded')
+    if (!(await this.#write(t, decision.patch, LIVE_STATUSES))) return this.#finish(t, 'superseded')
     this.#reporter.ended(t.id, t.epoch, decision.ending)
     if (decision.ending.status === 'requeued') this.#announceRequeued(t.id)
     this.#finish(t, decision.status)

@@ -92,7 +92,7 @@ void describe('skald state on a throwaway Redis 8: the exact Python keys and val
     assert.ok(Number(await send('TTL', 'skalds:skald-7:all-task')) > 3590)
     assert.equal(
       await send('GET', 'skalds:skald-7:ts:load'),
-      '{"capacity":8,"running":2,"classes":{"VideoWorker":{"capacity":null,"running":1},"MyWorker":{"capacity":null,"running":1}},"cpu_percent":2.5,"rss_mb":91.2,"timestamp":1724131200123}',
+      '{"capacity":8,"running":2,"classes":{"VideoWorker":{"capacity":null,"running":1},"MyWorker":{"capacity":null,"running":1}},"draining":false,"cpu_percent":2.5,"rss_mb":91.2,"timestamp":1724131200123}',
     )
     for (const taskId of ['task-1', 'task-2']) {
       const beat = String(await send('GET', `task:${taskId}:heartbeat`))

@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/config/logger.ts'
 import { createAlerts } from '../../src/controller/alerts.ts'
 import type { ControlEvent } from '../../src/controller/control-events.ts'
 import { ControlPlane, type ControlPlaneOptions } from '../../src/controller/control-plane.ts'
+import { DISPATCH_STRATEGIES } from '../../src/controller/strategies.ts'
 import { TaskCommands } from '../../src/controller/task-commands.ts'
 import { taskHeartbeatKey } from '../../src/model/keys.ts'
 import type { SkaldOptions } from '../../src/skald/skald.ts'
@@ -62,9 +63,12 @@ async function create(p: ControlPlane, input: Omit<TaskInput, 'source' | 'id'> &
 const statusOf = async (id: string): Promise<string | undefined> => (await store.get(id))?.lifecycleStatus
 const until = (id: string, status: string, ms = 10_000): Promise<unknown> => waitFor(async () => (await statusOf(id)) === status, `${id} to be ${status}`, ms)
 
-// Every test stops its own control plane, so the next one does not dispatch to its nodes.
+// Every test stops its own control plane, so the next one does not dispatch to its nodes, and cancels what is left
+// (a drained node would otherwise hand its tasks back, and the next test's nodes would run them first).
 async function done(p: ControlPlane, ...skalds: TestSkald[]): Promise<void> {
   await p.stop()
+  const left = await store.list({ lifecycleStatus: ['Created', 'Assigning', 'Running', 'Paused'], limit: 10_000 })
+  await Promise.all(left.items.map((t) => store.update(t.id, { lifecycleStatus: 'Cancelled' })))
   await Promise.all(skalds.map((s) => s.skald.stop(500)))
 }
 
@@ -84,6 +88,21 @@ void describe('ControlPlane', () => {
     const dispatched = events.filter((e) => e.type === 'task-dispatched' && slow.includes(e.taskId))
     assert.equal(dispatched.length, 3, 'each task dispatched once')
     await done(p, a, b)
+  })
+
+  void it('every strategy dispatches created tasks to Running within each node\'s capacity', async () => {
+    for (const strategy of DISPATCH_STRATEGIES) {
+      const a = await node({ SlowWorker: INLINE.SlowWorker }, { maxTasks: 2 })
+      const b = await node({ SlowWorker: INLINE.SlowWorker }, { maxTasks: 2 })
+      const { plane: p } = await plane({ strategy })
+      const ids: string[] = []
+      for (let i = 0; i < 4; i++) ids.push(await create(p, { className: 'SlowWorker' }))
+      await waitFor(async () => (await store.getMany(ids)).every((t) => t.lifecycleStatus === 'Running'), `${strategy}: all Running`)
+      const executors = await Promise.all(ids.map(async (id) => (await store.get(id))!.executor))
+      assert.deepEqual([a.skald.id, b.skald.id].map((n) => executors.filter((e) => e === n).length), [2, 2], strategy)
+      assert.ok((await store.getMany(ids)).every((t) => t.runtime.epoch === 1), `${strategy}: each dispatched once`)
+      await done(p, a, b)
+    }
   })
 
   void it('ROUND_ROBIN rotates; higher priority goes first when room is short', async () => {
