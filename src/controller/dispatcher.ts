@@ -123,7 +123,7 @@ export class Dispatcher {
         continue
       }
       // An executor chosen by whoever created it (Python's example scripts do) is kept when that node can take it.
-      const chosen = eligible.find((c) => c.node.id === task.executor) ?? (this.#picker.pick(eligible) as Candidate & { perClass: Map<string, number> })
+      const chosen = eligible.find((c) => c.node.id === task.executor) ?? this.#picker.pick(eligible)
       const epoch = await this.#assign(task, chosen.node)
       if (epoch === undefined) continue
       chosen.running++

@@ -19,21 +19,21 @@ export interface Candidate {
 }
 
 export interface Picker {
-  pick(candidates: readonly Candidate[]): Candidate
+  pick<C extends Candidate>(candidates: readonly C[]): C
 }
 
 export function createPicker(strategy: DispatchStrategy, random: () => number = Math.random): Picker {
   switch (strategy) {
     case 'LEAST_TASKS':
-      return { pick: (cs) => minBy(cs, (c) => c.running) }
+      return { pick: <C extends Candidate>(cs: readonly C[]) => minBy(cs, (c) => c.running) }
     case 'RANDOM':
-      return { pick: (cs) => cs[Math.floor(random() * cs.length)] ?? cs[0]! }
+      return { pick: <C extends Candidate>(cs: readonly C[]) => cs[Math.floor(random() * cs.length)] ?? cs[0]! }
     case 'LEAST_LOAD':
-      return { pick: (cs) => minBy(cs, loadScore) }
+      return { pick: <C extends Candidate>(cs: readonly C[]) => minBy(cs, loadScore) }
     case 'ROUND_ROBIN': {
       let last: string | undefined
       return {
-        pick: (cs) => {
+        pick: <C extends Candidate>(cs: readonly C[]) => {
           // The next id after the last one given a task, so nodes joining or leaving keep the rotation fair.
           const sorted = [...cs].sort((a, b) => (a.node.id < b.node.id ? -1 : 1))
           const next = sorted.find((c) => last === undefined || c.node.id > last) ?? sorted[0]!

@@ -23,6 +23,11 @@ export type Admission =
   /** a write: Failed with `CODE: message` (or, `requeue`, back to Created with no executor) */
   | { kind: 'refuse'; code: string; message: string; requeue: boolean }
 
+/** A class's limit on this node: the node's `perClass` setting, else the class's `maxConcurrent`; undefined = none. */
+export function classLimit(className: string, cls: WorkerClass, perClass: Readonly<Record<string, number>> | undefined): number | undefined {
+  return perClass?.[className] ?? cls.maxConcurrent
+}
+
 export function admission(task: Task, c: AdmissionContext): Admission {
   if (task.executor !== c.skaldId) return { kind: 'ignore', reason: 'other-executor' }
   if (task.lifecycleStatus === 'Finished' || task.lifecycleStatus === 'Cancelled') return { kind: 'ignore', reason: 'terminal-status' }
@@ -31,7 +36,7 @@ export function admission(task: Task, c: AdmissionContext): Admission {
     const known = Object.keys(c.workers).join(', ') || 'none'
     return { kind: 'refuse', code: ManagerCode.UnknownClass, message: `class ${JSON.stringify(task.className)} is not registered on node ${c.skaldId} (registered: ${known})`, requeue: false }
   }
-  const perClass = c.perClass?.[task.className] ?? cls.maxConcurrent ?? Infinity
+  const perClass = classLimit(task.className, cls, c.perClass) ?? Infinity
   const ofClass = [...c.running.values()].filter((t) => t.className === task.className).length
   if (c.running.size >= c.maxTasks || ofClass >= perClass) {
     const why = c.running.size >= c.maxTasks ? `${c.running.size}/${c.maxTasks} tasks` : `${ofClass}/${perClass} tasks of class ${task.className}`

@@ -10,6 +10,7 @@ import type { TaskStore } from '../store/task-store.ts'
 import type { AnyHostOptions } from '../worker/create-host.ts'
 import type { Isolation } from '../worker/definition.ts'
 import type { WorkerHost } from '../worker/host.ts'
+import { classLimit } from './admission.ts'
 import type { WorkerClass } from './local-task.ts'
 import type { EndedStatus, NodeEvent } from './node-events.ts'
 import type { SkaldStateBackend } from '../state/backend.ts'
@@ -254,7 +255,7 @@ export class Skald {
 function capacityOf(manager: TaskWorkerManager, options: SkaldOptions): { capacity?: number; classCapacity?: Record<string, number> } {
   const classCapacity: Record<string, number> = {}
   for (const [name, cls] of Object.entries(options.workers)) {
-    const limit = options.limits?.perClass?.[name] ?? cls.maxConcurrent
+    const limit = classLimit(name, cls, options.limits?.perClass)
     if (limit !== undefined) classCapacity[name] = limit
   }
   return {

@@ -124,9 +124,10 @@ export class YamlTasks {
     for (const entry of entries) {
       const old = this.#entries.get(entry.taskId)
       if (old && old.className === entry.className) {
-        if (old.isPersistent !== entry.isPersistent) await store.update(entry.taskId, { isPersistent: entry.isPersistent })
-        if (isDeepStrictEqual(old.attachments, entry.attachments)) continue
-        await store.update(entry.taskId, { attachments: entry.attachments })
+        const attachmentsChanged = !isDeepStrictEqual(old.attachments, entry.attachments)
+        if (!attachmentsChanged && old.isPersistent === entry.isPersistent) continue
+        await store.update(entry.taskId, { isPersistent: entry.isPersistent, ...(attachmentsChanged ? { attachments: entry.attachments } : {}) })
+        if (!attachmentsChanged) continue
         await manager.update(entry.taskId)
         result.updated.push(entry.taskId)
         continue
