@@ -105,6 +105,12 @@ export class ChaosBus implements EventBus {
   }
 
   /** Closes the wrapped bus; always passes through (chaos never blocks a shutdown). */
+  /** Faults configured for `publish` apply to ping too (an unreachable engine fails both). */
+  async ping(): Promise<void> {
+    if (await this.#fault('publish')) return
+    await this.inner.ping()
+  }
+
   close(): Promise<void> {
     this.heal()
     return this.inner.close()

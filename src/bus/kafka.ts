@@ -481,6 +481,16 @@ export class KafkaBus implements EventBus {
     return subscription
   }
 
+  /** A metadata request to the cluster (no topic is created or read). */
+  async ping(): Promise<void> {
+    if (this.#closed) throw new BusClosedError('ping: the bus is closed')
+    try {
+      await this.#admin.metadata({ topics: [] })
+    } catch (error) {
+      throw new BusPublishError(`kafka: the cluster does not answer: ${(error as Error).message}`, { cause: error })
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true

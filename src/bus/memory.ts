@@ -301,6 +301,10 @@ export class MemoryBus implements EventBus {
     this.#subscriptions.delete(subscription)
   }
 
+  ping(): Promise<void> {
+    return this.#closed ? Promise.reject(new BusClosedError('ping: the bus is closed')) : Promise.resolve()
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true

@@ -154,6 +154,11 @@ export class RedisStreamsBus implements EventBus, RedisStreamsBusContext {
     return subscription
   }
 
+  async ping(): Promise<void> {
+    if (this.#closed) throw new BusClosedError('ping: the bus is closed')
+    await this.connection.send(['PING'])
+  }
+
   /** Closes every subscription; the connection stays open (it is the caller's). */
   async close(): Promise<void> {
     if (this.#closed) return

@@ -119,6 +119,8 @@ export interface EventBus {
   /** Joins `group` on `topic`. Resolves once the subscription is registered with the engine, so that events
    *  published afterwards reach the group. */
   subscribe<T = unknown>(topic: string, group: string, handler: EventHandler<T>, options?: SubscribeOptions<T>): Promise<Subscription>
+  /** Asks the engine to answer now (a health check: Redis PING, Kafka metadata); rejects when it cannot or the bus is closed. */
+  ping(): Promise<void>
   /** Closes every subscription (as Subscription.close) and the engine connections. Idempotent. */
   close(): Promise<void>
 }

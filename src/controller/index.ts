@@ -1,5 +1,5 @@
 // skalds/controller: the System Controller's decisions (monitors, dispatcher, failover), the commands users give a
-// task, one leader among several controllers, and alerts. Its HTTP face comes with the API.
+// task, one leader among several controllers, alerts, and its HTTP face (REST API, health) as SystemController.
 export { ControlPlane, DEFAULT_CONTROLLER_RETRY, type ControlPlaneOptions, type LeaderCheck } from './control-plane.ts'
 export type { ControlEvent } from './control-events.ts'
 export { NodeMonitor, type NodeView, type LoadSample, type NodeChange, type NodeMonitorOptions } from './node-monitor.ts'
@@ -36,3 +36,10 @@ export {
   type AlertRateLimitOptions,
   type AlertsFetch,
 } from './alerts-options.ts'
+export { SystemController, CONTROLLER_VERSION, type SystemControllerOptions } from './system-controller.ts'
+export { buildControllerApi, type ApiExtension } from './http/app.ts'
+export { ApiOptionsError, type ControllerApiOptions, type ApiCorsOptions } from './http/options.ts'
+export { storeReads, type ControllerApiDeps, type TaskReads, type TaskChange, type HealthReport, type HealthStatus, type PublicConfig } from './http/deps.ts'
+export { SkaldNotFoundError, ApiAuthError, ApiInputError, FeatureUnavailableError, type ApiErrorBody } from './http/errors.ts'
+export { TaskFeed, type TaskFeedChange, type TaskFeedOptions } from './task-feed.ts'
+export { createHealthCheck, type HealthChecksOptions } from './health.ts'

@@ -3,6 +3,7 @@
 // in one turn: one round trip for all nodes, not one per node). It never deletes anything: a node's keys expire by
 // their own TTLs, so a node that was only slow is never wiped (Python deletes the keys of any node 10 s late).
 import type { Logger } from '../config/logger.ts'
+import type { SkaldTaskRef } from '../model/all-task.ts'
 import type { SkaldLoad } from '../state/publisher.ts'
 import type { SkaldNodeState, SkaldStateReader } from '../state/reader.ts'
 
@@ -25,9 +26,13 @@ export interface NodeView {
   lastChangeAt: number
   /** its node heartbeat key exists (it expires 8 s after the node's last write: a server-side clock) */
   heartbeatPresent: boolean
+  /** the node heartbeat's value (it varies on every write); 0 when absent */
+  heartbeat: number
   classNames: string[]
   /** the ids of the tasks it says it runs (`all-task`) */
   taskIds: string[]
+  /** the same tasks with their class names */
+  tasks: SkaldTaskRef[]
   /** our nodes' advertised load; undefined for a Python node */
   load: SkaldLoad | undefined
   /** the newest samples, oldest first, at most `historySize` */
@@ -115,8 +120,10 @@ export class NodeMonitor {
       activityMs: state.activityMs,
       lastChangeAt: changed ? at : (known?.lastChangeAt ?? Number.NEGATIVE_INFINITY),
       heartbeatPresent: state.heartbeat !== undefined,
+      heartbeat: state.heartbeat ?? 0,
       classNames: state.classNames,
       taskIds: state.allTasks.tasks.map((t) => t.id),
+      tasks: state.allTasks.tasks,
       load: state.load,
       history,
     }

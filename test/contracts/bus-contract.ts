@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, describe, it } from 'node:test'
 import { z } from 'zod'
-import { BusArgumentError } from '../../src/bus/errors.ts'
+import { BusArgumentError, BusClosedError } from '../../src/bus/errors.ts'
 import type { BusEvent, DeadLetter, EventBus, SubscribeOptions, Subscription } from '../../src/bus/types.ts'
 import { sleep, waitFor } from '../helpers/wait.ts'
 
@@ -90,6 +90,13 @@ export function busContract(target: BusContractTarget): void {
       assert.equal(typeof event.id, 'string')
       assert.ok(event.id.length > 0)
       assert.ok(Math.abs(event.timestamp - before) < 60_000, `timestamp ${event.timestamp} near ${before}`)
+    })
+
+    void it('answers ping while open and rejects it once closed (the health check)', async () => {
+      const bus = await target.create()
+      await bus.ping()
+      await bus.close()
+      await assert.rejects(bus.ping(), BusClosedError)
     })
 
     void it('rejects an empty key, an empty topic and a payload JSON cannot carry', async () => {

@@ -30,6 +30,10 @@ export class TopicPrefixedBus implements EventBus {
     return { topic, group: inner.group, close: () => inner.close() }
   }
 
+  ping(): Promise<void> {
+    return this.inner.ping()
+  }
+
   close(): Promise<void> {
     return this.inner.close()
   }

@@ -13,8 +13,10 @@ function candidate(id: string, running: number, load?: { capacity: number | null
     activityMs: 0,
     lastChangeAt: 0,
     heartbeatPresent: true,
+    heartbeat: 1,
     classNames: ['W'],
     taskIds: [],
+    tasks: [],
     load: load ? { capacity: load.capacity, running, classes: {}, draining: false, cpuPercent: load.cpu, rssMb: 50, timestamp: 0 } : undefined,
     history: load ? [{ at: 0, running, capacity: load.capacity, cpuPercent: load.cpu, rssMb: 50 }] : [],
   }

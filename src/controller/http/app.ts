@@ -1,0 +1,67 @@
+// The controller's HTTP face as one Fastify app: one plugin per concern (errors, token, CORS, rate limit, OpenAPI,
+// then one per route group), every route with a zod schema that validates it and documents it at /api/docs.
+import cors from '@fastify/cors'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { rateLimitPlugin, type RateLimitPluginOptions } from '../../coordination/rate-limit/fastify-plugin.ts'
+import { installApiAuth } from './auth.ts'
+import type { ControllerApiDeps } from './deps.ts'
+import { installErrorHandlers } from './errors.ts'
+import { skaldRoutes } from './routes/skalds.ts'
+import { systemRoutes } from './routes/system.ts'
+import { taskRoutes } from './routes/tasks.ts'
+import { ApiOptionsError, parseApiOptions, type ControllerApiOptions } from './options.ts'
+
+export { ApiOptionsError, type ControllerApiOptions }
+
+/** A route group the composition adds (live events, cache administration, metrics), registered after the core. */
+export type ApiExtension = (app: FastifyInstance) => Promise<void>
+
+/**
+ * Builds the API (not listening: call `app.listen`). Options are checked first: a bad one throws ApiOptionsError
+ * naming the field.
+ */
+export async function buildControllerApi(deps: ControllerApiDeps, options: ControllerApiOptions = {}, extensions: readonly ApiExtension[] = []): Promise<FastifyInstance> {
+  const o = parseApiOptions(options)
+  const app = Fastify({
+    logger: o.logLevel === 'silent' ? false : { name: 'skalds:api', level: o.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    bodyLimit: o.bodyLimitBytes,
+    trustProxy: o.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  installErrorHandlers(app)
+  installApiAuth(app, { token: o.token, strict: o.strict })
+  if (o.cors) await app.register(cors, { origin: o.cors.origins === '*' ? '*' : o.cors.origins, credentials: o.cors.credentials, methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] })
+  if (o.rateLimit) await app.register(rateLimitPlugin, o.rateLimit satisfies RateLimitPluginOptions)
+  if (o.docs) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: 'Skalds System Controller API', version: deps.version, description: 'Tasks, Skalds, live events and system status of a Skalds deployment.' },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        ...(o.token ? { security: [{ bearer: [] }] } : {}),
+      },
+      transform: jsonSchemaTransform,
+    })
+    await app.register(swaggerUi, { routePrefix: '/api/docs' })
+    app.get('/api/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()))
+  }
+
+  app.get('/', { schema: { tags: ['system'], summary: 'What this server is', response: { 200: z.record(z.string(), z.unknown()) } } }, () =>
+    Promise.resolve({ name: 'Skalds SystemController', version: deps.version, mode: deps.mode, status: 'running', endpoints: { api: '/api', docs: o.docs ? '/api/docs' : null, dashboard: null } }),
+  )
+  app.get('/api', { schema: { tags: ['system'], summary: 'The route groups', response: { 200: z.record(z.string(), z.unknown()) } } }, () =>
+    Promise.resolve({ name: 'SystemController API', version: deps.version, endpoints: { tasks: '/api/tasks', skalds: '/api/skalds', events: '/api/events', system: '/api/system' } }),
+  )
+  await app.register(taskRoutes, { prefix: '/api/tasks', deps })
+  await app.register(skaldRoutes, { prefix: '/api/skalds', deps })
+  await app.register(systemRoutes, { prefix: '/api/system', deps })
+  for (const extend of extensions) await extend(app)
+  return app
+}

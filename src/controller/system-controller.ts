@@ -1,0 +1,218 @@
+// The System Controller as one object: the control plane (monitors, dispatcher) under a leadership lease, the task
+// commands, the store's change feed, and the HTTP API, wired over the engines it is given. `runController` (run.ts)
+// opens those engines from the configuration; tests and embedders call `SystemController.start` directly.
+import type { FastifyInstance } from 'fastify'
+import type { EventBus } from '../bus/types.ts'
+import type { Duration } from '../config/duration.ts'
+import type { ControllerMode, DispatchStrategy } from '../config/env.ts'
+import { createLogger, type Logger } from '../config/logger.ts'
+import { createRedisLockStore } from '../coordination/lock/redis-lock-store.ts'
+import type { RedisConnection } from '../redis/connection.ts'
+import type { SkaldStateBackend } from '../state/backend.ts'
+import { createSkaldStateReader } from '../state/reader.ts'
+import { createRedisSkaldStateBackend } from '../state/redis.ts'
+import type { TaskStore } from '../store/task-store.ts'
+import { createAlerts, type Alerts } from './alerts.ts'
+import type { AlertsOptions } from './alerts-options.ts'
+import type { ControlEvent } from './control-events.ts'
+import { ControlPlane, type ControlPlaneOptions } from './control-plane.ts'
+import { createHealthCheck } from './health.ts'
+import { buildControllerApi, type ApiExtension, type ControllerApiOptions } from './http/app.ts'
+import { storeReads, type ControllerApiDeps, type PublicConfig, type TaskChange, type TaskReads } from './http/deps.ts'
+import { createLeadership, type Leadership } from './leadership.ts'
+import { TaskCommands } from './task-commands.ts'
+import { TaskFeed, type TaskFeedChange } from './task-feed.ts'
+
+export const CONTROLLER_VERSION = '0.1.0'
+
+export interface SystemControllerOptions {
+  store: TaskStore
+  /** the Event Queue the commands and assignments go out on; none = nothing reaches the nodes */
+  bus?: EventBus
+  /** Redis: the Skalds' state, the leadership lease, the caches; none = no monitoring (a store-only API) */
+  redis?: RedisConnection
+  /** where the Skalds' state is; default the Redis state on `redis` */
+  state?: SkaldStateBackend
+  /** default `CONTROLLER` (monitors and dispatcher) */
+  mode?: ControllerMode
+  /** default `LEAST_TASKS` */
+  strategy?: DispatchStrategy
+  /** the control plane's timings and retry policy (ControlPlaneOptions, docs/control-plane.md) */
+  plane?: Pick<ControlPlaneOptions, 'nodeIntervalMs' | 'taskIntervalMs' | 'dispatchIntervalMs' | 'stallAfterMs' | 'assignTimeoutMs' | 'offlineAfterMs' | 'keyTtlMs' | 'retry'>
+  /**
+   * one leader among several controllers on the same Redis: `{ candidateId?, lease? }` (docs/controller.md);
+   * default on when `redis` is given; `false` = this controller always acts (the only one)
+   */
+  leadership?: false | { candidateId?: string; lease?: Duration }
+  /** webhooks for task.failed, node.offline, task.failover; default none */
+  alerts?: AlertsOptions
+  /** the HTTP API: where it listens and its options; `false` = no HTTP server */
+  api?: false | (ControllerApiOptions & { host?: string; port?: number })
+  /** the reads the API serves (the task caches); default straight from the store */
+  reads?: TaskReads
+  /** route groups added to the API (live events, cache administration, metrics) */
+  extensions?: readonly ApiExtension[]
+  /** the store's change feed (invalidation, live status events): poll period, ms; default 500 */
+  feedIntervalMs?: number
+  /** shown by /api/system/config */
+  config?: Partial<PublicConfig>
+  /** told of every store change the feed sees (after the caches dropped it) */
+  onTaskChanges?: (changes: TaskFeedChange[]) => void
+  onEvent?: (event: ControlEvent) => void
+  logger?: Logger
+}
+
+export class SystemController {
+  readonly plane: ControlPlane
+  readonly commands: TaskCommands
+  readonly leadership: Leadership | undefined
+  readonly alerts: Alerts | undefined
+  readonly feed: TaskFeed
+  readonly reads: TaskReads
+  readonly app: FastifyInstance | undefined
+  /** `http://host:port` once listening */
+  readonly url: string | undefined
+  readonly #stops: Array<() => Promise<void>>
+
+  private constructor(parts: Omit<SystemController, 'stop' | 'isLeader'> & { stops: Array<() => Promise<void>> }) {
+    this.plane = parts.plane
+    this.commands = parts.commands
+    this.leadership = parts.leadership
+    this.alerts = parts.alerts
+    this.feed = parts.feed
+    this.reads = parts.reads
+    this.app = parts.app
+    this.url = parts.url
+    this.#stops = parts.stops
+  }
+
+  get isLeader(): boolean {
+    return this.leadership?.isLeader ?? true
+  }
+
+  static async start(options: SystemControllerOptions): Promise<SystemController> {
+    const logger = options.logger ?? createLogger('skalds:controller')
+    const stops: Array<() => Promise<void>> = []
+    const stopAll = async (): Promise<void> => {
+      for (const stop of stops.reverse()) await stop().catch((error: unknown) => logger.warn({ err: error }, 'stop failed'))
+    }
+    try {
+      const state = options.state ?? (options.redis ? createRedisSkaldStateBackend(options.redis) : undefined)
+      const leadership =
+        options.leadership !== false && options.redis
+          ? createLeadership({
+              store: createRedisLockStore(options.redis),
+              ...(options.leadership?.candidateId ? { candidateId: options.leadership.candidateId } : {}),
+              ...(options.leadership?.lease !== undefined ? { lease: options.leadership.lease } : {}),
+              logger,
+              onElected: () => plane.kick(),
+            })
+          : undefined
+      const alerts = options.alerts ? createAlerts({ logger, ...options.alerts }) : undefined
+      if (alerts) stops.push(async () => {
+        await alerts.flush(5000)
+        await alerts.close()
+      })
+      const reads = options.reads ?? storeReads(options.store)
+      const plane: ControlPlane = new ControlPlane({
+        store: options.store,
+        bus: options.bus,
+        state,
+        ...(options.mode ? { mode: options.mode } : {}),
+        ...(options.strategy ? { strategy: options.strategy } : {}),
+        ...options.plane,
+        ...(leadership ? { leadership } : {}),
+        ...(alerts ? { alerts } : {}),
+        logger,
+        onEvent: (event) => {
+          const change = changeOf(event)
+          if (change) void reads.changed(change)
+          options.onEvent?.(event)
+        },
+      })
+      const commands = new TaskCommands({ store: options.store, bus: options.bus, nodes: plane.nodes, kick: () => plane.kick(), logger })
+      const feed = new TaskFeed({
+        store: options.store,
+        ...(options.feedIntervalMs !== undefined ? { intervalMs: options.feedIntervalMs } : {}),
+        logger,
+        onChanges: async (changes) => {
+          await Promise.all(changes.map(({ task, previous }) => reads.changed({ id: task.id, kind: previous && previous.lifecycleStatus === task.lifecycleStatus ? 'attachments' : 'status', executor: task.executor, previousExecutor: previous?.executor ?? null })))
+          options.onTaskChanges?.(changes)
+        },
+      })
+      await plane.start()
+      stops.push(() => plane.stop())
+      if (leadership) {
+        await leadership.start()
+        stops.push(() => leadership.stop())
+      }
+      feed.start()
+      stops.push(() => Promise.resolve(feed.stop()))
+
+      let app: FastifyInstance | undefined
+      let url: string | undefined
+      if (options.api !== false) {
+        const { host = '127.0.0.1', port = 8000, ...apiOptions } = options.api ?? {}
+        const reader = state ? createSkaldStateReader(state) : undefined
+        const deps: ControllerApiDeps = {
+          store: options.store,
+          reads,
+          commands,
+          plane,
+          state: reader,
+          mode: plane.mode,
+          health: createHealthCheck({ store: options.store, redis: options.redis, bus: options.bus }),
+          config: {
+            host,
+            port,
+            monitorSkaldIntervalMs: options.plane?.nodeIntervalMs ?? 5000,
+            monitorTaskIntervalMs: options.plane?.taskIntervalMs ?? 3000,
+            heartbeatTimeoutMs: 5000,
+            dispatcherIntervalMs: options.plane?.dispatchIntervalMs ?? 5000,
+            dispatcherStrategy: options.strategy ?? 'LEAST_TASKS',
+            environment: process.env.SKALD_ENV ?? 'DEV',
+            logLevel: apiOptions.logLevel ?? 'warn',
+            engines: { store: options.store.kind, bus: options.bus?.kind ?? null, state: state?.kind ?? null, cache: null },
+            ...options.config,
+          },
+          isLeader: () => leadership?.isLeader ?? true,
+          version: CONTROLLER_VERSION,
+          startedAt: Date.now(),
+          cleanup: () => Promise.resolve([]),
+        }
+        app = await buildControllerApi(deps, apiOptions, options.extensions ?? [])
+        const listening = app
+        stops.push(() => listening.close())
+        const address = await app.listen({ host, port })
+        url = address.startsWith('http') ? address : `http://${address}`
+      }
+      logger.info({ mode: plane.mode, url }, 'system controller started')
+      return new SystemController({ plane, commands, leadership, alerts, feed, reads, app, url, stops })
+    } catch (error) {
+      await stopAll()
+      throw error
+    }
+  }
+
+  /** Stops the API, the feed, the control plane and the lease (handed over to another controller at once). */
+  async stop(): Promise<void> {
+    const stops = this.#stops.splice(0).reverse()
+    for (const stop of stops) await stop()
+  }
+}
+
+/** The control plane's decisions that change a stored task. */
+function changeOf(event: ControlEvent): TaskChange | undefined {
+  switch (event.type) {
+    case 'task-dispatched':
+      return { id: event.taskId, kind: 'status', executor: event.executor }
+    case 'task-status':
+    case 'task-retrying':
+    case 'task-failed':
+      return { id: event.taskId, kind: 'status' }
+    case 'task-failover':
+      return { id: event.taskId, kind: 'status', previousExecutor: event.from }
+    default:
+      return undefined
+  }
+}
