@@ -3,7 +3,8 @@ export type ControlEvent =
   | { type: 'leadership'; leader: boolean; token: number | undefined }
   /** `lastSeenAt`: the node's last activity timestamp (its clock), epoch ms; null when unknown */
   | { type: 'node-online' | 'node-offline'; skaldId: string; mode: 'node' | 'edge'; taskIds: string[]; lastSeenAt: number | null }
-  | { type: 'task-dispatched'; taskId: string; executor: string; epoch: number; className: string }
+  /** `waitedMs`: since the task last became dispatchable (its updateDateTime before the claim), by this controller's clock */
+  | { type: 'task-dispatched'; taskId: string; executor: string; epoch: number; className: string; waitedMs: number }
   /** the monitor's reading of a run changed the stored status (Python nodes, whose heartbeats say it) */
   | { type: 'task-status'; taskId: string; executor: string | null; from: string; to: string; reason: string | null }
   /** a run failed or stalled and will be dispatched again after `delayMs` */

@@ -151,7 +151,8 @@ export class Dispatcher {
     ])
     await bus.publish(Topic.TaskAssign, id, toWireTaskEvent(createTaskEvent(id)))
     logger.info({ taskId: id, executor: node.id, epoch: claimed.runtime.epoch, className: task.className }, 'task dispatched')
-    onEvent({ type: 'task-dispatched', taskId: id, executor: node.id, epoch: claimed.runtime.epoch, className: task.className })
+    // How long it waited to be dispatched: since it last became dispatchable (created, resumed, retried, handed back).
+    onEvent({ type: 'task-dispatched', taskId: id, executor: node.id, epoch: claimed.runtime.epoch, className: task.className, waitedMs: Math.max(0, Date.now() - task.updateDateTime) })
     return claimed.runtime.epoch
   }
 

@@ -43,3 +43,4 @@ export { storeReads, type ControllerApiDeps, type TaskReads, type TaskChange, ty
 export { SkaldNotFoundError, ApiAuthError, ApiInputError, FeatureUnavailableError, type ApiErrorBody } from './http/errors.ts'
 export { TaskFeed, type TaskFeedChange, type TaskFeedOptions } from './task-feed.ts'
 export { createHealthCheck, type HealthChecksOptions } from './health.ts'
+export { ControllerMetrics, freeSlots, type ControllerMetricsOptions } from './metrics.ts'

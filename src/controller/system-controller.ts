@@ -20,6 +20,7 @@ import { createHealthCheck } from './health.ts'
 import { buildControllerApi, type ApiExtension, type ControllerApiOptions } from './http/app.ts'
 import { storeReads, type ControllerApiDeps, type PublicConfig, type TaskChange, type TaskReads } from './http/deps.ts'
 import { createLeadership, type Leadership } from './leadership.ts'
+import { ControllerMetrics } from './metrics.ts'
 import { TaskCommands } from './task-commands.ts'
 import { TaskFeed, type TaskFeedChange } from './task-feed.ts'
 
@@ -69,6 +70,7 @@ export class SystemController {
   readonly alerts: Alerts | undefined
   readonly feed: TaskFeed
   readonly reads: TaskReads
+  readonly metrics: ControllerMetrics
   readonly app: FastifyInstance | undefined
   /** `http://host:port` once listening */
   readonly url: string | undefined
@@ -81,6 +83,7 @@ export class SystemController {
     this.alerts = parts.alerts
     this.feed = parts.feed
     this.reads = parts.reads
+    this.metrics = parts.metrics
     this.app = parts.app
     this.url = parts.url
     this.#stops = parts.stops
@@ -114,6 +117,7 @@ export class SystemController {
         await alerts.close()
       })
       const reads = options.reads ?? storeReads(options.store)
+      const metrics: ControllerMetrics = new ControllerMetrics({ reads, store: options.store, nodes: () => plane.nodes?.nodes.values() ?? [], isLeader: () => leadership?.isLeader ?? true })
       const plane: ControlPlane = new ControlPlane({
         store: options.store,
         bus: options.bus,
@@ -125,6 +129,7 @@ export class SystemController {
         ...(alerts ? { alerts } : {}),
         logger,
         onEvent: (event) => {
+          metrics.observe(event)
           const change = changeOf(event)
           if (change) void reads.changed(change)
           options.onEvent?.(event)
@@ -137,6 +142,7 @@ export class SystemController {
         logger,
         onChanges: async (changes) => {
           await Promise.all(changes.map(({ task, previous }) => reads.changed({ id: task.id, kind: previous && previous.lifecycleStatus === task.lifecycleStatus ? 'attachments' : 'status', executor: task.executor, previousExecutor: previous?.executor ?? null })))
+          metrics.observeFeed(changes)
           options.onTaskChanges?.(changes)
         },
       })
@@ -180,14 +186,14 @@ export class SystemController {
           startedAt: Date.now(),
           cleanup: () => Promise.resolve([]),
         }
-        app = await buildControllerApi(deps, apiOptions, options.extensions ?? [])
+        app = await buildControllerApi(deps, apiOptions, [metricsRoute(metrics), ...(options.extensions ?? [])])
         const listening = app
         stops.push(() => listening.close())
         const address = await app.listen({ host, port })
         url = address.startsWith('http') ? address : `http://${address}`
       }
       logger.info({ mode: plane.mode, url }, 'system controller started')
-      return new SystemController({ plane, commands, leadership, alerts, feed, reads, app, url, stops })
+      return new SystemController({ plane, commands, leadership, alerts, feed, reads, metrics, app, url, stops })
     } catch (error) {
       await stopAll()
       throw error
@@ -214,5 +220,16 @@ function changeOf(event: ControlEvent): TaskChange | undefined {
       return { id: event.taskId, kind: 'status', previousExecutor: event.from }
     default:
       return undefined
+  }
+}
+
+/** `GET /metrics`: the Prometheus text format. */
+function metricsRoute(metrics: ControllerMetrics): ApiExtension {
+  return (app) => {
+    app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) => {
+      const text = await metrics.text()
+      return reply.type(metrics.registry.contentType).send(text)
+    })
+    return Promise.resolve()
   }
 }

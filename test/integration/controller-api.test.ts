@@ -234,6 +234,28 @@ void describe('controller API: skalds and system', () => {
     assert.equal((await api.call('POST', '/api/system/cleanup')).body.success, true)
   })
 
+  void it('serves Prometheus metrics: tasks by status, nodes online, leader, dispatch latency, per-class waiting tasks and free capacity', async () => {
+    await engines.store.create({ id: 'api-metrics-waiting', className: 'NobodyRunsThis', source: 'test' })
+    const response = await fetch(`${api.url}/metrics`)
+    assert.equal(response.status, 200)
+    assert.match(response.headers.get('content-type') ?? '', /text\/plain/)
+    const text = await response.text()
+    const value = (series: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+      assert.ok(line, `${series} in\n${text}`)
+      return Number(line.slice(series.length + 1))
+    }
+    assert.equal(value('skalds_tasks{status="Created"}'), await engines.store.count({ lifecycleStatus: 'Created' }))
+    assert.equal(value('skalds_nodes_online{mode="node"}'), 1)
+    assert.equal(value('skalds_leader'), 1)
+    assert.ok(value('skalds_dispatch_latency_seconds_count') >= 1, 'the dispatches of the tests before')
+    assert.equal(value('skalds_class_waiting_tasks{class="NobodyRunsThis"}'), 1)
+    assert.equal(value('skalds_class_free_capacity{class="NobodyRunsThis"}'), 0)
+    const node = (await api.call<{ load: { capacity: number; running: number } }>('GET', '/api/skalds/api-node')).body.load
+    assert.equal(value('skalds_class_free_capacity{class="CheckpointingWorker"}'), node.capacity - node.running)
+    await api.call('DELETE', '/api/tasks/api-metrics-waiting')
+  })
+
   void it('health says unhealthy (503) when the store fails, degraded when the bus does', async () => {
     const { ChaosBus } = await import('../../src/bus/chaos.ts')
     const bus = new ChaosBus(engines.bus)

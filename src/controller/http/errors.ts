@@ -104,6 +104,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (error instanceof SkaldsError) {
       const status = STATUS_BY_CODE[error.code] ?? 500
       if (status >= 500) request.log.error({ err: error }, 'request failed')
+      if (error.code === 'E_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer')
       const details = error instanceof ApiInputError ? [{ field: error.field, reason: error.message.slice(error.field.length + 2) }] : undefined
       return reply.code(status).send(errorBody(request, status, error.code, status >= 500 && status !== 503 ? 'an unexpected error occurred' : error.message, details))
     }
