@@ -9,7 +9,7 @@ import { z } from 'zod'
 import { rateLimitPlugin, type RateLimitPluginOptions } from '../../coordination/rate-limit/fastify-plugin.ts'
 import { installApiAuth } from './auth.ts'
 import type { ControllerApiDeps } from './deps.ts'
-import { installErrorHandlers } from './errors.ts'
+import { errorBody, installErrorHandlers } from './errors.ts'
 import { skaldRoutes } from './routes/skalds.ts'
 import { systemRoutes } from './routes/system.ts'
 import { taskRoutes } from './routes/tasks.ts'
@@ -32,6 +32,13 @@ export async function buildControllerApi(deps: ControllerApiDeps, options: Contr
     trustProxy: o.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL or content type) get the one error shape too.
+    frameworkErrors: (error, request, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 400
+      // The reply here is not yet typed by any route schema; the body is the one error shape.
+      const raw = reply as unknown as { code(n: number): { send(body: unknown): void } }
+      raw.code(status).send(errorBody(request, status, error.code, `${status === 400 ? 'Bad Request' : 'Unsupported request'}: ${error.message}`))
+    },
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
