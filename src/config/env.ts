@@ -72,6 +72,20 @@ export interface SkaldsConfig {
     dispatcherStrategy: DispatchStrategy
     /** `SKALDS_API_TOKEN`: the bearer token mutating API routes require; absent = no token */
     apiToken: string | undefined
+    /** `SKALDS_API_STRICT`, default false: with a token, require it on every route, reads included */
+    apiStrict: boolean
+    /** `SKALDS_API_CORS_ORIGINS`: comma-separated origins allowed from browsers, or `*`; absent = same origin only */
+    apiCorsOrigins: string[] | '*' | undefined
+    /** `SKALDS_API_CORS_CREDENTIALS`, default false */
+    apiCorsCredentials: boolean
+    /** `SKALDS_API_RATE_LIMIT`, default `1200/1m` (requests per window per client IP); `off` = none */
+    apiRateLimit: { limit: number; windowMs: number } | false
+    /** `SKALDS_API_BODY_LIMIT` (bytes), default 1048576 */
+    apiBodyLimitBytes: number
+    /** `SKALDS_CONTROLLER_ID`: this controller's name in the leadership lease; default host name + pid */
+    instanceId: string | undefined
+    /** `SKALDS_ALERT_WEBHOOKS`, as written: parsed by the controller (parseAlertWebhooksEnv, docs/controller.md) */
+    alertWebhooks: string | undefined
   }
   log: {
     /** `LOG_LEVEL`, default `info`; Python's upper-case names accepted */
@@ -118,6 +132,22 @@ const boolean = z
   .transform((s) => s.trim().toLowerCase())
   .refine((s) => TRUE.includes(s) || FALSE.includes(s), `must be one of ${[...TRUE, ...FALSE.filter(Boolean)].join(', ')}`)
   .transform((s) => TRUE.includes(s))
+const corsOrigins = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'each entry must be an origin like https://host[:port] (no path), or *')).min(1, 'must list at least one origin, or *'))
+  .transform((list): string[] | '*' => (list.includes('*') ? '*' : list))
+// `<requests>/<window>`: 1200/1m, 50/10s, 100/500ms; `off` disables
+const rateLimit = z
+  .string()
+  .transform((s) => s.trim().toLowerCase())
+  .refine((s) => s === 'off' || /^\d+\/\d+(ms|s|m|h)$/.test(s), 'must be <requests>/<window> like 1200/1m, 50/10s, or off')
+  .transform((s) => {
+    if (s === 'off') return false as const
+    const [, n, w, unit] = /^(\d+)\/(\d+)(ms|s|m|h)$/.exec(s)!
+    return { limit: Number(n), windowMs: Number(w) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'] }
+  })
+  .refine((r) => r === false || (r.limit >= 1 && r.windowMs >= 1), 'must allow at least 1 request in a window of at least 1 ms')
 const caseInsensitiveEnum = <T extends string>(values: readonly T[]) =>
   z
     .string()
@@ -194,6 +224,13 @@ export function loadConfig(options: LoadConfigOptions = {}): SkaldsConfig {
       dispatcherIntervalMs: read('DISPATCHER_INTERVAL', seconds(0.1), 5000),
       dispatcherStrategy: read('DISPATCHER_STRATEGY', caseInsensitiveEnum(['LEAST_TASKS', 'ROUND_ROBIN', 'RANDOM', 'LEAST_LOAD'] as const), 'LEAST_TASKS'),
       apiToken: read('SKALDS_API_TOKEN', z.string().min(16, 'must be at least 16 characters')),
+      apiStrict: read('SKALDS_API_STRICT', boolean, false),
+      apiCorsOrigins: read('SKALDS_API_CORS_ORIGINS', corsOrigins),
+      apiCorsCredentials: read('SKALDS_API_CORS_CREDENTIALS', boolean, false),
+      apiRateLimit: read('SKALDS_API_RATE_LIMIT', rateLimit, { limit: 1200, windowMs: 60_000 }),
+      apiBodyLimitBytes: read('SKALDS_API_BODY_LIMIT', z.coerce.number().int('must be a whole number of bytes').min(1024, 'must be at least 1024 (bytes)'), 1_048_576),
+      alertWebhooks: read('SKALDS_ALERT_WEBHOOKS', z.string()),
+      instanceId: read('SKALDS_CONTROLLER_ID', z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 letters, digits or _ . : -')),
     },
     log: {
       level,

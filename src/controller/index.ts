@@ -44,3 +44,4 @@ export { SkaldNotFoundError, ApiAuthError, ApiInputError, FeatureUnavailableErro
 export { TaskFeed, type TaskFeedChange, type TaskFeedOptions } from './task-feed.ts'
 export { createHealthCheck, type HealthChecksOptions } from './health.ts'
 export { ControllerMetrics, freeSlots, type ControllerMetricsOptions } from './metrics.ts'
+export { runController, controllerOptionsFromConfig, type RunControllerOptions, type RunningController } from './run.ts'

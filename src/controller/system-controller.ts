@@ -56,7 +56,7 @@ export interface SystemControllerOptions {
   /** the store's change feed (invalidation, live status events): poll period, ms; default 500 */
   feedIntervalMs?: number
   /** shown by /api/system/config */
-  config?: Partial<PublicConfig>
+  publicConfig?: Partial<PublicConfig>
   /** told of every store change the feed sees (after the caches dropped it) */
   onTaskChanges?: (changes: TaskFeedChange[]) => void
   onEvent?: (event: ControlEvent) => void
@@ -179,7 +179,7 @@ export class SystemController {
             environment: process.env.SKALD_ENV ?? 'DEV',
             logLevel: apiOptions.logLevel ?? 'warn',
             engines: { store: options.store.kind, bus: options.bus?.kind ?? null, state: state?.kind ?? null, cache: null },
-            ...options.config,
+            ...options.publicConfig,
           },
           isLeader: () => leadership?.isLeader ?? true,
           version: CONTROLLER_VERSION,

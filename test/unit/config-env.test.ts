@@ -35,7 +35,17 @@ void test('config: nothing set → the embedded engines (memory cache and bus, S
   assert.equal(config.skald.keyTtlMs, 3_600_000)
   assert.deepEqual(
     { ...config.controller },
-    { mode: 'CONTROLLER', host: '127.0.0.1', port: 8000, monitorSkaldIntervalMs: 5000, monitorTaskIntervalMs: 3000, heartbeatTimeoutMs: 5000, dispatcherIntervalMs: 5000, dispatcherStrategy: 'LEAST_TASKS', apiToken: undefined },
+    {
+      mode: 'CONTROLLER', host: '127.0.0.1', port: 8000, monitorSkaldIntervalMs: 5000, monitorTaskIntervalMs: 3000, heartbeatTimeoutMs: 5000, dispatcherIntervalMs: 5000, dispatcherStrategy: 'LEAST_TASKS',
+      apiToken: undefined,
+      apiStrict: false,
+      apiCorsOrigins: undefined,
+      apiCorsCredentials: false,
+      apiRateLimit: { limit: 1200, windowMs: 60_000 },
+      apiBodyLimitBytes: 1_048_576,
+      alertWebhooks: undefined,
+      instanceId: undefined,
+    },
   )
   assert.equal(config.log.level, 'info')
   assert.deepEqual(config.sources, {})
@@ -115,6 +125,38 @@ void test('config: every bad value names its variable and the reason', () => {
   rejects({ LOG_SPLIT_WITH_WORKER_ID: 'maybe' }, 'LOG_SPLIT_WITH_WORKER_ID', /must be one of true/)
   rejects({ SKALDS_API_TOKEN: 'short' }, 'SKALDS_API_TOKEN', /at least 16/)
   rejects({ SYSTEM_CONTROLLER_PORT: '0' }, 'SYSTEM_CONTROLLER_PORT', /between 1 and 65535/)
+  rejects({ SKALDS_API_RATE_LIMIT: 'lots' }, 'SKALDS_API_RATE_LIMIT', /<requests>\/<window>/)
+  rejects({ SKALDS_API_RATE_LIMIT: '0/1m' }, 'SKALDS_API_RATE_LIMIT', /at least 1 request/)
+  rejects({ SKALDS_API_CORS_ORIGINS: 'ops.example.com' }, 'SKALDS_API_CORS_ORIGINS', /origin like https/)
+  rejects({ SKALDS_API_BODY_LIMIT: '10' }, 'SKALDS_API_BODY_LIMIT', /at least 1024/)
+  rejects({ SKALDS_API_STRICT: 'sometimes' }, 'SKALDS_API_STRICT', /must be one of true/)
+  rejects({ SKALDS_CONTROLLER_ID: 'a b' }, 'SKALDS_CONTROLLER_ID', /letters, digits/)
+})
+
+void test('config: the API settings of the controller', () => {
+  const defaults = load({}).controller
+  assert.deepEqual(defaults.apiRateLimit, { limit: 1200, windowMs: 60_000 })
+  assert.equal(defaults.apiStrict, false)
+  assert.equal(defaults.apiCorsOrigins, undefined)
+  assert.equal(defaults.apiBodyLimitBytes, 1_048_576)
+  const c = load({
+    SKALDS_API_RATE_LIMIT: '50/10s',
+    SKALDS_API_CORS_ORIGINS: 'https://a.example, http://b.example:8080',
+    SKALDS_API_CORS_CREDENTIALS: 'yes',
+    SKALDS_API_STRICT: 'true',
+    SKALDS_API_BODY_LIMIT: '4096',
+    SKALDS_CONTROLLER_ID: 'ctl-1',
+    SKALDS_ALERT_WEBHOOKS: 'https://hooks.example/x',
+  }).controller
+  assert.deepEqual(c.apiRateLimit, { limit: 50, windowMs: 10_000 })
+  assert.deepEqual(c.apiCorsOrigins, ['https://a.example', 'http://b.example:8080'])
+  assert.equal(c.apiCorsCredentials, true)
+  assert.equal(c.apiStrict, true)
+  assert.equal(c.apiBodyLimitBytes, 4096)
+  assert.equal(c.instanceId, 'ctl-1')
+  assert.equal(c.alertWebhooks, 'https://hooks.example/x')
+  assert.equal(load({ SKALDS_API_RATE_LIMIT: 'OFF' }).controller.apiRateLimit, false)
+  assert.equal(load({ SKALDS_API_CORS_ORIGINS: '*' }).controller.apiCorsOrigins, '*')
 })
 
 void test('config: .env fills what the environment leaves unset, and its errors name the file and line', () => {
