@@ -134,7 +134,7 @@ void describe('LiveHub', () => {
     assert.equal(hub.stats().resyncs, 4)
   })
 
-  void it('the ring is bounded by count and by age per stream; an id older than what it lost gets a resync', () => {
+  void it('the ring is bounded by count, bytes and age per stream; an id older than what it lost gets a resync', () => {
     let now = 1000
     const hub = new LiveHub({ replayMaxEvents: 3, replayMaxAgeMs: 10_000, now: () => now })
     const ids = [1, 2, 3, 4, 5].map((v) => hub.publish('tasks', progress('T', v)))
@@ -148,6 +148,15 @@ void describe('LiveHub', () => {
     assert.equal(hub.connect({ stream: 'tasks', sink: new MemorySink(), lastEventId: ids[3] }).resume, 'resync-expired')
     // Up to date: nothing was lost, nothing to replay.
     assert.equal(hub.connect({ stream: 'tasks', sink: new MemorySink(), lastEventId: ids[4] }).resume, 'replayed')
+    // The byte bound: one large event pushes the older ones out.
+    const bytes = new LiveHub({ replayMaxBytes: 4096 })
+    const small = bytes.publish('tasks', progress('T', 1))
+    bytes.publish('tasks', { type: 'task_log', taskId: 'T', data: { lines: ['x'.repeat(4000)] }, timestamp: 1 })
+    assert.deepEqual(bytes.stats().replayEvents.tasks, 1)
+    assert.ok(bytes.stats().replayBytes.tasks <= 4096)
+    assert.equal(bytes.connect({ stream: 'tasks', sink: new MemorySink(), lastEventId: small }).resume, 'replayed')
+    bytes.publish('tasks', { type: 'task_log', taskId: 'T', data: { lines: ['y'.repeat(5000)] }, timestamp: 1 })
+    assert.equal(bytes.connect({ stream: 'tasks', sink: new MemorySink(), lastEventId: small }).resume, 'resync-expired')
     assert.throws(() => new LiveHub({ replayMaxEvents: -1 }), /replayMaxEvents/)
     assert.throws(() => new LiveHub({ clientMaxQueuedBytes: 10 }), /clientMaxQueuedBytes/)
   })

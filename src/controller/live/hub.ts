@@ -27,6 +27,8 @@ export interface LiveHubOptions {
   replayMaxEvents?: number
   /** how long an event stays replayable, ms; default 300000 (5 minutes) */
   replayMaxAgeMs?: number
+  /** bytes of frames kept per stream for replay; default 8388608 (8 MiB): large task_log events evict sooner */
+  replayMaxBytes?: number
   /**
    * per client: most frames queued while its connection pushes back; default 1000. One more and the client is
    * dropped. Frames the connection accepted (its buffer, up to Node's 16 KiB high-water mark) are not counted.
@@ -60,6 +62,8 @@ export interface LiveHubStats {
   resyncs: number
   /** events held for replay per stream */
   replayEvents: Record<LiveStream, number>
+  /** bytes of the frames held for replay per stream */
+  replayBytes: Record<LiveStream, number>
   /** the id of the newest event (`<bootId>-0` before the first) */
   lastEventId: string
 }
@@ -94,7 +98,7 @@ export interface LiveConnection {
   end(): void
 }
 
-const DEFAULTS = { replayMaxEvents: 1000, replayMaxAgeMs: 300_000, clientMaxQueuedEvents: 1000, clientMaxQueuedBytes: 1_048_576 }
+const DEFAULTS = { replayMaxEvents: 1000, replayMaxAgeMs: 300_000, replayMaxBytes: 8_388_608, clientMaxQueuedEvents: 1000, clientMaxQueuedBytes: 1_048_576 }
 
 function checkCount(field: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) throw new LiveOptionsError(field, `must be an integer ≥ ${min}, got ${String(value)}`)
@@ -214,9 +218,10 @@ export class LiveHub {
     const o = { ...DEFAULTS, ...options }
     const maxEvents = checkCount('replayMaxEvents', o.replayMaxEvents, 0)
     const maxAge = checkCount('replayMaxAgeMs', o.replayMaxAgeMs, 1)
+    const maxReplayBytes = checkCount('replayMaxBytes', o.replayMaxBytes, 0)
     this.#maxEvents = checkCount('clientMaxQueuedEvents', o.clientMaxQueuedEvents, 1)
     this.#maxBytes = checkCount('clientMaxQueuedBytes', o.clientMaxQueuedBytes, 1024)
-    this.#rings = { skalds: new ReplayRing(maxEvents, maxAge), tasks: new ReplayRing(maxEvents, maxAge) }
+    this.#rings = { skalds: new ReplayRing(maxEvents, maxAge, maxReplayBytes), tasks: new ReplayRing(maxEvents, maxAge, maxReplayBytes) }
     this.#now = o.now ?? Date.now
     this.#logger = o.logger
   }
@@ -301,6 +306,7 @@ export class LiveHub {
       eventsReplayed: this.#replayed,
       resyncs: this.#resyncs,
       replayEvents: { skalds: this.#rings.skalds.size, tasks: this.#rings.tasks.size },
+      replayBytes: { skalds: this.#rings.skalds.bytes, tasks: this.#rings.tasks.bytes },
       lastEventId: `${this.bootId}-${this.#seq}`,
     }
   }

@@ -1,4 +1,4 @@
-// The replay ring of one stream: the newest events, bounded by count and age, for clients resuming with
+// The replay ring of one stream: the newest events, bounded by count, bytes and age, for clients resuming with
 // Last-Event-ID. Sequence numbers only grow, so `after(seq)` is a binary search; evicting from the front is O(1)
 // amortised: a start index, and the array is compacted once the evicted part is both over 1024 entries and over
 // half of it (instead of an O(n) Array#shift per event), so at most that many evicted frames stay referenced.
@@ -20,18 +20,26 @@ export interface ReplayEntry {
 export class ReplayRing {
   readonly #maxEvents: number
   readonly #maxAgeMs: number
+  readonly #maxBytes: number
+  #bytes = 0
   #entries: ReplayEntry[] = []
   #start = 0
   /** the highest sequence number evicted so far: a client that saw less than this may have missed events */
   #evictedSeq = 0
 
-  constructor(maxEvents: number, maxAgeMs: number) {
+  constructor(maxEvents: number, maxAgeMs: number, maxBytes: number) {
     this.#maxEvents = maxEvents
     this.#maxAgeMs = maxAgeMs
+    this.#maxBytes = maxBytes
   }
 
   get size(): number {
     return this.#entries.length - this.#start
+  }
+
+  /** bytes of the frames held */
+  get bytes(): number {
+    return this.#bytes
   }
 
   get evictedSeq(): number {
@@ -44,7 +52,8 @@ export class ReplayRing {
       return
     }
     this.#entries.push(entry)
-    while (this.size > this.#maxEvents) this.#evictOne()
+    this.#bytes += entry.bytes
+    while (this.size > this.#maxEvents || this.#bytes > this.#maxBytes) this.#evictOne()
     this.expire(entry.at)
   }
 
@@ -67,7 +76,9 @@ export class ReplayRing {
   }
 
   #evictOne(): void {
-    this.#evictedSeq = this.#entries[this.#start]!.seq
+    const entry = this.#entries[this.#start]!
+    this.#evictedSeq = entry.seq
+    this.#bytes -= entry.bytes
     this.#start++
     if (this.#start >= 1024 && this.#start * 2 >= this.#entries.length) {
       this.#entries = this.#entries.slice(this.#start)
