@@ -36,3 +36,31 @@ export {
   type AlertRateLimitOptions,
   type AlertsFetch,
 } from './alerts-options.ts'
+// Live events (SSE): the hub, what feeds it, their payloads, and the /api/events routes as a Fastify plugin.
+export {
+  LiveHub,
+  LiveOptionsError,
+  type LiveHubOptions,
+  type LiveHubStats,
+  type LiveSink,
+  type LiveConnection,
+  type LiveConnectOptions,
+  type LiveResume,
+} from './live/hub.ts'
+export { createLiveSources, newLogLines, type LiveSources, type LiveSourcesOptions, type LiveTickReport, type LiveNodeView, type WatchedTask } from './live/sources.ts'
+export type {
+  LiveStream,
+  LiveFilter,
+  LiveEvent,
+  SkaldLiveEvent,
+  TaskLiveEvent,
+  SkaldStatusEvent,
+  SkaldHeartbeatEvent,
+  TaskHeartbeatEvent,
+  TaskErrorEvent,
+  TaskExceptionEvent,
+  TaskStatusEvent,
+  TaskProgressEvent,
+  TaskLogEvent,
+} from './live/events.ts'
+export { eventsRoutes, type EventsRoutesOptions } from './http/routes/events.ts'

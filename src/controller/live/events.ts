@@ -24,6 +24,7 @@ export interface SkaldHeartbeatEvent {
   timestamp: number
 }
 
+/** The events of the skalds stream. */
 export type SkaldLiveEvent = SkaldStatusEvent | SkaldHeartbeatEvent
 
 /** A watched task's heartbeat value changed (0 when the key is missing, as Python reads it). */
@@ -74,8 +75,10 @@ export interface TaskLogEvent {
   timestamp: number
 }
 
+/** The events of the tasks stream. */
 export type TaskLiveEvent = TaskHeartbeatEvent | TaskErrorEvent | TaskExceptionEvent | TaskStatusEvent | TaskProgressEvent | TaskLogEvent
 
+/** Any live event. */
 export type LiveEvent = SkaldLiveEvent | TaskLiveEvent
 
 /**

@@ -22,6 +22,7 @@ export interface LiveSink {
   destroy(): unknown
 }
 
+/** The hub's bounds; every field optional, with its default and unit. */
 export interface LiveHubOptions {
   /** events kept per stream for clients that resume; default 1000. 0 = none (every resume gets a resync frame) */
   replayMaxEvents?: number
@@ -49,6 +50,7 @@ export class LiveOptionsError extends SkaldsError {
   }
 }
 
+/** The hub's counters, for `/api/events/status` and metrics. */
 export interface LiveHubStats {
   /** connected clients per stream */
   clients: Record<LiveStream, number>
@@ -71,9 +73,12 @@ export interface LiveHubStats {
 /** How a connection started: new, resumed from the ring, or told to reload because its id was foreign or expired. */
 export type LiveResume = 'fresh' | 'replayed' | 'resync-foreign' | 'resync-expired'
 
+/** A client to attach: its stream, filter, connection and where it resumes from. */
 export interface LiveConnectOptions {
   stream: LiveStream
+  /** which events of the stream it receives; default all */
   filter?: LiveFilter
+  /** its connection (the raw ServerResponse) */
   sink: LiveSink
   /** the client's Last-Event-ID; null or empty = a new client */
   lastEventId?: string | null
@@ -85,6 +90,7 @@ export interface LiveConnectOptions {
 export interface LiveConnection {
   readonly stream: LiveStream
   readonly filter: Readonly<LiveFilter>
+  /** how it started: new, resumed, or told to resync */
   readonly resume: LiveResume
   /** events replayed to it on connect */
   readonly replayed: number
@@ -199,6 +205,7 @@ class Client implements LiveConnection {
   }
 }
 
+/** The live-event hub: publish events, attach clients (see the file's head comment and docs/live-events.md). */
 export class LiveHub {
   /** random per hub: ids carrying another one come from another controller or an earlier boot */
   readonly bootId = randomBytes(6).toString('hex')
@@ -231,6 +238,7 @@ export class LiveHub {
    * the task's Skald, for clients filtering the tasks stream by `skald_id` (it is not part of the payload).
    */
   publish(stream: 'skalds', event: SkaldLiveEvent): string
+  /** A task event; `executor` is the task's Skald, matched by `skald_id` filters. */
   publish(stream: 'tasks', event: TaskLiveEvent, executor?: string | null): string
   publish(stream: LiveStream, event: SkaldLiveEvent | TaskLiveEvent, executor?: string | null): string {
     let skaldId: string | null
@@ -295,6 +303,7 @@ export class LiveHub {
     return stream ? this.#counts[stream] : this.#counts.skalds + this.#counts.tasks
   }
 
+  /** The counters now (the replay rings' age bound is applied first). */
   stats(): LiveHubStats {
     const now = this.#now()
     this.#rings.skalds.expire(now)

@@ -23,8 +23,11 @@ export interface WatchedTask {
   lifecycleStatus: TaskLifecycleStatus
 }
 
+/** What the sources read and publish to, and how often; every bound with its default. */
 export interface LiveSourcesOptions {
+  /** where events go */
   hub: LiveHub
+  /** the Skalds' state (Redis or in process) */
   reader: SkaldStateReader
   /** the control plane's node views (NodeMonitor.nodes.values()); read each interval, no I/O of its own */
   nodes: () => Iterable<LiveNodeView>
@@ -46,6 +49,7 @@ export interface LiveSourcesOptions {
   now?: () => number
 }
 
+/** What one diff did. */
 export interface LiveTickReport {
   /** events published this interval */
   published: number
@@ -55,6 +59,7 @@ export interface LiveTickReport {
   tasksOverLimit: number
 }
 
+/** The diff loop feeding the hub. */
 export interface LiveSources {
   /** Diffs at once, then every `intervalMs` after the previous diff ended (never two at a time). */
   start(): void

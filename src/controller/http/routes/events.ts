@@ -14,6 +14,7 @@ import { z } from 'zod'
 import type { LiveFilter, LiveStream } from '../../live/events.ts'
 import type { LiveConnection, LiveHub } from '../../live/hub.ts'
 
+/** Options of {@link eventsRoutes}. */
 export interface EventsRoutesOptions {
   /** the hub whose streams these routes serve */
   hub: LiveHub
@@ -47,6 +48,10 @@ function positive(field: string, value: number): number {
   return value
 }
 
+/**
+ * The live-event routes (`GET /skalds`, `/tasks`, `/status`, `/test`) under the prefix the app registers them at
+ * (`/api/events`). Needs the zod validator and serializer compilers on the app.
+ */
 export const eventsRoutes: FastifyPluginAsyncZod<EventsRoutesOptions> = async (app, options) => {
   const { hub } = options
   const keepAliveMs = positive('keepAliveMs', options.keepAliveMs ?? 15_000)
