@@ -145,25 +145,22 @@ class Client implements LiveConnection {
     this.#write(chunk)
   }
 
-  /** Queues or writes one frame; false when that put the client past its bound (it is dropped). */
-  send(frame: string, bytes: number, maxEvents: number, maxBytes: number): boolean {
-    if (this.closed) return true
+  /** Queues or writes one frame; when that would put the client past its bound, drops it and says what it held. */
+  send(frame: string, bytes: number, maxEvents: number, maxBytes: number): { events: number; bytes: number } | undefined {
+    if (this.closed) return undefined
     if (!this.#waiting) {
       this.#write(frame)
-      return true
+      return undefined
     }
     if (this.#queue.length + 1 > maxEvents || this.#queuedBytes + bytes > maxBytes) {
+      const held = { events: this.#queue.length, bytes: this.#queuedBytes }
       this.#remove()
       this.#sink.destroy()
-      return false
+      return held
     }
     this.#queue.push(frame)
     this.#queuedBytes += bytes
-    return true
-  }
-
-  get queued(): { events: number; bytes: number } {
-    return { events: this.#queue.length, bytes: this.#queuedBytes }
+    return undefined
   }
 
   comment(text: string): void {
@@ -211,8 +208,8 @@ export class LiveHub {
   readonly bootId = randomBytes(6).toString('hex')
   readonly #now: () => number
   readonly #logger: Logger | undefined
-  readonly #maxEvents: number
-  readonly #maxBytes: number
+  readonly #queueEvents: number
+  readonly #queueBytes: number
   readonly #rings: Record<LiveStream, ReplayRing>
   readonly #index: Record<LiveStream, Index> = { skalds: newIndex(), tasks: newIndex() }
   readonly #counts: Record<LiveStream, number> = { skalds: 0, tasks: 0 }
@@ -226,8 +223,8 @@ export class LiveHub {
     const maxEvents = checkCount('replayMaxEvents', o.replayMaxEvents, 0)
     const maxAge = checkCount('replayMaxAgeMs', o.replayMaxAgeMs, 1)
     const maxReplayBytes = checkCount('replayMaxBytes', o.replayMaxBytes, 0)
-    this.#maxEvents = checkCount('clientMaxQueuedEvents', o.clientMaxQueuedEvents, 1)
-    this.#maxBytes = checkCount('clientMaxQueuedBytes', o.clientMaxQueuedBytes, 1024)
+    this.#queueEvents = checkCount('clientMaxQueuedEvents', o.clientMaxQueuedEvents, 1)
+    this.#queueBytes = checkCount('clientMaxQueuedBytes', o.clientMaxQueuedBytes, 1024)
     this.#rings = { skalds: new ReplayRing(maxEvents, maxAge, maxReplayBytes), tasks: new ReplayRing(maxEvents, maxAge, maxReplayBytes) }
     this.#now = o.now ?? Date.now
     this.#logger = o.logger
@@ -338,10 +335,10 @@ export class LiveHub {
     if (!clients) return
     for (const client of clients) {
       if (!client.matches(entry)) continue
-      const before = client.queued
-      if (!client.send(entry.frame, entry.bytes, this.#maxEvents, this.#maxBytes)) {
+      const dropped = client.send(entry.frame, entry.bytes, this.#queueEvents, this.#queueBytes)
+      if (dropped) {
         this.#dropped++
-        this.#logger?.warn({ stream: client.stream, filter: client.filter, queuedEvents: before.events, queuedBytes: before.bytes }, 'live events: client dropped, it fell behind past its queue bound')
+        this.#logger?.warn({ stream: client.stream, filter: client.filter, queuedEvents: dropped.events, queuedBytes: dropped.bytes }, 'live events: client dropped, it fell behind past its queue bound')
       }
     }
   }
