@@ -45,3 +45,31 @@ export { TaskFeed, type TaskFeedChange, type TaskFeedOptions } from './task-feed
 export { createHealthCheck, type HealthChecksOptions } from './health.ts'
 export { ControllerMetrics, freeSlots, type ControllerMetricsOptions } from './metrics.ts'
 export { runController, controllerOptionsFromConfig, type RunControllerOptions, type RunningController } from './run.ts'
+// Live events (SSE): the hub, what feeds it, their payloads, and the /api/events routes as a Fastify plugin.
+export {
+  LiveHub,
+  LiveOptionsError,
+  type LiveHubOptions,
+  type LiveHubStats,
+  type LiveSink,
+  type LiveConnection,
+  type LiveConnectOptions,
+  type LiveResume,
+} from './live/hub.ts'
+export { createLiveSources, newLogLines, type LiveSources, type LiveSourcesOptions, type LiveTickReport, type LiveNodeView, type WatchedTask } from './live/sources.ts'
+export type {
+  LiveStream,
+  LiveFilter,
+  LiveEvent,
+  SkaldLiveEvent,
+  TaskLiveEvent,
+  SkaldStatusEvent,
+  SkaldHeartbeatEvent,
+  TaskHeartbeatEvent,
+  TaskErrorEvent,
+  TaskExceptionEvent,
+  TaskStatusEvent,
+  TaskProgressEvent,
+  TaskLogEvent,
+} from './live/events.ts'
+export { eventsRoutes, type EventsRoutesOptions } from './http/routes/events.ts'
