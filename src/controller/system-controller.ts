@@ -19,7 +19,10 @@ import { ControlPlane, type ControlPlaneOptions } from './control-plane.ts'
 import { createHealthCheck } from './health.ts'
 import { buildControllerApi, type ApiExtension, type ControllerApiOptions } from './http/app.ts'
 import { storeReads, type ControllerApiDeps, type PublicConfig, type TaskChange, type TaskReads } from './http/deps.ts'
+import { eventsRoutes } from './http/routes/events.ts'
 import { createLeadership, type Leadership } from './leadership.ts'
+import { LiveHub, type LiveHubOptions } from './live/hub.ts'
+import { createLiveSources, type LiveSources } from './live/sources.ts'
 import { ControllerMetrics } from './metrics.ts'
 import { TaskCommands } from './task-commands.ts'
 import { TaskFeed, type TaskFeedChange } from './task-feed.ts'
@@ -53,6 +56,11 @@ export interface SystemControllerOptions {
   reads?: TaskReads
   /** route groups added to the API (live events, cache administration, metrics) */
   extensions?: readonly ApiExtension[]
+  /**
+   * live events (SSE at /api/events): the hub's bounds (docs/live-events.md), the sources' read period `intervalMs`
+   * (default 1000) and `maxTasks` watched (default 500), the streams' `keepAliveMs` (default 15000); `false` = none
+   */
+  live?: false | (LiveHubOptions & { intervalMs?: number; maxTasks?: number; keepAliveMs?: number })
   /** the store's change feed (invalidation, live status events): poll period, ms; default 500 */
   feedIntervalMs?: number
   /** shown by /api/system/config */
@@ -71,6 +79,8 @@ export class SystemController {
   readonly feed: TaskFeed
   readonly reads: TaskReads
   readonly metrics: ControllerMetrics
+  /** the live events' hub; undefined with `live: false` */
+  readonly hub: LiveHub | undefined
   readonly app: FastifyInstance | undefined
   /** `http://host:port` once listening */
   readonly url: string | undefined
@@ -84,6 +94,7 @@ export class SystemController {
     this.feed = parts.feed
     this.reads = parts.reads
     this.metrics = parts.metrics
+    this.hub = parts.hub
     this.app = parts.app
     this.url = parts.url
     this.#stops = parts.stops
@@ -116,8 +127,25 @@ export class SystemController {
         await alerts.flush(5000)
         await alerts.close()
       })
-      const reads = options.reads ?? storeReads(options.store)
-      const metrics: ControllerMetrics = new ControllerMetrics({ reads, store: options.store, nodes: () => plane.nodes?.nodes.values() ?? [], isLeader: () => leadership?.isLeader ?? true })
+      const cached = options.reads ?? storeReads(options.store)
+      // This controller's own writes: dropped from the caches at once, and the feed looks right away, so their live
+      // events go out in order (a node's writes are seen at the feed's next poll).
+      const reads: TaskReads = {
+        ...cached,
+        changed: async (change) => {
+          await cached.changed(change)
+          feed.kick()
+        },
+      }
+      const live = options.live === false ? undefined : (options.live ?? {})
+      const hub = live ? new LiveHub({ logger, ...live }) : undefined
+      const metrics: ControllerMetrics = new ControllerMetrics({
+        reads,
+        store: options.store,
+        nodes: () => plane.nodes?.nodes.values() ?? [],
+        isLeader: () => leadership?.isLeader ?? true,
+        ...(hub ? { sseClients: () => hub.stats().clients } : {}),
+      })
       const plane: ControlPlane = new ControlPlane({
         store: options.store,
         bus: options.bus,
@@ -136,13 +164,14 @@ export class SystemController {
         },
       })
       const commands = new TaskCommands({ store: options.store, bus: options.bus, nodes: plane.nodes, kick: () => plane.kick(), logger })
-      const feed = new TaskFeed({
+      const feed: TaskFeed = new TaskFeed({
         store: options.store,
         ...(options.feedIntervalMs !== undefined ? { intervalMs: options.feedIntervalMs } : {}),
         logger,
         onChanges: async (changes) => {
-          await Promise.all(changes.map(({ task, previous }) => reads.changed({ id: task.id, kind: previous && previous.lifecycleStatus === task.lifecycleStatus ? 'attachments' : 'status', executor: task.executor, previousExecutor: previous?.executor ?? null })))
+          await Promise.all(changes.map(({ task, previous }) => cached.changed({ id: task.id, kind: previous && previous.lifecycleStatus === task.lifecycleStatus ? 'attachments' : 'status', executor: task.executor, previousExecutor: previous?.executor ?? null })))
           metrics.observeFeed(changes)
+          if (hub) publishStatusChanges(hub, changes)
           options.onTaskChanges?.(changes)
         },
       })
@@ -154,6 +183,22 @@ export class SystemController {
       }
       feed.start()
       stops.push(() => Promise.resolve(feed.stop()))
+      let sources: LiveSources | undefined
+      if (hub && live && state) {
+        const maxTasks = live.maxTasks ?? 500
+        sources = createLiveSources({
+          hub,
+          reader: createSkaldStateReader(state),
+          nodes: () => plane.nodes?.nodes.values() ?? [],
+          activeTaskIds: async () => (await options.store.list({ lifecycleStatus: ['Assigning', 'Running', 'Paused'], sort: { field: 'updateDateTime', direction: 'desc' }, limit: maxTasks })).items,
+          maxTasks,
+          ...(live.intervalMs !== undefined ? { intervalMs: live.intervalMs } : {}),
+          logger,
+        })
+        sources.start()
+        const started = sources
+        stops.push(() => started.stop())
+      }
 
       let app: FastifyInstance | undefined
       let url: string | undefined
@@ -186,14 +231,20 @@ export class SystemController {
           startedAt: Date.now(),
           cleanup: () => Promise.resolve([]),
         }
-        app = await buildControllerApi(deps, apiOptions, [metricsRoute(metrics), ...(options.extensions ?? [])])
+        const extensions: ApiExtension[] = [metricsRoute(metrics)]
+        if (hub) {
+          extensions.push(async (api) => {
+            await api.register(eventsRoutes, { prefix: '/api/events', hub, ...(live?.keepAliveMs !== undefined ? { keepAliveMs: live.keepAliveMs } : {}) })
+          })
+        }
+        app = await buildControllerApi(deps, apiOptions, [...extensions, ...(options.extensions ?? [])])
         const listening = app
         stops.push(() => listening.close())
         const address = await app.listen({ host, port })
         url = address.startsWith('http') ? address : `http://${address}`
       }
       logger.info({ mode: plane.mode, url }, 'system controller started')
-      return new SystemController({ plane, commands, leadership, alerts, feed, reads, metrics, app, url, stops })
+      return new SystemController({ plane, commands, leadership, alerts, feed, reads, metrics, hub, app, url, stops })
     } catch (error) {
       await stopAll()
       throw error
@@ -231,5 +282,17 @@ function metricsRoute(metrics: ControllerMetrics): ApiExtension {
       return reply.type(metrics.registry.contentType).send(text)
     })
     return Promise.resolve()
+  }
+}
+
+/** A `task_status` live event for each change of status (or first sight) the store's feed reports. */
+function publishStatusChanges(hub: LiveHub, changes: readonly TaskFeedChange[]): void {
+  for (const { task, previous } of changes) {
+    if (previous?.lifecycleStatus === task.lifecycleStatus && previous.executor === task.executor) continue
+    hub.publish(
+      'tasks',
+      { type: 'task_status', taskId: task.id, data: { lifecycleStatus: task.lifecycleStatus, executor: task.executor, previousStatus: previous?.lifecycleStatus ?? null }, timestamp: task.updateDateTime },
+      task.executor ?? previous?.executor ?? null,
+    )
   }
 }

@@ -36,6 +36,7 @@ export class TaskFeed {
   #cursor: number
   #timer: NodeJS.Timeout | undefined
   #busy = false
+  #again = false
 
   constructor(options: TaskFeedOptions) {
     this.#o = { intervalMs: 500, overlapMs: 5000, batch: 1000, remember: 50_000, ...options }
@@ -50,6 +51,15 @@ export class TaskFeed {
   stop(): void {
     clearInterval(this.#timer)
     this.#timer = undefined
+  }
+
+  /**
+   * Polls soon, after this controller wrote (so its own changes are reported at once, each state in order, not
+   * collapsed into the next interval's). Cheap: kicks during a poll coalesce into one more poll.
+   */
+  kick(): void {
+    if (this.#busy) this.#again = true
+    else void this.poll()
   }
 
   /** One poll now; resolves with the number of changes reported. Never rejects (a failed poll is retried next time). */
@@ -81,6 +91,10 @@ export class TaskFeed {
       return 0
     } finally {
       this.#busy = false
+      if (this.#again) {
+        this.#again = false
+        void this.poll()
+      }
     }
   }
 

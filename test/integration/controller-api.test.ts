@@ -171,6 +171,44 @@ void describe('controller API: tasks', () => {
     await api.call('DELETE', `/api/tasks/${id}`)
   })
 
+  void it('pushes a task\'s live events over SSE: status changes from the store, progress from the node', async () => {
+    const id = 'api-live-events'
+    const controllerAbort = new AbortController()
+    const response = await fetch(`${api.url}/api/events/tasks?task_id=${id}`, { signal: controllerAbort.signal, headers: { accept: 'text/event-stream' } })
+    assert.equal(response.status, 200)
+    assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/)
+    const events: Array<{ type: string; data?: Record<string, unknown> }> = []
+    const reading = (async () => {
+      const decoder = new TextDecoder()
+      let buffer = ''
+      for await (const chunk of response.body!) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true })
+        let end: number
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const data = frame.split('\n').find((l) => l.startsWith('data: '))
+          if (data) events.push(JSON.parse(data.slice(6)) as { type: string; data?: Record<string, unknown> })
+        }
+      }
+    })().catch(() => {})
+    await api.call('POST', '/api/tasks/', { id, className: 'CheckpointingWorker', attachments: { until: 100_000, stepMs: 20 } })
+    await waitFor(() => events.some((e) => e.type === 'task_status' && e.data?.lifecycleStatus === 'Running'), 'a task_status Running event')
+    await waitFor(() => events.some((e) => e.type === 'task_progress'), 'a task_progress event')
+    assert.equal(events[0]?.type, 'connection')
+    const statuses = events.filter((e) => e.type === 'task_status').map((e) => e.data?.lifecycleStatus)
+    // in lifecycle order, each once (a poll may see a later state only, never an earlier one after it)
+    const order = ['Created', 'Assigning', 'Running']
+    assert.deepEqual([...statuses].sort((a, b) => order.indexOf(String(a)) - order.indexOf(String(b))), statuses)
+    assert.equal(new Set(statuses).size, statuses.length, JSON.stringify(statuses))
+    await api.call('DELETE', `/api/tasks/${id}`)
+    await waitFor(() => events.some((e) => e.type === 'task_status' && e.data?.lifecycleStatus === 'Cancelled'), 'a task_status Cancelled event')
+    const sse = await api.call<{ connectedClients: number }>('GET', '/api/events/status')
+    assert.ok(sse.body.connectedClients >= 1)
+    controllerAbort.abort()
+    await reading
+  })
+
   void it('PUT status refuses values other than Created, Cancelled and Paused with a 400', async () => {
     await api.call('POST', '/api/tasks/', { id: 'api-status-bad', className: 'SlowWorker', attachments: { ms: 60_000 } })
     for (const body of [{ lifecycleStatus: 'Running' }, {}, { lifecycleStatus: 7 }]) {

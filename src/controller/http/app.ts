@@ -45,7 +45,11 @@ export async function buildControllerApi(deps: ControllerApiDeps, options: Contr
   installErrorHandlers(app)
   installApiAuth(app, { token: o.token, strict: o.strict })
   if (o.cors) await app.register(cors, { origin: o.cors.origins === '*' ? '*' : o.cors.origins, credentials: o.cors.credentials, methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] })
-  if (o.rateLimit) await app.register(rateLimitPlugin, o.rateLimit satisfies RateLimitPluginOptions)
+  if (o.rateLimit) {
+    // A live-event stream is one long request, and EventSource gives up for good on a 429: streams are not counted.
+    const { skip } = o.rateLimit
+    await app.register(rateLimitPlugin, { ...o.rateLimit, skip: (request) => request.url.startsWith('/api/events/') || (skip?.(request) ?? false) } satisfies RateLimitPluginOptions)
+  }
   if (o.docs) {
     await app.register(swagger, {
       openapi: {
