@@ -75,6 +75,8 @@ export type {
 export { eventsRoutes, type EventsRoutesOptions } from './http/routes/events.ts'
 export {
   createTaskCaches,
+  cachedTaskReads,
+  cleanupOperations,
   TASK_CACHE_TYPES,
   TASK_CACHE_DEFAULT_TTLS,
   TASK_CHANGE_KINDS,

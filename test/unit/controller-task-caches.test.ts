@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { createCache, MemoryBackend, type CacheService } from '../../src/cache/index.ts'
 import { silentLogger } from '../../src/config/logger.ts'
-import { createTaskCaches, TaskCacheOptionsError, TASK_CACHE_DEFAULT_TTLS, type TaskCaches, type TaskCachesOptions, type TaskCacheType } from '../../src/controller/index.ts'
+import { cachedTaskReads, cleanupOperations, createTaskCaches, TaskCacheOptionsError, TASK_CACHE_DEFAULT_TTLS, type TaskCaches, type TaskCachesOptions, type TaskCacheType } from '../../src/controller/index.ts'
 import { listKey, skaldKey, taskKey, TYPE_NAMESPACE } from '../../src/controller/task-cache/keys.ts'
 import { createMemorySkaldStateBackend } from '../../src/state/memory.ts'
 import { createSkaldStateReader } from '../../src/state/reader.ts'
@@ -387,4 +387,26 @@ void test('namespace: never under Skalds’ wire keys (skalds:*, task:*); no key
   assert.throws(() => createTaskCaches({ store, cache, ttls: { list: 0 } }), /taskCaches: ttls\.list: must be a positive integer/)
   assert.throws(() => createTaskCaches({ store } as TaskCachesOptions), /cache: is required/)
   await cache.close()
+})
+
+void test('cachedTaskReads: the API’s read seam through the task caches', async () => {
+  const f = await fixture()
+  try {
+    await seed(f.store)
+    const reads = cachedTaskReads(f.caches)
+    assert.equal((await reads.task('a'))?.id, 'a')
+    assert.equal((await reads.list({ limit: 1 })).items.length, 1)
+    assert.equal((await reads.countByStatus()).Running, 2)
+    assert.deepEqual(await reads.classNames(), ['Crawl', 'Index'])
+    assert.deepEqual((await reads.skaldTasks('skald-2')).map((t) => t.id), ['b'])
+    assert.equal(f.calls.countByStatus, 1, 'counts and class names share the statistics entry')
+    await f.store.update('a', { lifecycleStatus: 'Finished' })
+    assert.equal(await reads.changed({ id: 'a', kind: 'status', executor: 'skald-1', previousExecutor: 'skald-1' }), undefined)
+    assert.equal((await reads.countByStatus()).Finished, 1)
+    const lines = cleanupOperations(await f.caches.cleanup())
+    assert.equal(lines.length, 1)
+    assert.match(lines[0]!, /^task caches: statistics logged \(\d+ keys, hit rate \d+\.\d%\)$/)
+  } finally {
+    await f.dispose()
+  }
 })

@@ -1,5 +1,6 @@
 // The System Controller's task caches (seed 001): cached task queries, their invalidation and statistics.
 export { createTaskCaches } from './task-caches.ts'
+export { cachedTaskReads, cleanupOperations } from './reads.ts'
 export type { TaskCaches, TaskCacheCleanupReport } from './api.ts'
 export {
   TASK_CACHE_TYPES,
