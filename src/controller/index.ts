@@ -73,3 +73,28 @@ export type {
   TaskLogEvent,
 } from './live/events.ts'
 export { eventsRoutes, type EventsRoutesOptions } from './http/routes/events.ts'
+export {
+  createTaskCaches,
+  cachedTaskReads,
+  cleanupOperations,
+  TASK_CACHE_TYPES,
+  TASK_CACHE_DEFAULT_TTLS,
+  TASK_CHANGE_KINDS,
+  MAX_VIEW_LOG_LINES,
+  TaskCacheOptionsError,
+  TaskCacheArgumentError,
+  type TaskCaches,
+  type TaskCachesOptions,
+  type TaskCacheType,
+  type TaskCacheTtls,
+  type TaskChangeKind,
+  type TaskProgressView,
+  type TaskExecutionSummary,
+  type TaskStatistics,
+  type TaskStateSource,
+  type TaskCacheStats,
+  type TaskCacheTypeStats,
+  type TaskCacheCounters,
+  type TaskCacheOwnCounters,
+  type TaskCacheCleanupReport,
+} from './task-cache/index.ts'
