@@ -19,7 +19,14 @@ import { ControlPlane, type ControlPlaneOptions } from './control-plane.ts'
 import { createHealthCheck } from './health.ts'
 import { buildControllerApi, type ApiExtension, type ControllerApiOptions } from './http/app.ts'
 import { storeReads, type ControllerApiDeps, type PublicConfig, type TaskChange, type TaskReads } from './http/deps.ts'
+import { cacheRoutes } from './http/routes/cache.ts'
 import { eventsRoutes } from './http/routes/events.ts'
+import type { TaskCaches } from './task-cache/api.ts'
+import { createTaskCaches } from './task-cache/task-caches.ts'
+import type { TaskCachesOptions } from './task-cache/options.ts'
+import { cachedTaskReads, cleanupOperations } from './task-cache/reads.ts'
+import { createCache } from '../cache/service/create-cache.ts'
+import type { CacheService } from '../cache/service/cache-service.ts'
 import { createLeadership, type Leadership } from './leadership.ts'
 import { LiveHub, type LiveHubOptions } from './live/hub.ts'
 import { createLiveSources, type LiveSources } from './live/sources.ts'
@@ -52,7 +59,14 @@ export interface SystemControllerOptions {
   alerts?: AlertsOptions
   /** the HTTP API: where it listens and its options; `false` = no HTTP server */
   api?: false | (ControllerApiOptions & { host?: string; port?: number })
-  /** the reads the API serves (the task caches); default straight from the store */
+  /**
+   * the task caches (seed 001, docs/task-caches.md): their TTLs and timeouts; default on when `redis` or `cache` is
+   * given; `false` = every read goes to the store
+   */
+  caches?: false | Omit<TaskCachesOptions, 'store' | 'cache' | 'state' | 'connection' | 'logger'>
+  /** the cache the task caches live in; default a CacheService on `redis` (200 ms per call, no L1) */
+  cache?: CacheService
+  /** the reads the API serves; default the task caches (or the store without them) */
   reads?: TaskReads
   /** route groups added to the API (live events, cache administration, metrics) */
   extensions?: readonly ApiExtension[]
@@ -79,6 +93,8 @@ export class SystemController {
   readonly feed: TaskFeed
   readonly reads: TaskReads
   readonly metrics: ControllerMetrics
+  /** the task caches; undefined when off */
+  readonly caches: TaskCaches | undefined
   /** the live events' hub; undefined with `live: false` */
   readonly hub: LiveHub | undefined
   readonly app: FastifyInstance | undefined
@@ -94,6 +110,7 @@ export class SystemController {
     this.feed = parts.feed
     this.reads = parts.reads
     this.metrics = parts.metrics
+    this.caches = parts.caches
     this.hub = parts.hub
     this.app = parts.app
     this.url = parts.url
@@ -127,7 +144,17 @@ export class SystemController {
         await alerts.flush(5000)
         await alerts.close()
       })
-      const cached = options.reads ?? storeReads(options.store)
+      let cache = options.cache
+      if (!cache && options.redis && options.caches !== false) {
+        // Short per-call deadline: a read the cache cannot answer quickly goes to the store (and trips the breaker).
+        const owned = await createCache({ redis: options.redis, timeout: 200, logger })
+        stops.push(() => owned.close())
+        cache = owned
+      }
+      const caches =
+        options.caches === false || !cache ? undefined : createTaskCaches({ ...options.caches, store: options.store, cache, ...(state ? { state: createSkaldStateReader(state) } : {}), ...(options.redis ? { connection: options.redis } : {}), logger })
+      if (caches) stops.push(() => caches.stop())
+      const cached = options.reads ?? (caches ? cachedTaskReads(caches) : storeReads(options.store))
       // This controller's own writes: dropped from the caches at once, and the feed looks right away, so their live
       // events go out in order (a node's writes are seen at the feed's next poll).
       const reads: TaskReads = {
@@ -145,6 +172,7 @@ export class SystemController {
         nodes: () => plane.nodes?.nodes.values() ?? [],
         isLeader: () => leadership?.isLeader ?? true,
         ...(hub ? { sseClients: () => hub.stats().clients } : {}),
+        ...(cache ? { cacheHitRates: hitRates(cache) } : {}),
       })
       const plane: ControlPlane = new ControlPlane({
         store: options.store,
@@ -183,6 +211,10 @@ export class SystemController {
       }
       feed.start()
       stops.push(() => Promise.resolve(feed.stop()))
+      if (caches) {
+        caches.startCleanup()
+        void caches.warmUp().catch((error: unknown) => logger.warn({ err: error }, 'task caches warm-up failed; entries fill on first reads'))
+      }
       let sources: LiveSources | undefined
       if (hub && live && state) {
         const maxTasks = live.maxTasks ?? 500
@@ -223,15 +255,20 @@ export class SystemController {
             dispatcherStrategy: options.strategy ?? 'LEAST_TASKS',
             environment: process.env.SKALD_ENV ?? 'DEV',
             logLevel: apiOptions.logLevel ?? 'warn',
-            engines: { store: options.store.kind, bus: options.bus?.kind ?? null, state: state?.kind ?? null, cache: null },
+            engines: { store: options.store.kind, bus: options.bus?.kind ?? null, state: state?.kind ?? null, cache: caches ? (options.redis && !options.cache ? 'redis' : 'given') : null },
             ...options.publicConfig,
           },
           isLeader: () => leadership?.isLeader ?? true,
           version: CONTROLLER_VERSION,
           startedAt: Date.now(),
-          cleanup: () => Promise.resolve([]),
+          cleanup: async () => (caches ? cleanupOperations(await caches.cleanup()) : ['nothing to clean: no task caches']),
         }
         const extensions: ApiExtension[] = [metricsRoute(metrics)]
+        if (caches) {
+          extensions.push(async (api) => {
+            await api.register(cacheRoutes, { prefix: '/api/cache', caches })
+          })
+        }
         if (hub) {
           extensions.push(async (api) => {
             await api.register(eventsRoutes, { prefix: '/api/events', hub, ...(live?.keepAliveMs !== undefined ? { keepAliveMs: live.keepAliveMs } : {}) })
@@ -244,7 +281,7 @@ export class SystemController {
         url = address.startsWith('http') ? address : `http://${address}`
       }
       logger.info({ mode: plane.mode, url }, 'system controller started')
-      return new SystemController({ plane, commands, leadership, alerts, feed, reads, metrics, hub, app, url, stops })
+      return new SystemController({ plane, commands, leadership, alerts, feed, reads, metrics, caches, hub, app, url, stops })
     } catch (error) {
       await stopAll()
       throw error
@@ -295,4 +332,9 @@ function publishStatusChanges(hub: LiveHub, changes: readonly TaskFeedChange[]):
       task.executor ?? previous?.executor ?? null,
     )
   }
+}
+
+/** Hit rate per cache namespace since start (0 before the first read). */
+function hitRates(cache: CacheService): () => Record<string, number> {
+  return () => Object.fromEntries(Object.entries(cache.stats()).map(([namespace, s]) => [namespace, s.hitRate]))
 }
