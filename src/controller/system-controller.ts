@@ -20,6 +20,7 @@ import { createHealthCheck } from './health.ts'
 import { buildControllerApi, type ApiExtension, type ControllerApiOptions } from './http/app.ts'
 import { storeReads, type ControllerApiDeps, type PublicConfig, type TaskChange, type TaskReads } from './http/deps.ts'
 import { cacheRoutes } from './http/routes/cache.ts'
+import { metricsRoutes } from './http/routes/metrics.ts'
 import { eventsRoutes } from './http/routes/events.ts'
 import type { TaskCaches } from './task-cache/api.ts'
 import { createTaskCaches } from './task-cache/task-caches.ts'
@@ -263,7 +264,11 @@ export class SystemController {
           startedAt: Date.now(),
           cleanup: async () => (caches ? cleanupOperations(await caches.cleanup()) : ['nothing to clean: no task caches']),
         }
-        const extensions: ApiExtension[] = [metricsRoute(metrics)]
+        const extensions: ApiExtension[] = [
+          async (api) => {
+            await api.register(metricsRoutes, { metrics })
+          },
+        ]
         if (caches) {
           extensions.push(async (api) => {
             await api.register(cacheRoutes, { prefix: '/api/cache', caches })
@@ -308,17 +313,6 @@ function changeOf(event: ControlEvent): TaskChange | undefined {
       return { id: event.taskId, kind: 'status', previousExecutor: event.from }
     default:
       return undefined
-  }
-}
-
-/** `GET /metrics`: the Prometheus text format. */
-function metricsRoute(metrics: ControllerMetrics): ApiExtension {
-  return (app) => {
-    app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) => {
-      const text = await metrics.text()
-      return reply.type(metrics.registry.contentType).send(text)
-    })
-    return Promise.resolve()
   }
 }
 
