@@ -214,7 +214,11 @@ export class SystemController {
       stops.push(() => Promise.resolve(feed.stop()))
       if (caches) {
         caches.startCleanup()
-        void caches.warmUp().catch((error: unknown) => logger.warn({ err: error }, 'task caches warm-up failed; entries fill on first reads'))
+        // Changes made while no controller ran were invalidated by nobody: start from empty caches, then warm up.
+        void caches
+          .invalidateAll()
+          .then(() => caches.warmUp())
+          .catch((error: unknown) => logger.warn({ err: error }, 'task caches warm-up failed; entries fill on first reads'))
       }
       let sources: LiveSources | undefined
       if (hub && live && state) {
