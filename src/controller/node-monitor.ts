@@ -4,7 +4,7 @@
 // their own TTLs, so a node that was only slow is never wiped (Python deletes the keys of any node 10 s late).
 import type { Logger } from '../config/logger.ts'
 import type { SkaldTaskRef } from '../model/all-task.ts'
-import type { SkaldLoad } from '../state/publisher.ts'
+import type { SkaldLoad } from '../state/load.ts'
 import type { SkaldNodeState, SkaldStateReader } from '../state/reader.ts'
 
 /** One sample of a node's load, as it advertised it (our nodes) or as far as it can be told (Python nodes). */

@@ -15,6 +15,7 @@ import {
 import { SkaldStateArgumentError } from './errors.ts'
 import type { SkaldStateBackend, StateOp } from './backend.ts'
 import { skaldLoadKey, taskCheckpointKey, taskLogKey, taskProgressKey } from './keys.ts'
+import { loadToJson, processLoadSampler, type SkaldLoad } from './load.ts'
 
 export interface SkaldRegistration {
   skaldId: string
@@ -28,19 +29,6 @@ export interface SkaldRegistration {
   draining?: boolean
   /** Most tasks at once per class; a class not listed is limited by `capacity` only. */
   classCapacity?: Readonly<Record<string, number>>
-}
-
-export interface SkaldLoad {
-  capacity: number | null
-  running: number
-  classes: Record<string, { capacity: number | null; running: number }>
-  /** shutting down: a dispatcher must not send it anything */
-  draining: boolean
-  /** CPU time of this process over the last tick, in % of one core. */
-  cpuPercent: number
-  rssMb: number
-  /** epoch ms of the sample */
-  timestamp: number
 }
 
 /** How a run ended, as the node decided from the worker's outcome (docs/workers.md, outcome → heartbeat code). */
@@ -385,45 +373,6 @@ function classLoad(info: SkaldRegistration, runs: readonly Run[]): SkaldLoad['cl
   for (const name of info.classNames) classes[name] = { capacity: info.classCapacity?.[name] ?? null, running: 0 }
   for (const run of runs) (classes[run.className] ??= { capacity: info.classCapacity?.[run.className] ?? null, running: 0 }).running++
   return classes
-}
-
-/** CPU % of one core since the previous sample, and RSS, of this process. */
-function processLoadSampler(): (base: Omit<SkaldLoad, 'cpuPercent' | 'rssMb'>) => SkaldLoad {
-  let lastCpu = process.cpuUsage()
-  let lastAt = performance.now()
-  return (base) => {
-    const cpu = process.cpuUsage(lastCpu)
-    const at = performance.now()
-    const elapsedUs = Math.max(1, (at - lastAt) * 1000)
-    lastCpu = process.cpuUsage()
-    lastAt = at
-    const cpuPercent = Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10
-    const rssMb = Math.round((process.memoryUsage.rss() / 1048576) * 10) / 10
-    return { ...base, cpuPercent, rssMb }
-  }
-}
-
-/** The load as stored: snake_case, like the rest of the wire format. */
-export interface SkaldLoadJson {
-  capacity: number | null
-  running: number
-  classes: Record<string, { capacity: number | null; running: number }>
-  draining: boolean
-  cpu_percent: number
-  rss_mb: number
-  timestamp: number
-}
-
-function loadToJson(load: SkaldLoad): SkaldLoadJson {
-  return {
-    capacity: load.capacity,
-    running: load.running,
-    classes: load.classes,
-    draining: load.draining,
-    cpu_percent: load.cpuPercent,
-    rss_mb: load.rssMb,
-    timestamp: Math.trunc(load.timestamp),
-  }
 }
 
 export function createSkaldStatePublisher(backend: SkaldStateBackend, options: SkaldStatePublisherOptions = {}): SkaldStatePublisher {

@@ -15,7 +15,7 @@ import {
 import { isPlainObject } from '../model/wire-values.ts'
 import type { SkaldStateBackend } from './backend.ts'
 import { skaldLoadKey, taskCheckpointKey, taskLogKey, taskProgressKey } from './keys.ts'
-import type { SkaldLoad } from './publisher.ts'
+import { parseLoad, type SkaldLoad } from './load.ts'
 
 /** Python's int() on a str: optional sign, digits with single underscores between them, surrounding whitespace. */
 export function parsePythonInt(text: string | undefined): number | undefined {
@@ -88,20 +88,6 @@ function parseJson(text: string | undefined): unknown {
     return JSON.parse(text) as unknown
   } catch {
     return undefined
-  }
-}
-
-function parseLoad(text: string | undefined): SkaldLoad | undefined {
-  const v = parseJson(text)
-  if (!isPlainObject(v) || typeof v.running !== 'number') return undefined
-  return {
-    capacity: typeof v.capacity === 'number' ? v.capacity : null,
-    running: v.running,
-    classes: isPlainObject(v.classes) ? (v.classes as SkaldLoad['classes']) : {},
-    draining: v.draining === true,
-    cpuPercent: typeof v.cpu_percent === 'number' ? v.cpu_percent : 0,
-    rssMb: typeof v.rss_mb === 'number' ? v.rss_mb : 0,
-    timestamp: typeof v.timestamp === 'number' ? v.timestamp : 0,
   }
 }
 
