@@ -53,9 +53,17 @@ export class AttachmentCheck {
   readonly #nodes: () => Iterable<NodeView>
   readonly #cacheSize: number
   readonly #log: Logger
-  // Formats are not checked: each library (and Ajv) reads them its own way, and the worker checks them anyway.
-  // addUsedSchema false: two nodes' schemas may carry the same $id; nothing is registered by id.
-  readonly #ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false, addUsedSchema: false, logger: false })
+  readonly #ajv = new Ajv2020({
+    allErrors: true,
+    strict: false,
+    // Each library (and Ajv) reads formats its own way; the worker checks them anyway.
+    validateFormats: false,
+    // Two nodes' schemas may carry the same $id: nothing is registered by id.
+    addUsedSchema: false,
+    logger: false,
+    // Patterns as the workers' JavaScript schemas test theirs (lengths are code points in Ajv, as in zod).
+    code: { regExp: javascriptRegExp },
+  })
   /** schema text → compiled validator; oldest first (a Map keeps insertion order; a hit moves to the end) */
   readonly #cache = new Map<string, Compiled>()
 
@@ -120,6 +128,15 @@ export class AttachmentCheck {
     return compiled
   }
 }
+
+/**
+ * A published pattern as a regex without flags, as zod and other JavaScript libraries test theirs (so `.` is one
+ * UTF-16 unit, and `\-` outside a class is valid), unless it uses what only the u flag reads: `\p{…}`, `\u{…}`.
+ */
+function javascriptRegExp(pattern: string): RegExp {
+  return new RegExp(pattern, /\\[pPu]\{/.test(pattern) ? 'u' : '')
+}
+javascriptRegExp.code = 'new RegExp'
 
 /** Ajv's errors as `attachments.<path>` fields, without repeats, at most {@link MAX_ISSUES}. */
 export function issuesOf(errors: readonly ErrorObject[]): AttachmentIssue[] {

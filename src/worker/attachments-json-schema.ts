@@ -2,7 +2,8 @@
 // optional), which its node publishes so that a controller can check a task's attachments before storing it.
 // The result may be looser than the schema (refinements, custom types and dates accept anything) but must never be
 // stricter: a controller refusing attachments the worker would take is worse than one that lets a typo through to
-// the node, which validates everything again at start.
+// the node, which validates everything again at start. Patterns are meant as JavaScript regexes without flags,
+// which is how the controller's Ajv reads them.
 import { z } from 'zod'
 import type { JsonObject } from '../model/task-runtime.ts'
 import type { StandardSchemaV1 } from './standard-schema.ts'
@@ -67,16 +68,21 @@ function isZod4(schema: StandardSchemaV1): schema is StandardSchemaV1 & z.core.$
 /** Called by zod for every node of the schema, after its JSON Schema is complete. */
 function loosen({ zodSchema, jsonSchema }: Parameters<ZodOverride>[0]): void {
   const def = zodSchema._zod.def
-  // Accepts values of other types than its JSON Schema says: coercion, a catch (anything, even absent), a
-  // preprocess (a transform before the schema: zod describes the input by the schema after it).
+  // Accepts values its JSON Schema refuses: coercion, a catch (anything, even absent), a preprocess (a transform
+  // before the schema: zod describes the input by the schema after it), z.success (a boolean of any input), and an
+  // overwrite (trim, toLowerCase…: the checks after it see the changed value).
   const coerces = 'coerce' in def && def.coerce === true
   const preprocesses = def.type === 'pipe' && def.in._zod.traits.has('$ZodTransform')
-  if (coerces || def.type === 'catch' || preprocesses) {
+  const overwrites = def.checks?.some((check) => check._zod.def.check === 'overwrite') === true
+  if (coerces || preprocesses || overwrites || def.type === 'catch' || def.type === 'success') {
     for (const key of Object.keys(jsonSchema)) delete jsonSchema[key]
     return
   }
-  // A regex's flags do not reach JSON Schema's `pattern`: /abc/i would refuse "ABC". Drop the string's patterns.
-  if (def.type === 'string' && def.checks?.some(isFlaggedRegex)) dropPatterns(jsonSchema)
+  // A regex's flags do not reach JSON Schema's `pattern`: /abc/i would refuse "ABC". Drop the string's patterns. A
+  // format (z.email(), z.emoji()…) holds its regex itself, a .regex() check in its own def.
+  if (def.type === 'string' && (flaggedRegex(def) || def.checks?.some((check) => flaggedRegex(check._zod.def)))) dropPatterns(jsonSchema)
+  // zod tests a fractional multipleOf in decimal arithmetic, JSON Schema validators in binary: 0.3 of 0.1 would fail.
+  if (typeof jsonSchema.multipleOf === 'number' && !Number.isInteger(jsonSchema.multipleOf)) delete jsonSchema.multipleOf
   // zod runs a missing key's schema on undefined: a key whose schema takes undefined (a catch, a preprocess, a union
   // with one) may be left out, whatever `required` says.
   if (def.type === 'object' && Array.isArray(jsonSchema.required)) {
@@ -87,9 +93,9 @@ function loosen({ zodSchema, jsonSchema }: Parameters<ZodOverride>[0]): void {
   }
 }
 
-function isFlaggedRegex(check: z.core.$ZodCheck): boolean {
-  const d = check._zod.def as { check: string; pattern?: unknown }
-  return d.check === 'string_format' && d.pattern instanceof RegExp && /[ims]/.test(d.pattern.flags)
+function flaggedRegex(def: object): boolean {
+  const pattern = (def as { pattern?: unknown }).pattern
+  return pattern instanceof RegExp && /[imsuv]/.test(pattern.flags)
 }
 
 function dropPatterns(schema: ZodJsonSchema): void {

@@ -2,6 +2,7 @@
 // what a refusal says (`attachments.<path>` fields), and that nothing it cannot use ever refuses a task.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import { z } from 'zod'
 import type { Logger } from '../../src/config/logger.ts'
 import { silentLogger } from '../../src/config/logger.ts'
@@ -131,5 +132,61 @@ void describe('AttachmentCheck: compiling', () => {
     assert.throws(() => check.check('W', {}), AttachmentsInvalidError)
     schema = { $id: 'https://example.com/w', type: 'object', required: ['b'] }
     assert.deepEqual(refusal(check, 'W', { a: 1 }).issues, [{ field: 'attachments.b', reason: 'is required' }])
+  })
+})
+
+void describe('AttachmentCheck: never stricter than the worker', () => {
+  void it('property: whatever the zod schema accepts (JSON in, as attachments arrive), the check lets through', () => {
+    const schema = z.object({
+      n: z.number().int().min(0).max(5).default(1),
+      s: z.string().min(2).max(3).optional(),
+      two: z.string().regex(/^.{2}$/).optional(),
+      e: z.enum(['x', 'y']).nullable().optional(),
+      u: z.union([z.number(), z.string().regex(/^q/i)]).optional(),
+      c: z.coerce.boolean().optional(),
+      k: z.number().catch(0),
+      t: z.string().trim().max(2).optional(),
+      p: z.number().multipleOf(0.1).optional(),
+      a: z.array(z.object({ v: z.literal(1) })).max(2).optional(),
+    })
+    const check = new AttachmentCheck({ nodes: () => [node('n', { W: { attachments: jsonSchemaOf(schema), timestamp: 1 } })], logger: silentLogger })
+    const passes = (value: unknown): boolean => {
+      try {
+        return check.check('W', value)
+      } catch (error) {
+        if (error instanceof AttachmentsInvalidError) return false
+        throw error
+      }
+    }
+    // strings with astral characters: zod counts lengths in code points, and tests unflagged regexes per UTF-16 unit
+    const text = (maxLength: number) => fc.string({ unit: fc.constantFrom('a', 'Q', ' ', '😀', 'é'), maxLength })
+    // mostly values zod accepts, so that the property is tried on many of them; the rest anything near
+    const mostly = <T, U>(valid: fc.Arbitrary<T>, other: fc.Arbitrary<U>) => fc.oneof({ arbitrary: valid, weight: 4 }, { arbitrary: other, weight: 1 })
+    const value = fc.record(
+      {
+        n: mostly(fc.integer({ min: 0, max: 5 }), fc.oneof(fc.integer({ min: -1, max: 6 }), fc.constant('1'))),
+        s: mostly(text(3), text(5)),
+        two: mostly(fc.constantFrom('ab', '😀', 'é '), text(3)),
+        e: fc.constantFrom('x', 'y', 'z', null),
+        u: mostly(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom('q', 'Q😀')), text(3)),
+        c: fc.oneof(fc.boolean(), fc.string(), fc.integer()),
+        k: fc.jsonValue({ maxDepth: 1 }),
+        t: mostly(fc.constantFrom('  ab  ', 'Q', ' 😀 '), text(5)),
+        p: mostly(fc.integer({ min: -30, max: 30 }).map((i) => i / 10), fc.double({ noNaN: true, noDefaultInfinity: true })),
+        a: mostly(fc.array(fc.constant({ v: 1 }), { maxLength: 2 }), fc.array(fc.record({ v: fc.constantFrom(1, 2) }), { maxLength: 3 })),
+      },
+      { requiredKeys: [] },
+    )
+    let accepted = 0
+    fc.assert(
+      fc.property(value, (v) => {
+        const json = JSON.parse(JSON.stringify(v)) as unknown
+        if (!schema.safeParse(json).success) return
+        accepted++
+        assert.ok(passes(json), `zod accepts ${JSON.stringify(json)}; the check refused it`)
+      }),
+      { numRuns: 3000 },
+    )
+    assert.ok(accepted > 300, `only ${accepted} values zod accepts: the generator misses the point`)
   })
 })

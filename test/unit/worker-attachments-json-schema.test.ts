@@ -1,10 +1,10 @@
 // attachmentsJsonSchema: zod schemas as the input JSON Schema a controller checks tasks with (defaults optional,
-// nested, enums, unions, custom parts), other libraries through Standard JSON Schema, and the rule that the JSON
-// Schema is never stricter than the schema: every value zod accepts, Ajv accepts too.
+// nested, enums, unions, custom parts), other libraries through Standard JSON Schema, and the parts loosened so it
+// is never stricter than the schema (the property test of that, through the controller's Ajv, is in
+// controller-attachment-check.test.ts).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Ajv2020 } from 'ajv/dist/2020.js'
-import fc from 'fast-check'
 import { z } from 'zod'
 import { attachmentsJsonSchema } from '../../src/worker/attachments-json-schema.ts'
 import type { StandardSchemaV1 } from '../../src/worker/standard-schema.ts'
@@ -83,45 +83,33 @@ void describe('attachmentsJsonSchema: zod', () => {
     }
   })
 
+  void it('never stricter: overwrites (trim, toLowerCase), z.success, a fractional multipleOf, a u regex', () => {
+    const schema = z.object({
+      short: z.string().trim().max(3),
+      lower: z.string().toLowerCase().regex(/^[a-z]+$/),
+      ok: z.success(z.string()).optional(),
+      price: z.number().multipleOf(0.1),
+      count: z.number().multipleOf(2),
+      emoji: z.emoji().optional(),
+    })
+    const props = jsonSchema(schema).properties as Record<string, Record<string, unknown>>
+    assert.deepEqual(props.short, {})
+    assert.deepEqual(props.lower, {})
+    assert.deepEqual(props.ok, {})
+    assert.deepEqual(props.price, { type: 'number' })
+    assert.deepEqual(props.count, { type: 'number', multipleOf: 2 })
+    assert.equal(props.emoji!.pattern, undefined)
+    const value = { short: '  ab  ', lower: 'ABC', ok: 'x', price: 0.3, count: 4, emoji: '😀' }
+    assert.ok(schema.safeParse(value).success)
+    assert.ok(accepts(schema, value))
+  })
+
   void it('a recursive schema is a $ref', () => {
     const Tree: z.ZodType = z.object({ name: z.string(), get children() {
       return z.array(Tree).optional()
     } })
     assert.ok(accepts(Tree, { name: 'a', children: [{ name: 'b', children: [] }] }))
     assert.ok(!accepts(Tree, { name: 'a', children: [{ name: 2 }] }))
-  })
-
-  void it('property: whatever zod accepts, the JSON Schema accepts', () => {
-    const schema = z.object({
-      n: z.number().int().min(0).max(5).default(1),
-      s: z.string().min(1).max(3).optional(),
-      e: z.enum(['x', 'y']).nullable().optional(),
-      u: z.union([z.number(), z.string().regex(/^q/i)]).optional(),
-      c: z.coerce.boolean().optional(),
-      k: z.number().catch(0),
-      a: z.array(z.object({ v: z.literal(1) })).max(2).optional(),
-    })
-    const validate = ajv.compile(jsonSchema(schema))
-    const value = fc.record(
-      {
-        n: fc.oneof(fc.integer({ min: -1, max: 6 }), fc.constant('1')),
-        s: fc.string({ maxLength: 4 }),
-        e: fc.constantFrom('x', 'y', 'z', null),
-        u: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom('q', 'Q1', 'r')),
-        c: fc.oneof(fc.boolean(), fc.string(), fc.integer()),
-        k: fc.jsonValue({ maxDepth: 1 }),
-        a: fc.array(fc.record({ v: fc.constantFrom(1, 2) }), { maxLength: 3 }),
-      },
-      { requiredKeys: [] },
-    )
-    fc.assert(
-      fc.property(value, (v) => {
-        // JSON in, as a task's attachments arrive
-        const json = JSON.parse(JSON.stringify(v)) as unknown
-        if (schema.safeParse(json).success) assert.ok(validate(json), `zod accepts ${JSON.stringify(json)}, Ajv: ${JSON.stringify(validate.errors)}`)
-      }),
-      { numRuns: 2000 },
-    )
   })
 })
 
