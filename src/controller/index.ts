@@ -7,6 +7,7 @@ export { TaskMonitor, type TaskMonitorOptions, type ControllerRetryPolicy } from
 export { Dispatcher, dependencyState, type DispatcherOptions, type SweepReport, type DependencyState } from './dispatcher.ts'
 export { DISPATCH_STRATEGIES, createPicker, loadScore, type Candidate, type Picker } from './strategies.ts'
 export { TaskCommands, TaskStateError, type TaskCommandsOptions } from './task-commands.ts'
+export { AttachmentCheck, AttachmentsInvalidError, type AttachmentCheckOptions, type AttachmentIssue } from './attachment-check.ts'
 export { createLeadership, Leadership, NotLeaderError, type LeadershipOptions, type LeaderTerm, type DemotionReason } from './leadership.ts'
 export {
   createAlerts,

@@ -4,7 +4,8 @@
 // their own TTLs, so a node that was only slow is never wiped (Python deletes the keys of any node 10 s late).
 import type { Logger } from '../config/logger.ts'
 import type { SkaldTaskRef } from '../model/all-task.ts'
-import type { SkaldLoad } from '../state/publisher.ts'
+import type { SkaldClassSchemas } from '../state/class-schemas.ts'
+import type { SkaldLoad } from '../state/load.ts'
 import type { SkaldNodeState, SkaldStateReader } from '../state/reader.ts'
 
 /** One sample of a node's load, as it advertised it (our nodes) or as far as it can be told (Python nodes). */
@@ -35,6 +36,8 @@ export interface NodeView {
   tasks: SkaldTaskRef[]
   /** our nodes' advertised load; undefined for a Python node */
   load: SkaldLoad | undefined
+  /** className → its attachments JSON Schema, as our nodes publish them (AttachmentCheck); undefined when it published none */
+  classSchemas: SkaldClassSchemas | undefined
   /** the newest samples, oldest first, at most `historySize` */
   history: LoadSample[]
 }
@@ -125,6 +128,7 @@ export class NodeMonitor {
       taskIds: state.allTasks.tasks.map((t) => t.id),
       tasks: state.allTasks.tasks,
       load: state.load,
+      classSchemas: state.classSchemas,
       history,
     }
   }

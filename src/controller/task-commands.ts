@@ -7,14 +7,19 @@ import { SkaldsError } from '../model/errors.ts'
 import { createTaskEvent, toWireTaskEvent } from '../model/events.ts'
 import type { Attachments, Task, TaskInput } from '../model/task.ts'
 import { Topic, TsTopic } from '../model/topics.ts'
+import { isPlainObject } from '../model/wire-values.ts'
 import { TaskConflictError, TaskNotFoundError } from '../store/errors.ts'
 import type { TaskStore } from '../store/task-store.ts'
+import { AttachmentCheck } from './attachment-check.ts'
 import type { NodeMonitor } from './node-monitor.ts'
 
 export interface TaskCommandsOptions {
   store: TaskStore
   bus: EventBus | undefined
-  /** the control plane's view of the nodes: a resume thaws a frozen task in place when its node still holds it */
+  /**
+   * the control plane's view of the nodes: a resume thaws a frozen task in place when its node still holds it, and
+   * new attachments are checked against the schemas the nodes published (none = no check)
+   */
   nodes: NodeMonitor | undefined
   /** dispatch soon (the control plane's kick) */
   kick: () => void
@@ -35,13 +40,21 @@ export class TaskStateError extends SkaldsError {
 
 export class TaskCommands {
   readonly #o: TaskCommandsOptions
+  readonly #attachments: AttachmentCheck | undefined
 
   constructor(options: TaskCommandsOptions) {
     this.#o = options
+    const nodes = options.nodes
+    this.#attachments = nodes ? new AttachmentCheck({ nodes: () => nodes.nodes.values(), logger: options.logger }) : undefined
   }
 
-  /** Creates a task (validated by the store) and dispatches it at once. */
+  /**
+   * Creates a task (validated by the store) and dispatches it at once. Its attachments are checked first against
+   * the schema its class's online nodes published; with none, it is stored unchecked.
+   * @throws AttachmentsInvalidError when they do not match (nothing stored)
+   */
   async create(input: TaskInput): Promise<Task> {
+    this.#checkAttachments(input.className, input.attachments)
     const task = await this.#o.store.create(input)
     this.#o.kick()
     return task
@@ -94,8 +107,11 @@ export class TaskCommands {
   /**
    * Stores new attachments and tells the node running the task (`task.update.attachment`); its worker validates
    * them and takes them live, or rejects them (then `runtime.lastError` says why and the worker keeps its values).
+   * They are checked first, as at create.
+   * @throws TaskNotFoundError; AttachmentsInvalidError when they do not match (nothing stored)
    */
   async updateAttachments(id: string, attachments: Attachments | null): Promise<Task> {
+    if (this.#attachments) this.#checkAttachments((await this.#get(id)).className, attachments)
     const task = await this.#o.store.update(id, { attachments })
     await this.#publish(Topic.TaskUpdateAttachment, id)
     return task
@@ -109,6 +125,13 @@ export class TaskCommands {
     const task = await this.#change(id, ['Failed', 'Cancelled'], 'retry', { lifecycleStatus: 'Created', executor: null, runtime: { notBefore: null, pausedAt: null } })
     this.#o.kick()
     return task
+  }
+
+  /** Attachments that are not an object (or none) are left to the store, which refuses them with its own error. */
+  #checkAttachments(className: unknown, attachments: unknown): void {
+    if (!this.#attachments || typeof className !== 'string') return
+    if (attachments !== undefined && attachments !== null && !isPlainObject(attachments)) return
+    this.#attachments.check(className, attachments)
   }
 
   async #get(id: string): Promise<Task> {

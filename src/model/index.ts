@@ -13,7 +13,7 @@ export {
   statusOfHeartbeat,
 } from './enums.ts'
 export { SkaldsError, TaskValidationError, EventValidationError } from './errors.ts'
-export { MAX_CHECKPOINT_BYTES, MAX_LAST_ERROR_CHARS, defaultTaskRuntime, type TaskRuntime, type TaskRuntimePatch, type JsonValue } from './task-runtime.ts'
+export { MAX_CHECKPOINT_BYTES, MAX_LAST_ERROR_CHARS, defaultTaskRuntime, type TaskRuntime, type TaskRuntimePatch, type JsonValue, type JsonObject } from './task-runtime.ts'
 export {
   DEFAULT_DEADLINE_MS,
   PRIORITY_MIN,

@@ -11,6 +11,8 @@ export const MAX_CHECKPOINT_BYTES = 64 * 1024
 export const MAX_LAST_ERROR_CHARS = 4096
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+/** A JSON object, e.g. a JSON Schema document. */
+export type JsonObject = { [key: string]: JsonValue }
 
 export interface TaskRuntime {
   /** ownership fencing token: raised by whoever assigns the task; a node acts only while its epoch is current. Default 0 */

@@ -12,11 +12,11 @@ export {
   type SkaldStatePublisher,
   type SkaldStatePublisherOptions,
   type SkaldRegistration,
-  type SkaldLoad,
-  type SkaldLoadJson,
   type RunEnding,
   type TickReport,
 } from '../state/publisher.ts'
+export type { SkaldLoad, SkaldLoadJson } from '../state/load.ts'
+export type { SkaldClassSchemas, PublishedClassSchema } from '../state/class-schemas.ts'
 export { stateTaskReporter, runEndingOf } from './state-reporter.ts'
 export { TERMINAL_HEARTBEATS, type SkaldStateBackend, type StateOp, type ApplyResult, type StoredValue, type StoredList } from '../state/backend.ts'
 export { createMemorySkaldStateBackend, MemorySkaldStateBackend, type MemoryStateOptions } from '../state/memory.ts'

@@ -11,6 +11,7 @@ import type { AnyHostOptions } from '../worker/create-host.ts'
 import type { Isolation } from '../worker/definition.ts'
 import type { WorkerHost } from '../worker/host.ts'
 import { classLimit } from './admission.ts'
+import { loadClassSchemas } from './class-schemas.ts'
 import type { WorkerClass } from './local-task.ts'
 import type { EndedStatus, NodeEvent } from './node-events.ts'
 import type { SkaldStateBackend } from '../state/backend.ts'
@@ -55,6 +56,15 @@ export interface SkaldOptions {
   syncPeriodMs?: number
   /** TTL of the registration keys and terminal codes, ms (`REDIS_KEY_TTL`); default 3600000 */
   keyTtlMs?: number
+  /**
+   * Publish each class's attachments as JSON Schema (`skalds:{id}:ts:classes`), so that a controller refuses a
+   * task whose attachments the worker would refuse, before storing it. Default true. To read a class's schema
+   * the node imports the class's module once, in the background after registering: a module whose tasks run in a
+   * child process or a worker thread is then also loaded by the node process, and its import-time side effects
+   * (connections, timers, heavy native modules) run there too. Turn it off for such modules; their tasks' attachments
+   * are then checked by the worker only, when it starts.
+   */
+  publishAttachmentSchemas?: boolean
   logger?: Logger
   onEvent?: (event: NodeEvent) => void
   /** edge: each reload of the YAML file, or the error that kept it from applying */
@@ -102,7 +112,8 @@ export class Skald {
   /** single_process: resolves when its task ended; undefined in the other modes */
   readonly result: Promise<SingleProcessResult> | undefined
   readonly #publisher: SkaldStatePublisher | undefined
-  readonly #registration: SkaldRegistration | undefined
+  /** replaced once, when the class schemas are known */
+  #registration: SkaldRegistration | undefined
   readonly #yaml: YamlTasks | undefined
   readonly #log: Logger
   #stopped: Promise<void> | undefined
@@ -224,7 +235,23 @@ export class Skald {
       })
     }
     log.info({ classes: Object.keys(options.workers), tasks: entries.map((e) => e.taskId) }, 'Skald started')
-    return new Skald({ id, mode, manager, publisher, registration, yaml, result, log })
+    const skald = new Skald({ id, mode, manager, publisher, registration, yaml, result, log })
+    if (registration && options.publishAttachmentSchemas !== false) void skald.#publishClassSchemas(options.workers)
+    return skald
+  }
+
+  /** In the background: neither the start nor the Skald waits for it or fails with it. */
+  async #publishClassSchemas(workers: SkaldOptions['workers']): Promise<void> {
+    try {
+      const classSchemas = await loadClassSchemas(workers, this.#log)
+      if (this.#stopped || !this.#registration) return
+      this.#registration = { ...this.#registration, classSchemas }
+      // Should this write fail, the ticks write the schemas (the publisher keeps them).
+      await this.#publisher?.register(this.#registration)
+      this.#log.debug({ classes: Object.keys(classSchemas).filter((name) => classSchemas[name] !== null) }, 'attachment schemas published')
+    } catch (error) {
+      this.#log.warn({ err: error }, 'attachment schemas not published yet; the next tick writes them')
+    }
   }
 
   /** edge: applies the YAML file now (what a change of the file does by itself). */

@@ -14,6 +14,11 @@ export type StateOp =
   | { op: 'append'; key: string; values: string[]; maxLength: number; ttlMs: number }
   | { op: 'del'; key: string }
   /**
+   * PEXPIRE: keeps a key that is written once (not every tick) alive, and tells whether it still exists, so the
+   * writer can write it again after an expiry or a delete (Python's cleanup of `skalds:{id}:*`).
+   */
+  | { op: 'touch'; key: string; ttlMs: number }
+  /**
    * A running task heartbeat, guarded: refused when the key holds a terminal code (200 / -1 / -2), and bumped by one
    * (mod 200) when it equals the value stored, so every accepted write changes the value.
    */
@@ -22,6 +27,8 @@ export type StateOp =
 export interface ApplyResult {
   /** Indexes (into the ops given) of `beat` ops refused because a terminal code was there. */
   refusedBeats: number[]
+  /** Indexes of `touch` ops whose key did not exist: nothing was written for them. */
+  missingTouches: number[]
 }
 
 /** A value with its remaining TTL: ms, or null when the key or field has none. */

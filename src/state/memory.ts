@@ -34,6 +34,7 @@ export class MemorySkaldStateBackend implements SkaldStateBackend {
 
   apply(ops: readonly StateOp[]): Promise<ApplyResult> {
     const refusedBeats: number[] = []
+    const missingTouches: number[] = []
     const now = this.#now()
     ops.forEach((op, index) => {
       const expiresAt = 'ttlMs' in op && op.ttlMs > 0 ? now + op.ttlMs : 0
@@ -62,6 +63,12 @@ export class MemorySkaldStateBackend implements SkaldStateBackend {
         case 'del':
           this.#entries.delete(op.key)
           break
+        case 'touch': {
+          const entry = this.#live(op.key, now)
+          if (entry) entry.expiresAt = expiresAt
+          else missingTouches.push(index)
+          break
+        }
         case 'beat': {
           const entry = this.#live(op.key, now)
           if (entry && entry.type !== 'string') throw wrongType(op.key)
@@ -76,7 +83,7 @@ export class MemorySkaldStateBackend implements SkaldStateBackend {
         }
       }
     })
-    return Promise.resolve({ refusedBeats })
+    return Promise.resolve({ refusedBeats, missingTouches })
   }
 
   getString(key: string): Promise<StoredValue | undefined> {

@@ -12,8 +12,12 @@ import {
   taskHeartbeatKey,
   WireTimings,
 } from '../model/keys.ts'
+import type { JsonObject } from '../model/task-runtime.ts'
+import { isPlainObject } from '../model/wire-values.ts'
 import { SkaldStateArgumentError } from './errors.ts'
-import type { SkaldStateBackend, StateOp } from './backend.ts'
+import type { ApplyResult, SkaldStateBackend, StateOp } from './backend.ts'
+import { ClassSchemasWriter, type ClassSchemasOp } from './class-schemas.ts'
+import { loadToJson, processLoadSampler, type SkaldLoad } from './load.ts'
 import { skaldLoadKey, taskCheckpointKey, taskLogKey, taskProgressKey } from './keys.ts'
 
 export interface SkaldRegistration {
@@ -28,19 +32,12 @@ export interface SkaldRegistration {
   draining?: boolean
   /** Most tasks at once per class; a class not listed is limited by `capacity` only. */
   classCapacity?: Readonly<Record<string, number>>
-}
-
-export interface SkaldLoad {
-  capacity: number | null
-  running: number
-  classes: Record<string, { capacity: number | null; running: number }>
-  /** shutting down: a dispatcher must not send it anything */
-  draining: boolean
-  /** CPU time of this process over the last tick, in % of one core. */
-  cpuPercent: number
-  rssMb: number
-  /** epoch ms of the sample */
-  timestamp: number
+  /**
+   * className → the input JSON Schema of its attachments (null: none that JSON Schema can state), published in
+   * `skalds:{id}:ts:classes` for controllers to check new tasks with. Undefined = none published (the key is
+   * deleted, so one left by an earlier process with this id never describes other code).
+   */
+  classSchemas?: Readonly<Record<string, JsonObject | null>>
 }
 
 /** How a run ended, as the node decided from the worker's outcome (docs/workers.md, outcome → heartbeat code). */
@@ -138,6 +135,14 @@ function checkClassNames(value: unknown): string[] {
   return [...(value as string[])]
 }
 
+function checkClassSchemas(value: unknown): Readonly<Record<string, JsonObject | null>> | undefined {
+  if (value === undefined) return undefined
+  if (!isPlainObject(value) || Object.values(value).some((v) => v !== null && !isPlainObject(v))) {
+    throw new SkaldStateArgumentError('classSchemas', 'must map class names to a JSON Schema object or null')
+  }
+  return value as Readonly<Record<string, JsonObject | null>>
+}
+
 function checkTaskId(id: unknown): string {
   if (typeof id !== 'string' || id.length === 0) throw new SkaldStateArgumentError('taskId', `must be a non-empty string, got ${JSON.stringify(id)}`)
   return id
@@ -165,6 +170,7 @@ class Publisher implements SkaldStatePublisher {
   readonly #now: () => number
   readonly #sampleLoad: (base: Omit<SkaldLoad, 'cpuPercent' | 'rssMb'>) => SkaldLoad
   readonly #onError: (error: unknown) => void
+  readonly #schemas: ClassSchemasWriter
   #info: SkaldRegistration | undefined
   readonly #runs = new Map<string, Run>()
   readonly #pending = new Map<string, Pending>()
@@ -183,6 +189,7 @@ class Publisher implements SkaldStatePublisher {
     this.#now = options.now ?? Date.now
     this.#sampleLoad = options.sampleLoad ?? processLoadSampler()
     this.#onError = options.onError ?? (() => {})
+    this.#schemas = new ClassSchemasWriter(this.#keyTtl)
   }
 
   get runs(): ReadonlyArray<{ taskId: string; className: string; epoch: number }> {
@@ -193,7 +200,11 @@ class Publisher implements SkaldStatePublisher {
     checkSkaldId(info.skaldId)
     if (info.mode !== 'node' && info.mode !== 'edge') throw new SkaldStateArgumentError('mode', `must be 'node' or 'edge', got ${JSON.stringify(info.mode)}`)
     this.#info = { ...info, classNames: checkClassNames(info.classNames) }
-    await this.#backend.apply(this.#nodeOps(this.#now()))
+    const now = this.#now()
+    this.#schemas.update(checkClassSchemas(info.classSchemas), now)
+    const ops = this.#nodeOps(now)
+    const schemaOp = this.#schemas.appendTo(ops, info.skaldId)
+    await this.#settleSchemas(schemaOp, await this.#backend.apply(ops))
   }
 
   async startRun(run: { taskId: string; className: string; epoch: number }): Promise<void> {
@@ -288,6 +299,7 @@ class Publisher implements SkaldStatePublisher {
       fenced.push(run.taskId)
     }
     const ops: StateOp[] = this.#info ? this.#nodeOps(now) : []
+    const schemaOp = this.#info ? this.#schemas.appendTo(ops, this.#info.skaldId) : undefined
     const beats: Array<{ index: number; taskId: string }> = []
     const taken = new Map<string, Pending>()
     for (const run of this.#runs.values()) {
@@ -306,6 +318,7 @@ class Publisher implements SkaldStatePublisher {
       for (const [taskId, drained] of taken) this.#requeue(taskId, drained)
       throw error
     }
+    await this.#settleSchemas(schemaOp, result)
     const refusedIndexes = new Set(result.refusedBeats)
     return { tasks: beats.length, fenced, refused: beats.filter((b) => refusedIndexes.has(b.index)).map((b) => b.taskId), ops: ops.length }
   }
@@ -326,6 +339,14 @@ class Publisher implements SkaldStatePublisher {
       ...this.#allTaskOps(now),
       { op: 'set', key: skaldLoadKey(id), value: JSON.stringify(loadToJson(load)), ttlMs: this.#keyTtl },
     ]
+  }
+
+  /** The class schemas' op was applied; when its touch found the key gone, writes it again now (one more round trip). */
+  async #settleSchemas(op: ClassSchemasOp | undefined, result: ApplyResult): Promise<void> {
+    if (!this.#schemas.settle(op, result) || !this.#info) return
+    const again: StateOp[] = []
+    const rewrite = this.#schemas.appendTo(again, this.#info.skaldId)
+    if (again.length > 0) this.#schemas.settle(rewrite, await this.#backend.apply(again))
   }
 
   /** `skalds:{id}:all-task` of the current runs; nothing before register(). */
@@ -385,45 +406,6 @@ function classLoad(info: SkaldRegistration, runs: readonly Run[]): SkaldLoad['cl
   for (const name of info.classNames) classes[name] = { capacity: info.classCapacity?.[name] ?? null, running: 0 }
   for (const run of runs) (classes[run.className] ??= { capacity: info.classCapacity?.[run.className] ?? null, running: 0 }).running++
   return classes
-}
-
-/** CPU % of one core since the previous sample, and RSS, of this process. */
-function processLoadSampler(): (base: Omit<SkaldLoad, 'cpuPercent' | 'rssMb'>) => SkaldLoad {
-  let lastCpu = process.cpuUsage()
-  let lastAt = performance.now()
-  return (base) => {
-    const cpu = process.cpuUsage(lastCpu)
-    const at = performance.now()
-    const elapsedUs = Math.max(1, (at - lastAt) * 1000)
-    lastCpu = process.cpuUsage()
-    lastAt = at
-    const cpuPercent = Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10
-    const rssMb = Math.round((process.memoryUsage.rss() / 1048576) * 10) / 10
-    return { ...base, cpuPercent, rssMb }
-  }
-}
-
-/** The load as stored: snake_case, like the rest of the wire format. */
-export interface SkaldLoadJson {
-  capacity: number | null
-  running: number
-  classes: Record<string, { capacity: number | null; running: number }>
-  draining: boolean
-  cpu_percent: number
-  rss_mb: number
-  timestamp: number
-}
-
-function loadToJson(load: SkaldLoad): SkaldLoadJson {
-  return {
-    capacity: load.capacity,
-    running: load.running,
-    classes: load.classes,
-    draining: load.draining,
-    cpu_percent: load.cpuPercent,
-    rss_mb: load.rssMb,
-    timestamp: Math.trunc(load.timestamp),
-  }
 }
 
 export function createSkaldStatePublisher(backend: SkaldStateBackend, options: SkaldStatePublisherOptions = {}): SkaldStatePublisher {

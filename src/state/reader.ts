@@ -14,8 +14,9 @@ import {
 } from '../model/keys.ts'
 import { isPlainObject } from '../model/wire-values.ts'
 import type { SkaldStateBackend } from './backend.ts'
-import { skaldLoadKey, taskCheckpointKey, taskLogKey, taskProgressKey } from './keys.ts'
-import type { SkaldLoad } from './publisher.ts'
+import { parseClassSchemas, type SkaldClassSchemas } from './class-schemas.ts'
+import { skaldClassesKey, skaldLoadKey, taskCheckpointKey, taskLogKey, taskProgressKey } from './keys.ts'
+import { parseLoad, type SkaldLoad } from './load.ts'
 
 /** Python's int() on a str: optional sign, digits with single underscores between them, surrounding whitespace. */
 export function parsePythonInt(text: string | undefined): number | undefined {
@@ -37,6 +38,8 @@ export interface SkaldNodeState {
   allTasks: SkaldAllTasks
   /** Our own key; undefined for a Python node. */
   load: SkaldLoad | undefined
+  /** className → attachments JSON Schema (our own key); undefined when the node published none (a Python node, or ours before or without it) */
+  classSchemas: SkaldClassSchemas | undefined
 }
 
 export interface TaskProgress {
@@ -91,20 +94,6 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-function parseLoad(text: string | undefined): SkaldLoad | undefined {
-  const v = parseJson(text)
-  if (!isPlainObject(v) || typeof v.running !== 'number') return undefined
-  return {
-    capacity: typeof v.capacity === 'number' ? v.capacity : null,
-    running: v.running,
-    classes: isPlainObject(v.classes) ? (v.classes as SkaldLoad['classes']) : {},
-    draining: v.draining === true,
-    cpuPercent: typeof v.cpu_percent === 'number' ? v.cpu_percent : 0,
-    rssMb: typeof v.rss_mb === 'number' ? v.rss_mb : 0,
-    timestamp: typeof v.timestamp === 'number' ? v.timestamp : 0,
-  }
-}
-
 class Reader implements SkaldStateReader {
   readonly #backend: SkaldStateBackend
   constructor(backend: SkaldStateBackend) {
@@ -118,13 +107,14 @@ class Reader implements SkaldStateReader {
 
   async node(skaldId: string): Promise<SkaldNodeState | undefined> {
     const b = this.#backend
-    const [activity, mode, heartbeat, classes, allTask, load] = await Promise.all([
+    const [activity, mode, heartbeat, classes, allTask, load, schemas] = await Promise.all([
       b.getHashField(SKALDS_HASH_KEY, skaldId),
       b.getHashField(SKALDS_MODE_HASH_KEY, skaldId),
       b.getString(skaldHeartbeatKey(skaldId)),
       b.getList(skaldAllowTaskClassNameKey(skaldId)),
       b.getString(skaldAllTaskKey(skaldId)),
       b.getString(skaldLoadKey(skaldId)),
+      b.getString(skaldClassesKey(skaldId)),
     ])
     if (!activity && !heartbeat && !classes && !allTask) return undefined
     return {
@@ -136,6 +126,7 @@ class Reader implements SkaldStateReader {
       classNames: classes?.values ?? [],
       allTasks: parseAllTasks(allTask?.value),
       load: parseLoad(load?.value),
+      classSchemas: parseClassSchemas(schemas?.value),
     }
   }
 

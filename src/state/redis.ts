@@ -26,11 +26,12 @@ export interface RedisSkaldStateOptions {
   hashFieldTtl?: 'auto' | 'emulated'
 }
 
-/** One command of the round trip, and which `beat` ops (by index into the tick's ops) its reply answers. */
+/** One command of the round trip, and which `beat` or `touch` op (by index into the tick's ops) its reply answers. */
 interface Command {
   routeKey: string
   command: RedisArg[] | { script: LuaScript; keys: string[]; args: string[] }
   beats?: number[]
+  touch?: number
 }
 
 export class RedisSkaldStateBackend implements SkaldStateBackend {
@@ -53,13 +54,13 @@ export class RedisSkaldStateBackend implements SkaldStateBackend {
   }
 
   async apply(ops: readonly StateOp[]): Promise<ApplyResult> {
-    if (ops.length === 0) return { refusedBeats: [] }
+    if (ops.length === 0) return { refusedBeats: [], missingTouches: [] }
     const strategy = (this.#strategy ??= await hashTtlStrategy(this.connection, this.#force))
     const commands = this.#commands(ops, strategy)
     try {
       if (!this.connection.isCluster) {
         const replies = await this.connection.transaction(commands.map((c) => opCommand(c as Op)), { key: commands[0]!.routeKey })
-        return { refusedBeats: refused(commands, replies) }
+        return answers([{ group: commands, replies }])
       }
       const groups = new Map<number, Command[]>()
       for (const command of commands) {
@@ -79,7 +80,7 @@ export class RedisSkaldStateBackend implements SkaldStateBackend {
           return { group, replies: [reply] }
         }),
       )
-      return { refusedBeats: results.flatMap(({ group, replies }) => refused(group, replies)) }
+      return answers(results)
     } catch (error) {
       throw new SkaldStateWriteError(`skald state: a write of ${ops.length} ops failed: ${(error as Error).message}`, { cause: error })
     }
@@ -143,6 +144,9 @@ export class RedisSkaldStateBackend implements SkaldStateBackend {
         case 'del':
           commands.push({ routeKey: key, command: ['DEL', key] })
           break
+        case 'touch':
+          commands.push({ routeKey: key, command: ['PEXPIRE', key, String(op.ttlMs)], touch: index })
+          break
         case 'beat': {
           const slot = cluster ? slotOf(key) : 0
           let group = beatGroups.get(slot)
@@ -162,17 +166,22 @@ export class RedisSkaldStateBackend implements SkaldStateBackend {
   }
 }
 
-function refused(commands: readonly Command[], replies: readonly unknown[]): number[] {
-  const out: number[] = []
-  commands.forEach((command, i) => {
-    if (!command.beats) return
-    const reply = replies[i]
-    const flags = Array.isArray(reply) ? reply : []
-    command.beats.forEach((opIndex, j) => {
-      if (Number(flags[j]) === 0) out.push(opIndex)
+/** The refused beats (the script's 0 flags) and missing touches (PEXPIRE's 0) of every group's replies. */
+function answers(results: ReadonlyArray<{ group: readonly Command[]; replies: readonly unknown[] }>): ApplyResult {
+  const refusedBeats: number[] = []
+  const missingTouches: number[] = []
+  for (const { group, replies } of results) {
+    group.forEach((command, i) => {
+      const reply = replies[i]
+      if (command.touch !== undefined && Number(reply) === 0) missingTouches.push(command.touch)
+      if (!command.beats) return
+      const flags = Array.isArray(reply) ? reply : []
+      command.beats.forEach((opIndex, j) => {
+        if (Number(flags[j]) === 0) refusedBeats.push(opIndex)
+      })
     })
-  })
-  return out
+  }
+  return { refusedBeats, missingTouches }
 }
 
 export function createRedisSkaldStateBackend(connection: RedisConnection, options?: RedisSkaldStateOptions): RedisSkaldStateBackend {

@@ -8,6 +8,7 @@ export { AbortReason, ABORT_REASONS } from './abort-reason.ts'
 export type { JsonValue } from './json.ts'
 export { DEFAULT_CHECKPOINT_MAX_BYTES } from './json.ts'
 export type { StandardSchemaV1, InferOutput } from './standard-schema.ts'
+export { attachmentsJsonSchema, type AttachmentsJsonSchema } from './attachments-json-schema.ts'
 export type {
   WorkerHost,
   WorkerHostOptions,

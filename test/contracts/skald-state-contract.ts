@@ -36,6 +36,19 @@ async function readTasks(reader: ReturnType<typeof createSkaldStateReader>, ids:
 
 const fixedLoad: SkaldStatePublisherOptions['sampleLoad'] = (base) => ({ ...base, cpuPercent: 1.5, rssMb: 80 })
 
+/** Wraps a backend, keeping every op applied (in order). */
+function recording(backend: SkaldStateBackend): SkaldStateBackend & { ops: StateOp[] } {
+  const wrapped = Object.create(backend) as SkaldStateBackend & { ops: StateOp[] }
+  wrapped.ops = []
+  wrapped.apply = (ops: readonly StateOp[]): Promise<ApplyResult> => {
+    wrapped.ops.push(...ops)
+    return backend.apply(ops)
+  }
+  return wrapped
+}
+
+const schemaA = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { until: { type: 'integer', minimum: 1 } }, required: ['until'] }
+
 export function skaldStateContract(name: string, setup: () => Promise<SkaldStateFixture>): void {
   void describe(`skald state contract: ${name}`, () => {
     let fixture: SkaldStateFixture
@@ -244,12 +257,88 @@ export function skaldStateContract(name: string, setup: () => Promise<SkaldState
       await publisher.close()
     })
 
+    void it('touch keeps a key alive and reports one that is gone', async () => {
+      const [kept, gone] = [`x:${id('k')}`, `x:${id('k')}`]
+      await fixture.backend.apply([{ op: 'set', key: kept, value: 'v', ttlMs: 5000 }])
+      const result = await fixture.backend.apply([
+        { op: 'touch', key: gone, ttlMs: 60_000 },
+        { op: 'touch', key: kept, ttlMs: 60_000 },
+      ])
+      assert.deepEqual(result.missingTouches, [0])
+      assert.deepEqual(result.refusedBeats, [])
+      const stored = (await fixture.backend.getString(kept))!
+      assert.equal(stored.value, 'v')
+      assert.ok(stored.ttlMs! > 50_000, `ttl ${stored.ttlMs}`)
+      assert.equal(await fixture.backend.getString(gone), undefined, 'a touch creates nothing')
+    })
+
+    void it('class schemas: written at registration with their timestamp, then only touched by the ticks', async () => {
+      const skaldId = id('node')
+      const backend = recording(fixture.backend)
+      const publisher = createSkaldStatePublisher(backend, { sampleLoad: fixedLoad })
+      const before = Date.now()
+      await publisher.register({ skaldId, mode: 'node', classNames: ['A', 'B'], classSchemas: { A: schemaA, B: null } })
+      const node = (await reader().node(skaldId))!
+      const stamp = node.classSchemas?.A?.timestamp ?? 0
+      assert.ok(stamp >= before - 1000 && stamp <= Date.now() + 1000, `timestamp ${stamp}`)
+      assert.deepEqual(node.classSchemas, { A: { attachments: schemaA, timestamp: stamp }, B: { attachments: null, timestamp: stamp } })
+      const stored = (await fixture.backend.getString(`skalds:${skaldId}:ts:classes`))!
+      assert.ok(stored.ttlMs! > 3_590_000 && stored.ttlMs! <= 3_600_000, `ttl ${stored.ttlMs}`)
+      backend.ops.length = 0
+      await publisher.tick()
+      await publisher.tick()
+      const schemaOps = backend.ops.filter((op) => op.key === `skalds:${skaldId}:ts:classes`)
+      assert.deepEqual(schemaOps.map((op) => op.op), ['touch', 'touch'], 'a tick does not rewrite the schemas')
+      // The same schemas registered again (a draining Skald does): still only a touch, timestamp kept.
+      await publisher.register({ skaldId, mode: 'node', classNames: ['A', 'B'], classSchemas: { A: schemaA, B: null }, draining: true })
+      assert.equal(backend.ops.filter((op) => op.key === `skalds:${skaldId}:ts:classes`).at(-1)!.op, 'touch')
+      assert.equal((await reader().node(skaldId))!.classSchemas!.A!.timestamp, stamp)
+      await publisher.close()
+    })
+
+    void it('class schemas come back at the next tick after a delete (Python\'s cleanup of skalds:{id}:*), unchanged', async () => {
+      const skaldId = id('node')
+      const publisher = createSkaldStatePublisher(fixture.backend, { sampleLoad: fixedLoad })
+      await publisher.register({ skaldId, mode: 'node', classNames: ['A'], classSchemas: { A: schemaA } })
+      const first = (await reader().node(skaldId))!.classSchemas
+      await fixture.backend.apply([{ op: 'del', key: `skalds:${skaldId}:ts:classes` }])
+      assert.equal((await reader().node(skaldId))!.classSchemas, undefined)
+      await publisher.tick()
+      assert.deepEqual((await reader().node(skaldId))!.classSchemas, first)
+      await publisher.close()
+    })
+
+    void it('class schemas: none registered deletes a key an earlier process left; changed ones are rewritten, newer', async () => {
+      const skaldId = id('node')
+      const key = `skalds:${skaldId}:ts:classes`
+      await fixture.backend.apply([{ op: 'set', key, value: JSON.stringify({ A: { attachments: { type: 'string' }, timestamp: 1 } }), ttlMs: 60_000 }])
+      let now = Date.now()
+      const backend = recording(fixture.backend)
+      const publisher = createSkaldStatePublisher(backend, { sampleLoad: fixedLoad, now: () => now })
+      await publisher.register({ skaldId, mode: 'node', classNames: ['A'] })
+      assert.equal((await reader().node(skaldId))!.classSchemas, undefined, 'a Skald without schemas publishes none')
+      backend.ops.length = 0
+      await publisher.tick()
+      assert.deepEqual(backend.ops.filter((op) => op.key === key), [], 'deleted once, then left alone')
+      await publisher.register({ skaldId, mode: 'node', classNames: ['A'], classSchemas: { A: schemaA } })
+      const first = (await reader().node(skaldId))!.classSchemas!.A!
+      now += 5000
+      const changed = { ...schemaA, required: [] }
+      await publisher.register({ skaldId, mode: 'node', classNames: ['A'], classSchemas: { A: changed } })
+      const second = (await reader().node(skaldId))!.classSchemas!.A!
+      assert.deepEqual(second.attachments, changed)
+      assert.equal(second.timestamp, first.timestamp + 5000)
+      await publisher.close()
+    })
+
     void it('refuses bad ids and epochs with a stable code', async () => {
       const publisher = createSkaldStatePublisher(fixture.backend)
       await assert.rejects(publisher.register({ skaldId: 'a*b', mode: 'node', classNames: [] }), { code: 'E_SKALD_STATE_ARGUMENT' })
       await assert.rejects(publisher.register({ skaldId: '', mode: 'node', classNames: [] }), { code: 'E_SKALD_STATE_ARGUMENT' })
       await assert.rejects(publisher.startRun({ taskId: 't', className: 'C', epoch: 1.5 }), { code: 'E_SKALD_STATE_ARGUMENT' })
       await assert.rejects(publisher.startRun({ taskId: '', className: 'C', epoch: 1 }), { code: 'E_SKALD_STATE_ARGUMENT' })
+      const badSchemas = { A: 'not a schema' } as unknown as Record<string, null>
+      await assert.rejects(publisher.register({ skaldId: id('node'), mode: 'node', classNames: ['A'], classSchemas: badSchemas }), { code: 'E_SKALD_STATE_ARGUMENT' })
       await publisher.close()
     })
   })

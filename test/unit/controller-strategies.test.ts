@@ -18,6 +18,7 @@ function candidate(id: string, running: number, load?: { capacity: number | null
     taskIds: [],
     tasks: [],
     load: load ? { capacity: load.capacity, running, classes: {}, draining: false, cpuPercent: load.cpu, rssMb: 50, timestamp: 0 } : undefined,
+    classSchemas: undefined,
     history: load ? [{ at: 0, running, capacity: load.capacity, cpuPercent: load.cpu, rssMb: 50 }] : [],
   }
   return { node, running }

@@ -73,3 +73,21 @@ void it('a failed tick keeps the progress, checkpoint and log it carried for the
   assert.equal(state.progress!.value, 10)
   assert.deepEqual(state.log, ['one', 'two'])
 })
+
+void it('memory: ticks keep the class schemas alive past their TTL; once expired, the next tick writes them again', async () => {
+  let now = 1_724_131_200_000
+  const backend = createMemorySkaldStateBackend({ now: () => now })
+  const publisher = createSkaldStatePublisher(backend, { now: () => now, sampleLoad: (b) => ({ ...b, cpuPercent: 0, rssMb: 0 }) })
+  const reader = createSkaldStateReader(backend)
+  const schemas = { C: { type: 'object' } }
+  await publisher.register({ skaldId: 'n1', mode: 'node', classNames: ['C'], classSchemas: schemas })
+  for (let i = 0; i < 3; i++) {
+    now += 3_000_000
+    await publisher.tick()
+  }
+  assert.deepEqual((await reader.node('n1'))!.classSchemas, { C: { attachments: { type: 'object' }, timestamp: 1_724_131_200_000 } }, 'alive 9,000 s after the write')
+  now += 3_600_001 // no tick for an hour: everything lapses
+  assert.equal(await backend.getString('skalds:n1:ts:classes'), undefined)
+  await publisher.tick()
+  assert.deepEqual((await reader.node('n1'))!.classSchemas?.C?.attachments, { type: 'object' })
+})

@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { SkaldsError } from '../../model/errors.ts'
+import { AttachmentsInvalidError } from '../attachment-check.ts'
 
 export interface ApiErrorBody {
   /** what went wrong, with the detail (which task, which field) */
@@ -105,7 +106,12 @@ export function installErrorHandlers(app: FastifyInstance): void {
       const status = STATUS_BY_CODE[error.code] ?? 500
       if (status >= 500) request.log.error({ err: error }, 'request failed')
       if (error.code === 'E_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer')
-      const details = error instanceof ApiInputError ? [{ field: error.field, reason: error.message.slice(error.field.length + 2) }] : undefined
+      const details =
+        error instanceof ApiInputError
+          ? [{ field: error.field, reason: error.message.slice(error.field.length + 2) }]
+          : error instanceof AttachmentsInvalidError
+            ? error.issues.map(({ field, reason }) => ({ field, reason }))
+            : undefined
       return reply.code(status).send(errorBody(request, status, error.code, status >= 500 && status !== 503 ? 'an unexpected error occurred' : error.message, details))
     }
     // Fastify's own errors (bad JSON, body too large, unsupported media type) carry a 4xx statusCode and a code.

@@ -31,6 +31,8 @@ import {
 import { beatsOf, toTaskResponse, viewTasks } from '../task-view.ts'
 
 const TERMINAL_BEATS = new Set([200, -1, -2])
+const ATTACHMENTS_CHECKED =
+  "The attachments are checked first against the JSON Schema the class's online nodes published: a mismatch is a 400 `E_ATTACHMENTS_INVALID` naming each `attachments.<field>` in `details`, and nothing is stored. When no online node with the class published one, they are stored unchecked and the worker validates them when it starts."
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema }
 
 export function listQueryOf(q: TaskListQueryParams): TaskListQuery {
@@ -77,7 +79,7 @@ export const taskRoutes: FastifyPluginAsyncZod<{ deps: ControllerApiDeps }> = (a
 
   app.get('/classnames', { schema: { tags: ['tasks'], summary: 'Distinct class names of the stored tasks', response: { 200: z.array(z.string()) } } }, () => reads.classNames())
 
-  app.post('/', { schema: { tags: ['tasks'], summary: 'Create a task (dispatched at once)', body: createTaskBody, response: { 201: taskResponse, ...errors } } }, async (request, reply) => {
+  app.post('/', { schema: { tags: ['tasks'], summary: 'Create a task (dispatched at once)', description: ATTACHMENTS_CHECKED, body: createTaskBody, response: { 201: taskResponse, ...errors } } }, async (request, reply) => {
     const b = request.body
     const input: TaskInput = {
       id: b.id ?? randomUUID(),
@@ -159,7 +161,7 @@ export const taskRoutes: FastifyPluginAsyncZod<{ deps: ControllerApiDeps }> = (a
 
   app.put(
     '/:task_id/attachments',
-    { schema: { tags: ['tasks'], summary: "Replace the task's attachments; its running worker takes them live", params: taskParams, body: attachmentsBody, response: { 200: successResponse, ...errors } } },
+    { schema: { tags: ['tasks'], summary: "Replace the task's attachments; its running worker takes them live", description: ATTACHMENTS_CHECKED, params: taskParams, body: attachmentsBody, response: { 200: successResponse, ...errors } } },
     async (request) => {
       const id = request.params.task_id
       const task = await command(id, 'attachments', () => commands.updateAttachments(id, request.body.attachments))
