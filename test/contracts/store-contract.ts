@@ -191,8 +191,23 @@ export function taskStoreContract(name: string, makeHarness: () => Promise<Store
         for (const t of tasks) await store.create(t)
       })
 
-      void it('default sort is createDateTime desc, ties broken by id', async () => {
-        assert.deepEqual(ids(await store.list(both)), ['06', '05', '03', '04', '02', '01'])
+      void it("default sort is createDateTime desc, ties broken by id in the first key's direction", async () => {
+        assert.deepEqual(ids(await store.list(both)), ['06', '05', '04', '03', '02', '01'])
+        const asc = await store.list({ ...both, sort: { field: 'createDateTime', direction: 'asc' } })
+        assert.deepEqual(ids(asc), ['01', '02', '03', '04', '05', '06'], 'the exact reverse')
+        const byPriority = await store.list({ ...both, sort: [{ field: 'priority', direction: 'desc' }] })
+        assert.deepEqual(ids(byPriority), ['04', '06', '03', '01', '02', '05'], 'priority 5 ties: id desc')
+      })
+
+      void it('several statuses and classes: one ordered page across them, paged, each task once', async () => {
+        const filter = { ...both, lifecycleStatus: ['Created', 'Failed', 'Created'] } as const
+        const page = await store.list({ ...filter, limit: 2, offset: 1 })
+        assert.deepEqual(ids(page), ['04', '03'])
+        assert.equal(page.total, 4)
+        assert.deepEqual(ids(await store.list({ ...filter, sort: { field: 'createDateTime', direction: 'asc' } })), ['02', '03', '04', '06'])
+        assert.deepEqual(ids(await store.list({ ...filter, mode: ['Passive', 'Active'], sort: { field: 'id' } })), ['02', '03', '04'])
+        assert.equal(await store.count(filter), 4)
+        assert.equal((await store.countByStatus(filter)).Created, 3)
       })
 
       void it('paging: offset and limit over a stable order, total ignores paging', async () => {
