@@ -26,15 +26,40 @@ export type { MongoTaskStoreOptions } from './options.ts'
 export const DEFAULT_DB_NAME = 'skalds'
 export const DEFAULT_COLLECTION_NAME = 'tasks'
 
-/** Indexes: Python's unique `id_1`, plus one per query this store issues (Python creates only `id_1`). */
-const INDEXES: { key: Document; name: string; unique?: boolean }[] = [
+/** An index this store creates at connect (`ensureIndexes`). */
+export interface MongoTaskIndex {
+  key: Record<string, 1 | -1>
+  name: string
+  unique?: boolean
+}
+
+/**
+ * Indexes: Python's unique `id_1` (Python creates no other), then one per list shape: the equality fields, then
+ * the sort key, then `id` (the tie-break, in the sort key's direction), so a page is one ordered index range
+ * (or a merge of a few, for `$in`) stopped at skip + limit instead of an in-memory sort of every match. Read
+ * backwards, each also serves the reverse sort. The single-field and `lifecycleStatus_1_mode_1` indexes of
+ * earlier versions stay: each is a prefix of a compound one, but a library does not drop indexes from a
+ * database Python and older versions share (docs/store.md says which ones can go by hand).
+ * Exported for the tests; not part of the package API.
+ */
+export const MONGO_TASK_INDEXES: readonly MongoTaskIndex[] = [
   { key: { id: 1 }, name: 'id_1', unique: true },
+  // earlier versions
   { key: { lifecycleStatus: 1, mode: 1 }, name: 'lifecycleStatus_1_mode_1' },
   { key: { mode: 1 }, name: 'mode_1' },
   { key: { className: 1 }, name: 'className_1' },
   { key: { executor: 1 }, name: 'executor_1' },
   { key: { createDateTime: -1 }, name: 'createDateTime_-1' },
   { key: { updateDateTime: -1 }, name: 'updateDateTime_-1' },
+  // filter + sort: the REST list (newest first), the change feed, the dispatcher
+  { key: { createDateTime: -1, id: -1 }, name: 'createDateTime_-1_id_-1' },
+  { key: { lifecycleStatus: 1, createDateTime: -1, id: -1 }, name: 'lifecycleStatus_1_createDateTime_-1_id_-1' },
+  { key: { className: 1, createDateTime: -1, id: -1 }, name: 'className_1_createDateTime_-1_id_-1' },
+  { key: { className: 1, lifecycleStatus: 1, createDateTime: -1, id: -1 }, name: 'className_1_lifecycleStatus_1_createDateTime_-1_id_-1' },
+  { key: { executor: 1, createDateTime: -1, id: -1 }, name: 'executor_1_createDateTime_-1_id_-1' },
+  { key: { mode: 1, createDateTime: -1, id: -1 }, name: 'mode_1_createDateTime_-1_id_-1' },
+  { key: { updateDateTime: 1, id: 1 }, name: 'updateDateTime_1_id_1' },
+  { key: { lifecycleStatus: 1, mode: 1, priority: -1, createDateTime: 1, id: -1 }, name: 'lifecycleStatus_1_mode_1_priority_-1_createDateTime_1_id_-1' },
 ]
 
 /** Timestamps are BSON Int64, as Python (int) writes them; plain JS numbers above 2^31 would become doubles. */
@@ -100,16 +125,20 @@ export function fromMongoDocument(doc: Document): Task {
   return readStoredTask(plain)
 }
 
-/** `field IN values`, where the default value also matches documents that lack the field (as the model reads them). */
-function inWithDefault(values: readonly string[], defaultValue: string): Document {
-  return values.includes(defaultValue) ? { $in: [...values, null] } : { $in: [...values] }
+/**
+ * `field IN values`, where the default value also matches documents that lack the field (as the model reads them).
+ * One value is a plain equality: the same plan on MongoDB, and FerretDB pushes only equalities down to its backend.
+ */
+function inWithDefault(values: readonly string[], defaultValue: string): Document | string {
+  if (values.includes(defaultValue)) return { $in: [...values, null] }
+  return values.length === 1 ? values[0]! : { $in: [...values] }
 }
 
 function mongoFilter(filter: NormalFilter): Filter<Document> {
   const f: Document = {}
   if (filter.lifecycleStatus) f.lifecycleStatus = inWithDefault(filter.lifecycleStatus, TaskLifecycleStatus.Created)
   if (filter.mode) f.mode = inWithDefault(filter.mode, ModeEnum.Passive)
-  if (filter.className) f.className = { $in: filter.className }
+  if (filter.className) f.className = filter.className.length === 1 ? filter.className[0] : { $in: filter.className }
   // `{executor: null}` also matches documents without the field.
   if (filter.executor !== undefined) f.executor = filter.executor
   if (filter.text !== undefined) {
@@ -129,6 +158,28 @@ function mongoFilter(filter: NormalFilter): Filter<Document> {
 function tokenFilter(updateDateTime: number): Document {
   const range = { updateDateTime: { $gte: updateDateTime, $lt: updateDateTime + 1 } }
   return updateDateTime === 0 ? { $or: [range, { updateDateTime: null }] } : range
+}
+
+/**
+ * The filter and sort of a list page. The sort is the normalised one (`id` last, in the first key's direction),
+ * which is exactly the key order and directions of the index for that shape, or their reverse.
+ * Exported for the tests; not part of the package API.
+ */
+export function mongoListQuery(query: TaskListQuery = {}): { filter: Filter<Document>; sort: Record<string, 1 | -1>; skip: number; limit: number } {
+  const q = normalizeQuery(query)
+  const sort: Record<string, 1 | -1> = {}
+  for (const s of q.sort) sort[s.field] = s.direction === 'desc' ? -1 : 1
+  return { filter: mongoFilter(q.filter), sort, skip: q.offset, limit: q.limit }
+}
+
+/**
+ * countByStatus as one aggregation. The $sort on the group key lets MongoDB read the statuses in order from a
+ * lifecycleStatus-led index (with a class filter, className_1_lifecycleStatus_1_…), covered: index keys only, no
+ * document fetched. Python writes the collection directly, so there is no counts document to keep instead.
+ * Exported for the tests; not part of the package API.
+ */
+export function countByStatusPipeline(filter: Filter<Document>): Document[] {
+  return [{ $match: filter }, { $sort: { lifecycleStatus: 1 } }, { $group: { _id: '$lifecycleStatus', n: { $sum: 1 } } }]
 }
 
 function conditionFilter(options: TaskUpdateOptions | undefined): Document {
@@ -213,7 +264,7 @@ export class MongoTaskStore implements TaskStore {
   async ensureIndexes(): Promise<void> {
     // One index per command: FerretDB 1.24 drops the connection when one createIndexes names several indexes
     // that all exist already (a server panic), and a single existing index is a no-op everywhere.
-    for (const i of INDEXES) {
+    for (const i of MONGO_TASK_INDEXES) {
       await this.collection.createIndex(i.key, { name: i.name, ...(i.unique ? { unique: true } : {}) })
     }
   }
@@ -289,17 +340,11 @@ export class MongoTaskStore implements TaskStore {
 
   async list(query: TaskListQuery = {}): Promise<TaskPage> {
     this.#check()
-    const q = normalizeQuery(query)
-    const filter = mongoFilter(q.filter)
-    const sort: Record<string, 1 | -1> = {}
-    for (const s of q.sort) sort[s.field] = s.direction === 'desc' ? -1 : 1
+    const q = mongoListQuery(query)
     const [docs, total] = await this.#call('list', () =>
-      Promise.all([
-        this.collection.find(filter).sort(sort).skip(q.offset).limit(q.limit).toArray(),
-        this.collection.countDocuments(filter),
-      ]),
+      Promise.all([this.collection.find(q.filter).sort(q.sort).skip(q.skip).limit(q.limit).toArray(), this.collection.countDocuments(q.filter)]),
     )
-    return { items: docs.map(fromMongoDocument), total, offset: q.offset, limit: q.limit }
+    return { items: docs.map(fromMongoDocument), total, offset: q.skip, limit: q.limit }
   }
 
   async count(filter: TaskFilter = {}): Promise<number> {
@@ -311,9 +356,7 @@ export class MongoTaskStore implements TaskStore {
   async countByStatus(filter: TaskFilter = {}): Promise<StatusCounts> {
     this.#check()
     const f = mongoFilter(normalizeFilter(filter))
-    const rows = await this.#call('countByStatus', () =>
-      this.collection.aggregate<{ _id: unknown; n: number }>([{ $match: f }, { $group: { _id: '$lifecycleStatus', n: { $sum: 1 } } }]).toArray(),
-    )
+    const rows = await this.#call('countByStatus', () => this.collection.aggregate<{ _id: unknown; n: number }>(countByStatusPipeline(f)).toArray())
     const counts = emptyStatusCounts()
     for (const r of rows) {
       // A document without a status reads as Created (see readStoredTask).

@@ -38,6 +38,11 @@ function asArray<T>(value: T | readonly T[]): T[] {
   return Array.isArray(value) ? [...(value as readonly T[])] : [value as T]
 }
 
+/** The values once each, first occurrence first: a value listed twice must not match (or be expanded) twice. */
+function uniqueArray<T>(value: T | readonly T[]): T[] {
+  return [...new Set(asArray(value))]
+}
+
 function epochOption(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined
   if (!Number.isSafeInteger(value)) throw new TaskQueryError(`${name}: expected an integer epoch-ms value, got ${String(value)}`)
@@ -47,19 +52,19 @@ function epochOption(name: string, value: number | undefined): number | undefine
 export function normalizeFilter(filter: TaskFilter = {}): NormalFilter {
   const out: NormalFilter = {}
   if (filter.lifecycleStatus !== undefined) {
-    out.lifecycleStatus = asArray(filter.lifecycleStatus)
+    out.lifecycleStatus = uniqueArray(filter.lifecycleStatus)
     for (const s of out.lifecycleStatus) {
       if (!LIFECYCLE_STATUSES.includes(s)) throw new TaskQueryError(`lifecycleStatus: unknown status ${JSON.stringify(s)} (known: ${LIFECYCLE_STATUSES.join(', ')})`)
     }
   }
   if (filter.mode !== undefined) {
-    out.mode = asArray(filter.mode)
+    out.mode = uniqueArray(filter.mode)
     for (const m of out.mode) {
       if (!MODES.includes(m)) throw new TaskQueryError(`mode: unknown mode ${JSON.stringify(m)} (known: ${MODES.join(', ')})`)
     }
   }
   if (filter.className !== undefined) {
-    out.className = asArray(filter.className)
+    out.className = uniqueArray(filter.className)
     for (const c of out.className) if (typeof c !== 'string') throw new TaskQueryError('className: expected strings')
   }
   if (filter.executor !== undefined) {
@@ -92,7 +97,9 @@ export function normalizeQuery(query: TaskListQuery = {}): NormalQuery {
     if (direction !== 'asc' && direction !== 'desc') throw new TaskQueryError(`sort.direction: expected asc or desc, got ${JSON.stringify(direction)}`)
     if (!sort.some((k) => k.field === s.field)) sort.push({ field: s.field, direction })
   }
-  if (!sort.some((k) => k.field === 'id')) sort.push({ field: 'id', direction: 'asc' })
+  // `id` breaks ties in the first key's direction: then a sort and its exact reverse are one index read forwards
+  // or backwards (`createDateTime desc, id desc` and `createDateTime asc, id asc` both on (createDateTime, id)).
+  if (!sort.some((k) => k.field === 'id')) sort.push({ field: 'id', direction: sort[0]?.direction ?? 'asc' })
   return { filter: normalizeFilter(query), sort, offset, limit }
 }
 

@@ -45,6 +45,54 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     description: 'runtime column: the TS-only runtime state (epoch, attempt, maxRetries, checkpoint, lastError, pausedAt) as JSON text; NULL = defaults',
     sql: `ALTER TABLE tasks ADD COLUMN runtime TEXT;`,
   },
+  {
+    version: 3,
+    description: 'indexes that serve a filter and its sort together (reads stay flat as the table grows); per-status counts kept by triggers',
+    sql: `
+      -- Each list index is (equality filter columns…, sort column, id): a page is a range of one index read in
+      -- order and stopped after offset + limit rows, never a sort of every match. id is the tie-break, in the sort
+      -- key's direction, so one index serves a sort read forwards and its reverse read backwards.
+      CREATE INDEX tasks_created ON tasks (create_date_time, id);
+      CREATE INDEX tasks_status_created ON tasks (lifecycle_status, create_date_time, id);
+      CREATE INDEX tasks_class_created ON tasks (class_name, create_date_time, id);
+      CREATE INDEX tasks_class_status_created ON tasks (class_name, lifecycle_status, create_date_time, id);
+      CREATE INDEX tasks_executor_created ON tasks (executor, create_date_time, id);
+      CREATE INDEX tasks_mode_created ON tasks (mode, create_date_time, id);
+      -- the change feed: updatedFrom, oldest change first
+      CREATE INDEX tasks_updated ON tasks (update_date_time, id);
+      -- the dispatcher: Created + Passive, priority desc then createDateTime asc (tie-break: id desc, the first key's)
+      CREATE INDEX tasks_dispatch ON tasks (lifecycle_status, mode, priority DESC, create_date_time, id DESC);
+      -- every one of these is a leading prefix of an index above
+      DROP INDEX tasks_create_date_time;
+      DROP INDEX tasks_update_date_time;
+      DROP INDEX tasks_class_name;
+      DROP INDEX tasks_executor;
+      DROP INDEX tasks_mode;
+      DROP INDEX tasks_status_mode;
+
+      -- Tasks per status, kept exact by triggers in the writer's own transaction (every writer of the file, this
+      -- library or not, fires them): counting by status reads a handful of rows instead of the table.
+      CREATE TABLE task_status_counts (
+        lifecycle_status TEXT    NOT NULL PRIMARY KEY,
+        n                INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO task_status_counts (lifecycle_status, n) SELECT lifecycle_status, COUNT(*) FROM tasks GROUP BY lifecycle_status;
+      CREATE TRIGGER tasks_count_insert AFTER INSERT ON tasks BEGIN
+        INSERT INTO task_status_counts (lifecycle_status, n) VALUES (NEW.lifecycle_status, 1)
+          ON CONFLICT (lifecycle_status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER tasks_count_delete AFTER DELETE ON tasks BEGIN
+        UPDATE task_status_counts SET n = n - 1 WHERE lifecycle_status = OLD.lifecycle_status;
+      END;
+      CREATE TRIGGER tasks_count_status AFTER UPDATE OF lifecycle_status ON tasks
+        WHEN OLD.lifecycle_status IS NOT NEW.lifecycle_status
+      BEGIN
+        UPDATE task_status_counts SET n = n - 1 WHERE lifecycle_status = OLD.lifecycle_status;
+        INSERT INTO task_status_counts (lifecycle_status, n) VALUES (NEW.lifecycle_status, 1)
+          ON CONFLICT (lifecycle_status) DO UPDATE SET n = n + 1;
+      END;
+    `,
+  },
 ]
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.at(-1)?.version ?? 0

@@ -15,6 +15,7 @@ import {
   normalizeFilter,
   normalizeQuery,
   type NormalFilter,
+  type NormalQuery,
 } from './query.ts'
 import { resolveSqliteOptions, type SqliteTaskStoreOptions } from './options.ts'
 import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskSortField, TaskStore, TaskUpdateOptions } from './task-store.ts'
@@ -134,6 +135,61 @@ function whereClause(filter: NormalFilter): { sql: string; params: SQLInputValue
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params }
 }
 
+interface Sql {
+  sql: string
+  params: SQLInputValue[]
+}
+
+/**
+ * Above this many combinations a page keeps the `IN` lists (SQLite then sorts, reading at most offset + limit
+ * rows per value) instead of one index range per combination.
+ */
+const MAX_LIST_ARMS = 32
+
+/**
+ * The filter split into one filter per combination of its list values (status × class × mode), or undefined
+ * when there is at most one combination, or too many.
+ */
+function listArms(filter: NormalFilter): NormalFilter[] | undefined {
+  const lists = (['lifecycleStatus', 'className', 'mode'] as const).filter((k) => (filter[k]?.length ?? 0) > 1)
+  const combinations = lists.reduce((n, k) => n * filter[k]!.length, 1)
+  if (lists.length === 0 || combinations > MAX_LIST_ARMS) return undefined
+  let arms: NormalFilter[] = [filter]
+  for (const key of lists) {
+    arms = arms.flatMap((arm) => (filter[key] as string[]).map((value) => ({ ...arm, [key]: [value] })))
+  }
+  return arms
+}
+
+/**
+ * The SELECT of a list page. With several statuses (or classes, or modes) it is a UNION ALL of one SELECT per
+ * value, each an ordered range of one index, under one ORDER BY: SQLite merges the ordered arms and stops at
+ * offset + limit rows, where `IN (…)` would collect every arm's rows into a temporary b-tree to sort them.
+ * Exported for the query-plan tests; not part of the package API.
+ */
+export function sqliteListPageSql(query: TaskListQuery = {}): Sql {
+  return listPageSql(normalizeQuery(query))
+}
+
+function listPageSql(q: NormalQuery): Sql {
+  const order = q.sort.map((s) => `${COLUMNS[s.field]} ${s.direction === 'desc' ? 'DESC' : 'ASC'}`).join(', ')
+  const arms = (listArms(q.filter) ?? [q.filter]).map(whereClause)
+  return {
+    sql: `${arms.map((w) => `SELECT * FROM tasks ${w.sql}`).join(' UNION ALL ')} ORDER BY ${order} LIMIT ? OFFSET ?`,
+    params: [...arms.flatMap((w) => w.params), q.limit, q.offset],
+  }
+}
+
+/**
+ * The statuses a filter restricts to when status is its only condition (`'all'`: no condition at all), else
+ * undefined: exactly the filters that the per-status counts table answers.
+ */
+function statusOnly(filter: NormalFilter): readonly string[] | 'all' | undefined {
+  const keys = Object.keys(filter)
+  if (keys.length === 0) return 'all'
+  return keys.length === 1 && filter.lifecycleStatus ? filter.lifecycleStatus : undefined
+}
+
 export class SqliteTaskStore implements TaskStore {
   readonly kind = 'sqlite'
   readonly path: string
@@ -141,6 +197,8 @@ export class SqliteTaskStore implements TaskStore {
   #insert: StatementSync
   #get: StatementSync
   #delete: StatementSync
+  #statusCounts: StatementSync
+  #classNames: StatementSync
 
   /** Opens (creating if needed) the database file and applies pending schema migrations. */
   static open(options: SqliteTaskStoreOptions): SqliteTaskStore {
@@ -170,6 +228,17 @@ export class SqliteTaskStore implements TaskStore {
     )
     this.#get = db.prepare('SELECT * FROM tasks WHERE id = ?')
     this.#delete = db.prepare('DELETE FROM tasks WHERE id = ?')
+    this.#statusCounts = db.prepare('SELECT lifecycle_status AS s, n FROM task_status_counts')
+    // A skip scan: each step is the smallest class name above the previous one, one index seek per distinct name
+    // instead of a walk over every row's entry.
+    this.#classNames = db.prepare(
+      `WITH RECURSIVE names(c) AS (
+         SELECT MIN(class_name) FROM tasks WHERE class_name > ''
+         UNION ALL
+         SELECT (SELECT MIN(class_name) FROM tasks WHERE class_name > names.c) FROM names WHERE names.c IS NOT NULL
+       )
+       SELECT c FROM names WHERE c IS NOT NULL`,
+    )
   }
 
   #open(): DatabaseSync {
@@ -275,14 +344,12 @@ export class SqliteTaskStore implements TaskStore {
     return run(() => {
       const db = this.#open()
       const q = normalizeQuery(query)
-      const where = whereClause(q.filter)
-      const order = q.sort.map((s) => `${COLUMNS[s.field]} ${s.direction === 'desc' ? 'DESC' : 'ASC'}`).join(', ')
+      const page = listPageSql(q)
       // One read transaction, so the page and the total come from the same snapshot.
       db.exec('BEGIN')
       try {
-        const rows = db.prepare(`SELECT * FROM tasks ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...where.params, q.limit, q.offset) as unknown as Row[]
-        const total = (db.prepare(`SELECT COUNT(*) AS n FROM tasks ${where.sql}`).get(...where.params) as { n: number }).n
-        return { items: rows.map(rowToTask), total, offset: q.offset, limit: q.limit }
+        const rows = db.prepare(page.sql).all(...page.params) as unknown as Row[]
+        return { items: rows.map(rowToTask), total: this.#count(q.filter), offset: q.offset, limit: q.limit }
       } finally {
         db.exec('COMMIT')
       }
@@ -290,28 +357,50 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   count(filter: TaskFilter = {}): Promise<number> {
-    return run(() => {
-      const where = whereClause(normalizeFilter(filter))
-      return (this.#open().prepare(`SELECT COUNT(*) AS n FROM tasks ${where.sql}`).get(...where.params) as { n: number }).n
-    })
+    return run(() => this.#count(normalizeFilter(filter)))
+  }
+
+  /** From the counts table when the filter is on status alone (a few rows), else an index count of the matches. */
+  #count(filter: NormalFilter): number {
+    const db = this.#open()
+    const statuses = statusOnly(filter)
+    if (statuses !== undefined) {
+      let n = 0
+      for (const [s, count] of this.#countsTable()) if (statuses === 'all' || statuses.includes(s)) n += count
+      return n
+    }
+    const where = whereClause(filter)
+    return (db.prepare(`SELECT COUNT(*) AS n FROM tasks ${where.sql}`).get(...where.params) as { n: number }).n
+  }
+
+  #countsTable(): [string, number][] {
+    return (this.#statusCounts.all() as { s: string; n: number }[]).map((r) => [r.s, r.n])
   }
 
   countByStatus(filter: TaskFilter = {}): Promise<StatusCounts> {
     return run(() => {
-      const where = whereClause(normalizeFilter(filter))
-      const rows = this.#open()
-        .prepare(`SELECT lifecycle_status AS s, COUNT(*) AS n FROM tasks ${where.sql} GROUP BY lifecycle_status`)
-        .all(...where.params) as { s: keyof StatusCounts; n: number }[]
+      const db = this.#open()
+      const f = normalizeFilter(filter)
+      const statuses = statusOnly(f)
+      let rows: [string, number][]
+      if (statuses !== undefined) {
+        rows = this.#countsTable().filter(([s]) => statuses === 'all' || statuses.includes(s))
+      } else {
+        const where = whereClause(f)
+        rows = (db.prepare(`SELECT lifecycle_status AS s, COUNT(*) AS n FROM tasks ${where.sql} GROUP BY lifecycle_status`).all(...where.params) as { s: string; n: number }[]).map(
+          (r) => [r.s, r.n],
+        )
+      }
       const counts = emptyStatusCounts()
-      for (const r of rows) if (r.s in counts) counts[r.s] += r.n
+      for (const [s, n] of rows) if (s in counts) counts[s as keyof StatusCounts] += n
       return counts
     })
   }
 
   distinctClassNames(): Promise<string[]> {
     return run(() => {
-      const rows = this.#open().prepare(`SELECT DISTINCT class_name AS c FROM tasks WHERE class_name <> '' ORDER BY class_name`).all() as { c: string }[]
-      return rows.map((r) => r.c)
+      this.#open()
+      return (this.#classNames.all() as { c: string }[]).map((r) => r.c)
     })
   }
 

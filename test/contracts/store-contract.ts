@@ -2,8 +2,102 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { TaskValidationError, type Task, type TaskInput } from '../../src/model/index.ts'
-import { TaskConflictError, TaskExistsError, TaskNotFoundError, TaskQueryError, type TaskStore } from '../../src/store/index.ts'
+import fc from 'fast-check'
+import { LIFECYCLE_STATUSES, TaskValidationError, type Task, type TaskInput, type TaskLifecycleStatus } from '../../src/model/index.ts'
+import {
+  MAX_LIST_LIMIT,
+  TaskConflictError,
+  TaskExistsError,
+  TaskNotFoundError,
+  TaskQueryError,
+  type StatusCounts,
+  type TaskListQuery,
+  type TaskStore,
+} from '../../src/store/index.ts'
+
+/** Epoch ms used by the shapes' time filters. */
+export const SHAPE_T0 = 1_700_000_000_000
+
+/**
+ * The list shapes the REST API, the dispatcher, the monitor and the change feed issue, and the index each engine
+ * must serve the filter and the order from, in one read (`sqlite.ranges`: one index range per status/class
+ * combination; `sqlite.detail`: what the plan line must say the range is on). The query-plan tests of both
+ * engines run these.
+ */
+export const LIST_SHAPES: {
+  label: string
+  query: TaskListQuery
+  sqlite: { index: string; ranges?: number; detail?: RegExp }
+  mongodb: string
+}[] = [
+  { label: 'unfiltered, newest first (the REST default)', query: {}, sqlite: { index: 'tasks_created' }, mongodb: 'createDateTime_-1_id_-1' },
+  {
+    label: 'unfiltered, oldest first',
+    query: { sort: { field: 'createDateTime', direction: 'asc' } },
+    sqlite: { index: 'tasks_created' },
+    mongodb: 'createDateTime_-1_id_-1',
+  },
+  { label: 'createdFrom', query: { createdFrom: SHAPE_T0 }, sqlite: { index: 'tasks_created', detail: /create_date_time>\?/ }, mongodb: 'createDateTime_-1_id_-1' },
+  {
+    label: 'one status',
+    query: { lifecycleStatus: 'Failed' },
+    sqlite: { index: 'tasks_status_created', detail: /lifecycle_status=\?/ },
+    mongodb: 'lifecycleStatus_1_createDateTime_-1_id_-1',
+  },
+  {
+    label: 'one status, oldest first',
+    query: { lifecycleStatus: 'Failed', sort: { field: 'createDateTime', direction: 'asc' } },
+    sqlite: { index: 'tasks_status_created' },
+    mongodb: 'lifecycleStatus_1_createDateTime_-1_id_-1',
+  },
+  {
+    label: 'Created (on MongoDB also the documents without a status)',
+    query: { lifecycleStatus: 'Created' },
+    sqlite: { index: 'tasks_status_created' },
+    mongodb: 'lifecycleStatus_1_createDateTime_-1_id_-1',
+  },
+  {
+    label: 'several statuses',
+    query: { lifecycleStatus: ['Running', 'Failed', 'Paused'] },
+    sqlite: { index: 'tasks_status_created', ranges: 3 },
+    mongodb: 'lifecycleStatus_1_createDateTime_-1_id_-1',
+  },
+  {
+    label: 'the monitor: Assigning + Running',
+    query: { lifecycleStatus: ['Assigning', 'Running'], limit: 10_000 },
+    sqlite: { index: 'tasks_status_created', ranges: 2 },
+    mongodb: 'lifecycleStatus_1_createDateTime_-1_id_-1',
+  },
+  { label: 'one class', query: { className: 'A' }, sqlite: { index: 'tasks_class_created', detail: /class_name=\?/ }, mongodb: 'className_1_createDateTime_-1_id_-1' },
+  { label: 'several classes', query: { className: ['A', 'B'] }, sqlite: { index: 'tasks_class_created', ranges: 2 }, mongodb: 'className_1_createDateTime_-1_id_-1' },
+  {
+    label: 'status + class',
+    query: { lifecycleStatus: 'Failed', className: 'A' },
+    sqlite: { index: 'tasks_class_status_created', detail: /class_name=\? AND lifecycle_status=\?/ },
+    mongodb: 'className_1_lifecycleStatus_1_createDateTime_-1_id_-1',
+  },
+  {
+    label: 'statuses × classes',
+    query: { lifecycleStatus: ['Running', 'Failed'], className: ['A', 'B'] },
+    sqlite: { index: 'tasks_class_status_created', ranges: 4 },
+    mongodb: 'className_1_lifecycleStatus_1_createDateTime_-1_id_-1',
+  },
+  { label: 'executor', query: { executor: 'node-1' }, sqlite: { index: 'tasks_executor_created', detail: /executor=\?/ }, mongodb: 'executor_1_createDateTime_-1_id_-1' },
+  { label: 'unassigned', query: { executor: null }, sqlite: { index: 'tasks_executor_created' }, mongodb: 'executor_1_createDateTime_-1_id_-1' },
+  { label: 'mode', query: { mode: 'Active' }, sqlite: { index: 'tasks_mode_created', detail: /mode=\?/ }, mongodb: 'mode_1_createDateTime_-1_id_-1' },
+  {
+    label: 'the change feed: updatedFrom, oldest change first',
+    query: { updatedFrom: SHAPE_T0, sort: { field: 'updateDateTime', direction: 'asc' }, limit: 1000 },
+    sqlite: { index: 'tasks_updated', detail: /update_date_time>\?/ },
+    mongodb: 'updateDateTime_1_id_1',
+  },
+  {
+    label: 'the dispatcher: Created + Passive, priority desc, then oldest',
+    query: { lifecycleStatus: 'Created', mode: 'Passive', sort: [{ field: 'priority', direction: 'desc' }, { field: 'createDateTime' }] },
+    sqlite: { index: 'tasks_dispatch', detail: /lifecycle_status=\? AND mode=\?/ },
+    mongodb: 'lifecycleStatus_1_mode_1_priority_-1_createDateTime_1_id_-1',
+  },
+]
 
 /** How a contract run reaches one implementation. */
 export interface StoreHarness {
@@ -20,6 +114,22 @@ function uniqueClass(label: string): string {
 
 function task(id: string, className: string, extra: Partial<TaskInput> = {}): TaskInput {
   return { id, className, source: 'ContractTest', ...extra }
+}
+
+/** Every stored task, read page by page in id order: the full scan the counts are checked against. */
+async function scanAll(store: TaskStore): Promise<Task[]> {
+  const all: Task[] = []
+  for (let offset = 0; ; offset += MAX_LIST_LIMIT) {
+    const page = await store.list({ sort: { field: 'id' }, limit: MAX_LIST_LIMIT, offset })
+    all.push(...page.items)
+    if (page.items.length < MAX_LIST_LIMIT) return all
+  }
+}
+
+function tally(tasks: readonly Task[]): StatusCounts {
+  const counts = Object.fromEntries(LIFECYCLE_STATUSES.map((s) => [s, 0])) as StatusCounts
+  for (const t of tasks) counts[t.lifecycleStatus]++
+  return counts
 }
 
 export function taskStoreContract(name: string, makeHarness: () => Promise<StoreHarness>): void {
@@ -191,8 +301,23 @@ export function taskStoreContract(name: string, makeHarness: () => Promise<Store
         for (const t of tasks) await store.create(t)
       })
 
-      void it('default sort is createDateTime desc, ties broken by id', async () => {
-        assert.deepEqual(ids(await store.list(both)), ['06', '05', '03', '04', '02', '01'])
+      void it("default sort is createDateTime desc, ties broken by id in the first key's direction", async () => {
+        assert.deepEqual(ids(await store.list(both)), ['06', '05', '04', '03', '02', '01'])
+        const asc = await store.list({ ...both, sort: { field: 'createDateTime', direction: 'asc' } })
+        assert.deepEqual(ids(asc), ['01', '02', '03', '04', '05', '06'], 'the exact reverse')
+        const byPriority = await store.list({ ...both, sort: [{ field: 'priority', direction: 'desc' }] })
+        assert.deepEqual(ids(byPriority), ['04', '06', '03', '01', '02', '05'], 'priority 5 ties: id desc')
+      })
+
+      void it('several statuses and classes: one ordered page across them, paged, each task once', async () => {
+        const filter = { ...both, lifecycleStatus: ['Created', 'Failed', 'Created'] } as const
+        const page = await store.list({ ...filter, limit: 2, offset: 1 })
+        assert.deepEqual(ids(page), ['04', '03'])
+        assert.equal(page.total, 4)
+        assert.deepEqual(ids(await store.list({ ...filter, sort: { field: 'createDateTime', direction: 'asc' } })), ['02', '03', '04', '06'])
+        assert.deepEqual(ids(await store.list({ ...filter, mode: ['Passive', 'Active'], sort: { field: 'id' } })), ['02', '03', '04'])
+        assert.equal(await store.count(filter), 4)
+        assert.equal((await store.countByStatus(filter)).Created, 3)
       })
 
       void it('paging: offset and limit over a stable order, total ignores paging', async () => {
@@ -264,6 +389,55 @@ export function taskStoreContract(name: string, makeHarness: () => Promise<Store
         await assert.rejects(store.list({ lifecycleStatus: 'running' as never }), /lifecycleStatus: unknown status "running"/)
         await assert.rejects(store.count({ createdFrom: 1.5 }), /createdFrom/)
       })
+    })
+
+    void it('counts equal a full scan after random creates, status changes, other updates and deletes on two connections', async () => {
+      const cls = uniqueClass('Counts')
+      const live: string[] = []
+      let created = 0
+      const step = fc.record({
+        op: fc.constantFrom('create', 'status', 'touch', 'delete'),
+        pick: fc.nat(),
+        status: fc.constantFrom(...LIFECYCLE_STATUSES),
+        viaOther: fc.boolean(),
+      })
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 20 }), fc.constantFrom(...LIFECYCLE_STATUSES), fc.constantFrom(...LIFECYCLE_STATUSES), async (steps, a, b) => {
+          for (const s of steps) {
+            const writer = s.viaOther ? other : store
+            if (s.op === 'create' || live.length === 0) {
+              const id = `${cls}-${created++}`
+              await writer.create(task(id, cls, { lifecycleStatus: s.status }))
+              live.push(id)
+              continue
+            }
+            const index = s.pick % live.length
+            const id = live[index]!
+            // `status` may set the status it already has; `touch` changes another field only.
+            if (s.op === 'status') await writer.update(id, { lifecycleStatus: s.status })
+            else if (s.op === 'touch') await writer.update(id, { priority: s.pick % 11 })
+            else {
+              assert.equal(await writer.delete(id), true)
+              live.splice(index, 1)
+            }
+          }
+          const all = await scanAll(store)
+          const expected = tally(all)
+          const mine = tally(all.filter((t) => t.className === cls))
+          const pair: TaskLifecycleStatus[] = [a, b]
+          const pairCount = a === b ? expected[a] : expected[a] + expected[b]
+          assert.deepEqual(await store.countByStatus(), expected)
+          assert.equal(await other.count(), all.length)
+          assert.equal((await store.list({ limit: 1 })).total, all.length)
+          assert.equal(await store.count({ lifecycleStatus: a }), expected[a])
+          assert.equal((await other.list({ lifecycleStatus: b, limit: 1 })).total, expected[b])
+          assert.equal(await store.count({ lifecycleStatus: pair }), pairCount)
+          assert.deepEqual(await other.countByStatus({ lifecycleStatus: pair }), { ...tally([]), [a]: expected[a], [b]: expected[b] })
+          assert.deepEqual(await store.countByStatus({ className: cls }), mine)
+          assert.equal(await store.count({ className: cls, lifecycleStatus: a }), mine[a])
+        }),
+        { numRuns: 10 },
+      )
     })
 
     void it('delete removes the task once', async () => {

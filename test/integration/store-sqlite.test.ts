@@ -6,12 +6,14 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { DatabaseSync } from 'node:sqlite'
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite'
 import { defaultTaskRuntime } from '../../src/model/task.ts'
+import { LIFECYCLE_STATUSES, type TaskLifecycleStatus } from '../../src/model/index.ts'
 import { StoreOptionsError, StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
 import { SqliteTaskStore } from '../../src/store/engines/sqlite.ts'
+import { sqliteListPageSql } from '../../src/store/sqlite-task-store.ts'
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-migrations.ts'
-import { taskStoreContract } from '../contracts/store-contract.ts'
+import { LIST_SHAPES, SHAPE_T0, taskStoreContract } from '../contracts/store-contract.ts'
 import { taskRuntimeContract } from '../contracts/task-runtime-contract.ts'
 
 taskStoreContract('sqlite', () => {
@@ -22,6 +24,18 @@ taskStoreContract('sqlite', () => {
     cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
   })
 })
+
+/** The indexes of the latest schema, besides the primary key's. */
+const LIST_INDEXES = [
+  'tasks_created',
+  'tasks_status_created',
+  'tasks_class_created',
+  'tasks_class_status_created',
+  'tasks_executor_created',
+  'tasks_mode_created',
+  'tasks_updated',
+  'tasks_dispatch',
+] as const
 
 function tempPath(): { path: string; dispose: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'skalds-store-'))
@@ -39,7 +53,7 @@ void test('sqlite: WAL journal, schema version recorded, indexes present, data s
     assert.equal((raw.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal')
     assert.equal((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SQLITE_SCHEMA_VERSION)
     const indexes = (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks'`).all() as { name: string }[]).map((r) => r.name)
-    for (const name of ['tasks_status_mode', 'tasks_class_name', 'tasks_executor', 'tasks_create_date_time']) assert.ok(indexes.includes(name), name)
+    assert.deepEqual(indexes.filter((n) => !n.startsWith('sqlite_autoindex_')).sort(), [...LIST_INDEXES].sort())
     assert.equal((raw.prepare('SELECT attachments FROM tasks').get() as { attachments: string }).attachments, '{"deep":{"list":[1,"two",null]}}')
     raw.close()
     const again = SqliteTaskStore.open({ path })
@@ -114,7 +128,7 @@ taskRuntimeContract('sqlite', () => {
   return Promise.resolve({ open: () => Promise.resolve(SqliteTaskStore.open({ path })), cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) })
 })
 
-void test('sqlite: a version-1 file is migrated to version 2 in place: rows kept, runtime defaults, then stored', async () => {
+void test('sqlite: a version-1 file is migrated to the latest version in place: rows kept, runtime defaults, then stored', async () => {
   const { path, dispose } = tempPath()
   try {
     mkdirSync(dirname(path), { recursive: true })
@@ -138,10 +152,150 @@ void test('sqlite: a version-1 file is migrated to version 2 in place: rows kept
     await store.close()
 
     const raw = new DatabaseSync(path)
-    assert.equal((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 2)
+    assert.equal((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SQLITE_SCHEMA_VERSION)
     const row = raw.prepare('SELECT runtime, attachments FROM tasks WHERE id = ?').get('old') as { runtime: string; attachments: string }
     assert.deepEqual(JSON.parse(row.runtime), { ...defaultTaskRuntime(), epoch: 1 })
     assert.equal(row.attachments, '{"k":1}')
+    raw.close()
+  } finally {
+    dispose()
+  }
+})
+
+function planOf(db: DatabaseSync, statement: { sql: string; params: SQLInputValue[] }): string[] {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).all(...statement.params) as { detail: string }[]).map((r) => r.detail)
+}
+
+const T0 = SHAPE_T0
+
+function assertPlan(db: DatabaseSync, shape: (typeof LIST_SHAPES)[number], when: string): void {
+  const plan = planOf(db, sqliteListPageSql({ limit: 20, ...shape.query }))
+  const where = `${shape.label} (${when}): ${plan.join(' | ')}`
+  const expected = shape.sqlite
+  assert.ok(!plan.some((line) => line.includes('USE TEMP B-TREE')), `no sort step: ${where}`)
+  const reads = plan.filter((line) => /^(SCAN|SEARCH) tasks\b/.test(line))
+  assert.equal(reads.length, expected.ranges ?? 1, `one index range per combination: ${where}`)
+  for (const line of reads) {
+    assert.match(line, new RegExp(`USING INDEX ${expected.index}\\b`), `served by ${expected.index}: ${where}`)
+    if (expected.detail) assert.match(line, expected.detail, where)
+  }
+}
+
+void test('sqlite: every list shape reads one index in order (no sort step), before and after ANALYZE on skewed data', async () => {
+  const { path, dispose } = tempPath()
+  try {
+    const store = SqliteTaskStore.open({ path })
+    const raw = new DatabaseSync(path)
+    // The planner has no statistics yet: the plans must not depend on them.
+    for (const shape of LIST_SHAPES) assertPlan(raw, shape, 'no statistics')
+    // A skewed table (most tasks Finished, one class, few Active), then statistics that could tempt the planner
+    // into another index: the plans must hold.
+    for (let i = 0; i < 2000; i++) {
+      await store.create({
+        id: `t${i}`,
+        className: i % 20 === 0 ? 'B' : 'A',
+        source: 's',
+        lifecycleStatus: i % 10 === 0 ? 'Failed' : i % 50 === 1 ? 'Created' : 'Finished',
+        mode: i % 40 === 0 ? 'Active' : 'Passive',
+        executor: i % 3 === 0 ? null : `node-${i % 4}`,
+        priority: i % 11,
+        createDateTime: T0 + i,
+        updateDateTime: T0 + i,
+      })
+    }
+    raw.exec('ANALYZE')
+    for (const shape of LIST_SHAPES) assertPlan(raw, shape, 'after ANALYZE')
+    // The test is the guard: without the index, the same query sorts.
+    raw.exec('DROP INDEX tasks_status_created')
+    assert.throws(() => assertPlan(raw, LIST_SHAPES.find((s) => s.label === 'one status')!, 'index dropped'), /no sort step|served by/)
+    raw.close()
+    await store.close()
+  } finally {
+    dispose()
+  }
+})
+
+/** The counts table as stored, statuses with 0 left out. */
+function countsTable(db: DatabaseSync): Record<string, number> {
+  const rows = db.prepare('SELECT lifecycle_status AS s, n FROM task_status_counts WHERE n <> 0 ORDER BY s').all() as { s: string; n: number }[]
+  return Object.fromEntries(rows.map((r) => [r.s, r.n]))
+}
+
+/** The same, counted from the table itself. */
+function scannedCounts(db: DatabaseSync): Record<string, number> {
+  const rows = db.prepare('SELECT lifecycle_status AS s, COUNT(*) AS n FROM tasks NOT INDEXED GROUP BY s ORDER BY s').all() as { s: string; n: number }[]
+  return Object.fromEntries(rows.map((r) => [r.s, r.n]))
+}
+
+void test('sqlite: status counts come from the counts table, which triggers keep exact under any writer of the file', async () => {
+  const { path, dispose } = tempPath()
+  try {
+    const store = SqliteTaskStore.open({ path })
+    for (let i = 0; i < 30; i++) await store.create({ id: `t${i}`, className: i % 2 ? 'A' : 'B', source: 's', lifecycleStatus: LIFECYCLE_STATUSES[i % 7]! })
+    const raw = new DatabaseSync(path)
+    assert.deepEqual(countsTable(raw), scannedCounts(raw))
+    // Another process's plain SQL fires the same triggers: a multi-row status change, an update of another column,
+    // a status set to the value it has, an unknown status, deletes.
+    raw.exec(`UPDATE tasks SET lifecycle_status = 'Cancelled' WHERE class_name = 'A' AND lifecycle_status IN ('Created', 'Running')`)
+    raw.exec(`UPDATE tasks SET priority = 3, lifecycle_status = lifecycle_status WHERE id IN ('t1', 't2')`)
+    raw.exec(`UPDATE tasks SET lifecycle_status = 'Archived' WHERE id = 't3'`)
+    raw.exec(`DELETE FROM tasks WHERE lifecycle_status = 'Failed'`)
+    raw.prepare(`INSERT INTO tasks (id, class_name, source, mode, is_persistent, create_date_time, update_date_time, deadline_date_time, lifecycle_status, priority)
+                 VALUES ('outside', 'A', 's', 'Passive', 1, 1, 1, 0, 'Paused', 0)`).run()
+    assert.deepEqual(countsTable(raw), scannedCounts(raw))
+    const fromScan = scannedCounts(raw)
+    const byStatus = await store.countByStatus()
+    for (const s of LIFECYCLE_STATUSES) assert.equal(byStatus[s], fromScan[s] ?? 0, s)
+    const rows = (raw.prepare('SELECT COUNT(*) AS n FROM tasks').get() as { n: number }).n
+    assert.equal(await store.count(), rows, 'every task, the unknown status included')
+
+    // The O(1) paths read the table, not the rows: skew the table and watch them follow.
+    raw.exec(`UPDATE task_status_counts SET n = n + 1000 WHERE lifecycle_status = 'Paused'`)
+    assert.equal((await store.countByStatus()).Paused, fromScan.Paused! + 1000)
+    assert.equal(await store.count({ lifecycleStatus: ['Paused', 'Paused'] }), fromScan.Paused! + 1000)
+    assert.equal((await store.list({ lifecycleStatus: 'Paused', limit: 1 })).total, fromScan.Paused! + 1000)
+    assert.equal((await store.list({ limit: 1 })).total, rows + 1000)
+    // Any other condition counts the matching rows through an index.
+    assert.equal(await store.count({ lifecycleStatus: 'Paused', className: 'A' }), (raw.prepare(`SELECT COUNT(*) AS n FROM tasks WHERE lifecycle_status = 'Paused' AND class_name = 'A'`).get() as { n: number }).n)
+    assert.equal((await store.countByStatus({ mode: 'Passive' })).Paused, fromScan.Paused)
+    raw.exec(`UPDATE task_status_counts SET n = n - 1000 WHERE lifecycle_status = 'Paused'`)
+
+    raw.exec('DELETE FROM tasks')
+    assert.deepEqual(countsTable(raw), {}, 'a delete of every row goes row by row through the trigger')
+    assert.equal(await store.count(), 0)
+    raw.close()
+    await store.close()
+  } finally {
+    dispose()
+  }
+})
+
+void test('sqlite: a version-2 file gets version 3 in place: the counts backfilled from its rows, the list indexes replacing the old ones', async () => {
+  const { path, dispose } = tempPath()
+  try {
+    mkdirSync(dirname(path), { recursive: true })
+    const v2 = new DatabaseSync(path)
+    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version <= 2)) v2.exec(m.sql)
+    v2.exec('PRAGMA user_version = 2')
+    const insert = v2.prepare(`INSERT INTO tasks VALUES (?, ?, 'YAML', NULL, NULL, NULL, NULL, 'Passive', 1, ?, ?, 0, ?, 0, NULL, NULL)`)
+    const statuses: TaskLifecycleStatus[] = ['Created', 'Running', 'Running', 'Finished', 'Finished', 'Finished', 'Failed']
+    statuses.forEach((s, i) => insert.run(`old${i}`, i % 2 ? 'A' : 'B', T0 + i, T0 + i, s))
+    v2.close()
+
+    const store = SqliteTaskStore.open({ path })
+    assert.deepEqual(await store.countByStatus(), { Created: 1, Assigning: 0, Running: 2, Paused: 0, Finished: 3, Failed: 1, Cancelled: 0 })
+    await store.update('old0', { lifecycleStatus: 'Assigning' })
+    await store.delete('old6')
+    await store.create({ id: 'new', className: 'A', source: 's' })
+    assert.deepEqual(await store.countByStatus(), { Created: 1, Assigning: 1, Running: 2, Paused: 0, Finished: 3, Failed: 0, Cancelled: 0 })
+    assert.deepEqual((await store.list({ lifecycleStatus: ['Running', 'Assigning'] })).items.map((t) => t.id), ['old2', 'old1', 'old0'])
+    await store.close()
+
+    const raw = new DatabaseSync(path)
+    assert.equal((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 3)
+    assert.deepEqual(countsTable(raw), scannedCounts(raw))
+    const indexes = (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[]).map((r) => r.name)
+    assert.deepEqual(indexes.sort(), [...LIST_INDEXES].sort())
     raw.close()
   } finally {
     dispose()
