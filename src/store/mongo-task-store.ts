@@ -59,7 +59,7 @@ export const MONGO_TASK_INDEXES: readonly MongoTaskIndex[] = [
   { key: { executor: 1, createDateTime: -1, id: -1 }, name: 'executor_1_createDateTime_-1_id_-1' },
   { key: { mode: 1, createDateTime: -1, id: -1 }, name: 'mode_1_createDateTime_-1_id_-1' },
   { key: { updateDateTime: 1, id: 1 }, name: 'updateDateTime_1_id_1' },
-  { key: { lifecycleStatus: 1, mode: 1, priority: -1, createDateTime: 1, id: -1 }, name: 'lifecycleStatus_1_mode_1_priority_-1_createDateTime_1_id_-1' },
+  { key: { lifecycleStatus: 1, mode: 1, priority: -1, createDateTime: 1, id: 1 }, name: 'lifecycleStatus_1_mode_1_priority_-1_createDateTime_1_id_1' },
 ]
 
 /** Timestamps are BSON Int64, as Python (int) writes them; plain JS numbers above 2^31 would become doubles. */
@@ -161,7 +161,7 @@ function tokenFilter(updateDateTime: number): Document {
 }
 
 /**
- * The filter and sort of a list page. The sort is the normalised one (`id` last, in the first key's direction),
+ * The filter and sort of a list page. The sort is the normalised one (`id` last, in the last key's direction),
  * which is exactly the key order and directions of the index for that shape, or their reverse.
  * Exported for the tests; not part of the package API.
  */

@@ -97,9 +97,10 @@ export function normalizeQuery(query: TaskListQuery = {}): NormalQuery {
     if (direction !== 'asc' && direction !== 'desc') throw new TaskQueryError(`sort.direction: expected asc or desc, got ${JSON.stringify(direction)}`)
     if (!sort.some((k) => k.field === s.field)) sort.push({ field: s.field, direction })
   }
-  // `id` breaks ties in the first key's direction: then a sort and its exact reverse are one index read forwards
-  // or backwards (`createDateTime desc, id desc` and `createDateTime asc, id asc` both on (createDateTime, id)).
-  if (!sort.some((k) => k.field === 'id')) sort.push({ field: 'id', direction: sort[0]?.direction ?? 'asc' })
+  // `id` breaks ties in the last key's direction: then a sort and its exact reverse are one index read forwards
+  // or backwards (`createDateTime desc, id desc` and `createDateTime asc, id asc` both on (createDateTime, id)), and
+  // the dispatcher's `priority desc, createDateTime asc` takes equal tasks oldest first, then by id (asc).
+  if (!sort.some((k) => k.field === 'id')) sort.push({ field: 'id', direction: sort.at(-1)?.direction ?? 'asc' })
   return { filter: normalizeFilter(query), sort, offset, limit }
 }
 

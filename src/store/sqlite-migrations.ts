@@ -60,8 +60,8 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX tasks_mode_created ON tasks (mode, create_date_time, id);
       -- the change feed: updatedFrom, oldest change first
       CREATE INDEX tasks_updated ON tasks (update_date_time, id);
-      -- the dispatcher: Created + Passive, priority desc then createDateTime asc (tie-break: id desc, the first key's)
-      CREATE INDEX tasks_dispatch ON tasks (lifecycle_status, mode, priority DESC, create_date_time, id DESC);
+      -- the dispatcher: Created + Passive, priority desc then createDateTime asc (tie-break: id asc, the last key's)
+      CREATE INDEX tasks_dispatch ON tasks (lifecycle_status, mode, priority DESC, create_date_time, id);
       -- every one of these is a leading prefix of an index above
       DROP INDEX tasks_create_date_time;
       DROP INDEX tasks_update_date_time;

@@ -35,7 +35,7 @@ export interface TaskSort {
 export interface TaskListQuery extends TaskFilter {
   /**
    * sort keys in order; default createDateTime desc (as the Python REST API). `id` always breaks ties, in the
-   * direction of the first key (`createDateTime desc` is `createDateTime desc, id desc`), unless it is a key itself.
+   * direction of the last key (`createDateTime desc` is `createDateTime desc, id desc`), unless it is a key itself.
    */
   sort?: TaskSort | readonly TaskSort[]
   /** tasks to skip; default 0 */

@@ -95,7 +95,7 @@ export const LIST_SHAPES: {
     label: 'the dispatcher: Created + Passive, priority desc, then oldest',
     query: { lifecycleStatus: 'Created', mode: 'Passive', sort: [{ field: 'priority', direction: 'desc' }, { field: 'createDateTime' }] },
     sqlite: { index: 'tasks_dispatch', detail: /lifecycle_status=\? AND mode=\?/ },
-    mongodb: 'lifecycleStatus_1_mode_1_priority_-1_createDateTime_1_id_-1',
+    mongodb: 'lifecycleStatus_1_mode_1_priority_-1_createDateTime_1_id_1',
   },
 ]
 
@@ -301,7 +301,7 @@ export function taskStoreContract(name: string, makeHarness: () => Promise<Store
         for (const t of tasks) await store.create(t)
       })
 
-      void it("default sort is createDateTime desc, ties broken by id in the first key's direction", async () => {
+      void it("default sort is createDateTime desc, ties broken by id in the last key's direction", async () => {
         assert.deepEqual(ids(await store.list(both)), ['06', '05', '04', '03', '02', '01'])
         const asc = await store.list({ ...both, sort: { field: 'createDateTime', direction: 'asc' } })
         assert.deepEqual(ids(asc), ['01', '02', '03', '04', '05', '06'], 'the exact reverse')

@@ -43,3 +43,12 @@ void it('nodeGroupId gives the stable per-node group', () => {
   // BusArgumentError like every bad bus argument (was a TypeError before the options were unified).
   assert.throws(() => nodeGroupId(''), BusArgumentError)
 })
+
+void it('memory: ping answers while open and rejects with BusClosedError once closed', async () => {
+  const { MemoryBus } = await import('../../src/bus/memory.ts')
+  const { BusClosedError } = await import('../../src/bus/errors.ts')
+  const bus = new MemoryBus()
+  await bus.ping()
+  await bus.close()
+  await assert.rejects(bus.ping(), BusClosedError)
+})

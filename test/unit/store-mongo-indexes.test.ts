@@ -55,5 +55,5 @@ void test('mongodb filters: one value is an equality (FerretDB pushes only those
   })
   assert.deepEqual(mongoListQuery({ lifecycleStatus: 'Created', mode: 'Passive' }).filter, { lifecycleStatus: { $in: ['Created', null] }, mode: { $in: ['Passive', null] } })
   assert.deepEqual(mongoListQuery({}).sort, { createDateTime: -1, id: -1 })
-  assert.deepEqual(mongoListQuery({ sort: [{ field: 'priority', direction: 'desc' }, { field: 'createDateTime' }] }).sort, { priority: -1, createDateTime: 1, id: -1 })
+  assert.deepEqual(mongoListQuery({ sort: [{ field: 'priority', direction: 'desc' }, { field: 'createDateTime' }] }).sort, { priority: -1, createDateTime: 1, id: 1 })
 })
