@@ -32,6 +32,45 @@ export function canAcceptTasks(n: NodeView): boolean {
   return capacity === null || capacity === undefined || (n.load?.running ?? n.taskIds.length) < capacity
 }
 
+/** The counts over the Skalds that the summary routes show (Python's definitions: running = tasks online Skalds say they run). */
+export interface FleetCounts {
+  total: number
+  online: number
+  nodes: number
+  edges: number
+  onlineNodes: number
+  onlineEdges: number
+  /** online node-mode Skalds that take more work */
+  available: number
+  busy: number
+  idle: number
+  running: number
+  /** running / online Skalds, 2 decimals */
+  averagePerOnline: number
+  /** running tasks per online Skald */
+  distribution: Record<string, number>
+}
+
+export function fleetCounts(nodes: readonly NodeView[]): FleetCounts {
+  const online = nodes.filter((n) => n.online)
+  const onlineNodes = online.filter((n) => n.mode === 'node')
+  const running = online.reduce((sum, n) => sum + n.taskIds.length, 0)
+  return {
+    total: nodes.length,
+    online: online.length,
+    nodes: nodes.filter((n) => n.mode === 'node').length,
+    edges: nodes.filter((n) => n.mode === 'edge').length,
+    onlineNodes: onlineNodes.length,
+    onlineEdges: online.length - onlineNodes.length,
+    available: onlineNodes.filter(canAcceptTasks).length,
+    busy: onlineNodes.filter((n) => n.taskIds.length > 0).length,
+    idle: onlineNodes.filter((n) => n.taskIds.length === 0).length,
+    running,
+    averagePerOnline: online.length === 0 ? 0 : Math.round((running / online.length) * 100) / 100,
+    distribution: Object.fromEntries(online.map((n) => [n.id, n.taskIds.length])),
+  }
+}
+
 export function nodesOf(deps: ControllerApiDeps): NodeView[] {
   const nodes = deps.plane?.nodes?.nodes
   return nodes ? [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : []
@@ -74,25 +113,17 @@ export const skaldRoutes: FastifyPluginAsyncZod<{ deps: ControllerApiDeps }> = (
       },
     },
     () => {
-      const nodes = nodesOf(deps)
-      const online = nodes.filter((n) => n.online)
-      const onlineNodes = online.filter((n) => n.mode === 'node')
-      const running = online.reduce((sum, n) => sum + n.taskIds.length, 0)
+      const f = fleetCounts(nodesOf(deps))
       return Promise.resolve({
-        totalSkalds: nodes.length,
-        onlineSkalds: online.length,
-        offlineSkalds: nodes.length - online.length,
-        nodeSkalds: nodes.filter((n) => n.mode === 'node').length,
-        edgeSkalds: nodes.filter((n) => n.mode === 'edge').length,
-        availableNodes: onlineNodes.filter(canAcceptTasks).length,
-        totalRunningTasks: running,
-        averageTasksPerSkald: online.length === 0 ? 0 : Math.round((running / online.length) * 100) / 100,
-        details: {
-          onlineNodes: onlineNodes.length,
-          onlineEdges: online.length - onlineNodes.length,
-          busyNodes: onlineNodes.filter((n) => n.taskIds.length > 0).length,
-          idleNodes: onlineNodes.filter((n) => n.taskIds.length === 0).length,
-        },
+        totalSkalds: f.total,
+        onlineSkalds: f.online,
+        offlineSkalds: f.total - f.online,
+        nodeSkalds: f.nodes,
+        edgeSkalds: f.edges,
+        availableNodes: f.available,
+        totalRunningTasks: f.running,
+        averageTasksPerSkald: f.averagePerOnline,
+        details: { onlineNodes: f.onlineNodes, onlineEdges: f.onlineEdges, busyNodes: f.busy, idleNodes: f.idle },
       })
     },
   )

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { LIFECYCLE_STATUSES } from '../../../model/enums.ts'
 import type { ControllerApiDeps } from '../deps.ts'
 import { errorSchema, hoursQuery } from '../schemas.ts'
-import { canAcceptTasks, nodesOf } from './skalds.ts'
+import { canAcceptTasks, fleetCounts, nodesOf } from './skalds.ts'
 
 const healthStatus = z.enum(['healthy', 'degraded', 'unhealthy'])
 const count = z.number().int()
@@ -96,10 +96,10 @@ export const systemRoutes: FastifyPluginAsyncZod<{ deps: ControllerApiDeps }> = 
     },
     async () => {
       const counts = await deps.reads.countByStatus()
-      const nodes = nodesOf(deps)
+      const f = fleetCounts(nodesOf(deps))
       return {
-        totalSkalds: nodes.length,
-        onlineSkalds: nodes.filter((n) => n.online).length,
+        totalSkalds: f.total,
+        onlineSkalds: f.online,
         totalTasks: LIFECYCLE_STATUSES.reduce((s, k) => s + counts[k], 0),
         runningTasks: counts.Running,
         finishedTasks: counts.Finished,
@@ -108,8 +108,8 @@ export const systemRoutes: FastifyPluginAsyncZod<{ deps: ControllerApiDeps }> = 
         cancelledTasks: counts.Cancelled,
         createdTasks: counts.Created,
         pausedTasks: counts.Paused,
-        nodeSkalds: nodes.filter((n) => n.mode === 'node').length,
-        edgeSkalds: nodes.filter((n) => n.mode === 'edge').length,
+        nodeSkalds: f.nodes,
+        edgeSkalds: f.edges,
       }
     },
   )
@@ -130,23 +130,10 @@ export const systemRoutes: FastifyPluginAsyncZod<{ deps: ControllerApiDeps }> = 
 
   app.get('/metrics', { schema: { tags: ['system'], summary: 'Counts over Skalds and tasks (JSON; Prometheus format at /metrics)', response: { 200: z.record(z.string(), z.unknown()) } } }, async () => {
     const counts = await deps.reads.countByStatus()
-    const nodes = nodesOf(deps)
-    const online = nodes.filter((n) => n.online)
-    const onlineNodes = online.filter((n) => n.mode === 'node')
-    const running = online.reduce((s, n) => s + n.taskIds.length, 0)
-    const total = LIFECYCLE_STATUSES.reduce((s, k) => s + counts[k], 0)
+    const f = fleetCounts(nodesOf(deps))
     return {
       timestamp: Date.now(),
-      skalds: {
-        total: nodes.length,
-        online: online.length,
-        offline: nodes.length - online.length,
-        nodes: nodes.filter((n) => n.mode === 'node').length,
-        edges: nodes.filter((n) => n.mode === 'edge').length,
-        availableNodes: onlineNodes.filter(canAcceptTasks).length,
-        busyNodes: onlineNodes.filter((n) => n.taskIds.length > 0).length,
-        idleNodes: onlineNodes.filter((n) => n.taskIds.length === 0).length,
-      },
+      skalds: { total: f.total, online: f.online, offline: f.total - f.online, nodes: f.nodes, edges: f.edges, availableNodes: f.available, busyNodes: f.busy, idleNodes: f.idle },
       tasks: {
         monitored: counts.Assigning + counts.Running,
         running: counts.Running,
@@ -156,15 +143,15 @@ export const systemRoutes: FastifyPluginAsyncZod<{ deps: ControllerApiDeps }> = 
         assigning: counts.Assigning,
         paused: counts.Paused,
         created: counts.Created,
-        total,
-        totalAssigned: running,
+        total: LIFECYCLE_STATUSES.reduce((s, k) => s + counts[k], 0),
+        totalAssigned: f.running,
       },
       performance: {
-        averageTasksPerSkald: online.length === 0 ? 0 : Math.round((running / online.length) * 100) / 100,
-        taskDistribution: Object.fromEntries(online.map((n) => [n.id, n.taskIds.length])),
+        averageTasksPerSkald: f.averagePerOnline,
+        taskDistribution: f.distribution,
         systemLoad: {
-          skaldUtilization: nodes.length === 0 ? 0 : Math.round((online.length / nodes.length) * 100) / 100,
-          nodeUtilization: onlineNodes.length === 0 ? 0 : Math.round((onlineNodes.filter((n) => n.taskIds.length > 0).length / onlineNodes.length) * 100) / 100,
+          skaldUtilization: f.total === 0 ? 0 : Math.round((f.online / f.total) * 100) / 100,
+          nodeUtilization: f.onlineNodes === 0 ? 0 : Math.round((f.busy / f.onlineNodes) * 100) / 100,
         },
       },
     }
