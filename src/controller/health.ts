@@ -4,7 +4,17 @@
 import type { EventBus } from '../bus/types.ts'
 import type { RedisConnection } from '../redis/connection.ts'
 import type { TaskStore } from '../store/task-store.ts'
-import type { HealthReport, HealthStatus } from './http/deps.ts'
+
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy'
+
+
+
+export interface HealthReport {
+  status: HealthStatus
+  timestamp: number
+  /** per service: its status, how long the check took (ms) and why it is not healthy */
+  services: Record<string, { status: HealthStatus; latencyMs?: number; error?: string }>
+}
 
 export interface HealthChecksOptions {
   store: TaskStore

@@ -40,10 +40,11 @@ export {
 export { SystemController, CONTROLLER_VERSION, type SystemControllerOptions } from './system-controller.ts'
 export { buildControllerApi, type ApiExtension } from './http/app.ts'
 export { ApiOptionsError, type ControllerApiOptions, type ApiCorsOptions } from './http/options.ts'
-export { storeReads, type ControllerApiDeps, type TaskReads, type TaskChange, type HealthReport, type HealthStatus, type PublicConfig } from './http/deps.ts'
+export type { ControllerApiDeps, PublicConfig } from './http/deps.ts'
+export { storeReads, type TaskReads, type TaskChange } from './task-reads.ts'
 export { SkaldNotFoundError, ApiAuthError, ApiInputError, FeatureUnavailableError, type ApiErrorBody } from './http/errors.ts'
 export { TaskFeed, type TaskFeedChange, type TaskFeedOptions } from './task-feed.ts'
-export { createHealthCheck, type HealthChecksOptions } from './health.ts'
+export { createHealthCheck, type HealthChecksOptions, type HealthReport, type HealthStatus } from './health.ts'
 export { ControllerMetrics, freeSlots, type ControllerMetricsOptions } from './metrics.ts'
 export { runController, controllerOptionsFromConfig, type RunControllerOptions, type RunningController } from './run.ts'
 // Live events (SSE): the hub, what feeds it, their payloads, and the /api/events routes as a Fastify plugin.

@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { LIFECYCLE_STATUSES } from '../model/enums.ts'
 import type { TaskStore } from '../store/task-store.ts'
 import type { ControlEvent } from './control-events.ts'
-import type { TaskReads } from './http/deps.ts'
+import type { TaskReads } from './task-reads.ts'
 import type { NodeView } from './node-monitor.ts'
 import type { TaskFeedChange } from './task-feed.ts'
 

@@ -1,7 +1,7 @@
 // The task caches' public interface: what createTaskCaches() returns.
 import type { Task } from '../../model/task.ts'
 import type { TaskListQuery, TaskPage } from '../../store/task-store.ts'
-import type { TaskChange } from '../http/deps.ts'
+import type { TaskChange } from '../task-reads.ts'
 import type { TaskCacheTtls } from './options.ts'
 import type { TaskCacheStats } from './stats.ts'
 import type { TaskExecutionSummary, TaskProgressView, TaskStatistics } from './views.ts'

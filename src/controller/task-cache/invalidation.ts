@@ -2,7 +2,7 @@
 // the reads in flight that an invalidation must wait for: a read that took its value from the store before the write
 // may store it after the delete, so the delete is repeated once those reads have settled.
 import type { CacheService } from '../../cache/service/cache-service.ts'
-import type { TaskChange } from '../http/deps.ts'
+import type { TaskChange } from '../task-reads.ts'
 import { LIST_TAG, SKALD_TAG, STATISTICS_KEY, skaldKey, taskKey } from './keys.ts'
 import { TaskCacheArgumentError, type TaskCacheType } from './options.ts'
 

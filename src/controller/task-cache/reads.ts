@@ -1,6 +1,6 @@
-// The controller API's read seam (TaskReads, src/controller/http/deps.ts) served by the task caches, and the lines a
+// The controller API's read seam (TaskReads, src/controller/task-reads.ts) served by the task caches, and the lines a
 // cleanup run reports to `POST /api/system/cleanup`.
-import type { TaskReads } from '../http/deps.ts'
+import type { TaskReads } from '../task-reads.ts'
 import type { TaskCacheCleanupReport, TaskCaches } from './api.ts'
 
 /**
