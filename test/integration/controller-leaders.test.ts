@@ -72,8 +72,10 @@ async function createWave(n: number): Promise<string[]> {
   return ids
 }
 
-void it('three controllers over 1,000 tasks: one leader at a time, takeovers after SIGKILL and SIGSTOP, no task dispatched twice', async () => {
+void it('three controllers over 1,000 tasks: one leader at a time, takeovers after SIGKILL and SIGSTOP, no task dispatched twice', async (t) => {
   const controllers = ['c1', 'c2', 'c3'].map(controller)
+  // On a failure midway, none may stay alive holding the lease the next test's controllers contend for.
+  t.after(() => killAll(controllers.map((c) => c.child)))
   await waitFor(() => controllers.every((c) => has(c, 'ready')), 'three controllers ready', 20_000)
   await waitFor(() => controllers.filter((c) => has(c, 'elected')).length === 1, 'one leader', 20_000)
   const nodeEnv = { REDIS_URL: redis8Url(), REDIS_KEY_PREFIX: prefix, SKALDS_BUS: 'redis-streams', SKALDS_SQLITE_PATH: dbPath, TEST_CLASSES: 'InlineNormal', TEST_MAX_TASKS: '1000', REDIS_SYNC_PERIOD: '0.5' }
@@ -109,7 +111,12 @@ void it('three controllers over 1,000 tasks: one leader at a time, takeovers aft
   all.push(...(await createWave(250)))
   await waitFor(() => finished(all), 'wave 4 finished', 60_000)
 
-  // Exactly once: one dispatch line per task across every controller, one claim (epoch 1), one run.
+  // Exactly once: one dispatch line per task across every controller, one claim (epoch 1), one run. A task can
+  // finish before its controller's `dispatched` line has come through the pipe: wait for the lines first.
+  await waitFor(() => {
+    const seen = new Set(dispatchedLines(controllers).map((l) => l.parts[1]))
+    return all.every((id) => seen.has(id))
+  }, 'every dispatch line to be read', 10_000)
   const lines = dispatchedLines(controllers)
   const perTask = new Map<string, number>()
   for (const l of lines) perTask.set(l.parts[1]!, (perTask.get(l.parts[1]!) ?? 0) + 1)
@@ -126,8 +133,9 @@ void it('three controllers over 1,000 tasks: one leader at a time, takeovers aft
   await stopAll(controllers)
 })
 
-void it('two controllers: the SIGSTOPped leader wakes up demoted, and leads again (a newer term) once the other is SIGKILLed', async () => {
+void it('two controllers: the SIGSTOPped leader wakes up demoted, and leads again (a newer term) once the other is SIGKILLed', async (t) => {
   const controllers = ['d1', 'd2'].map(controller)
+  t.after(() => killAll(controllers.map((c) => c.child)))
   await waitFor(() => controllers.every((c) => has(c, 'ready')), 'two controllers ready', 20_000)
   await waitFor(() => controllers.filter((c) => has(c, 'elected')).length === 1, 'one leader', 20_000)
   const all: string[] = []
