@@ -1,0 +1,76 @@
+// `npm run bench -- controller`: the System Controller end to end — its HTTP API, dispatcher and monitors with real
+// Skald node processes on Redis Streams (bus), Redis (state) and SQLite (store), against BullMQ where there is a
+// peer. docs/benchmarks.md ("Controller suite") says what each scenario measures and how; the fixtures are
+// bench/fixtures/controller-*.ts. Or alone: `node bench/controller.ts` after `eval "$(bash scripts/services.sh env)"`.
+//
+// Rows: lib.ts' shape (scenario, subject, opsPerSec, p50Ms, p99Ms, errors?) plus each scenario's own fields
+// (controller-rows.ts: samples, isolation, method, target, targetMet, perOperation, …). Latency rows' opsPerSec is
+// 1000 / the mean latency (the operation done one at a time). The JSON also gets `machine` (CPUs, load, versions).
+//
+// Sizes (env): BENCH_CONTROLLER_SAMPLES (latency samples per scenario, default 100), BENCH_CONTROLLER_TASKS
+// (dispatch-throughput burst, default 1000), BENCH_CONTROLLER_JOBS (short-task-throughput, default 2000),
+// BENCH_CONTROLLER_FAILOVER_RUNS (default 3), BENCH_CONTROLLER_READ_TASKS (tasks in the store of the read scenarios,
+// default 100000), BENCH_CONTROLLER_READ_SECONDS (autocannon duration per route, default 10).
+// BENCH_CONTROLLER_ONLY=latency,dispatch,short,reads,sse,failover runs only those groups (do not commit such a run).
+import { readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { type BenchResult, report } from './lib.ts'
+import { latencyScenarios } from './fixtures/controller-latency.ts'
+import { machineFacts } from './fixtures/controller-machine.ts'
+import type { ControllerRow } from './fixtures/controller-rows.ts'
+
+const GROUPS = ['latency', 'dispatch', 'short', 'reads', 'sse', 'failover'] as const
+const ONLY = new Set((process.env.BENCH_CONTROLLER_ONLY ?? GROUPS.join(',')).split(',').map((g) => g.trim()))
+for (const g of ONLY) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`BENCH_CONTROLLER_ONLY: unknown group ${JSON.stringify(g)} (${GROUPS.join(', ')})`)
+
+const SAMPLES = positiveInteger('BENCH_CONTROLLER_SAMPLES', 100)
+
+/** Rows printed after the table but kept out of the JSON (informative variants). */
+const extraRows: ControllerRow[] = []
+let machineAtStart: Awaited<ReturnType<typeof machineFacts>> | undefined
+
+export async function run(): Promise<ControllerRow[]> {
+  machineAtStart = await machineFacts()
+  const results: ControllerRow[] = []
+  if (ONLY.has('latency')) {
+    const { rows, extra } = await latencyScenarios({ samples: SAMPLES, warmup: 5, settleMs: 300 })
+    results.push(...rows)
+    extraRows.push(...extra)
+  }
+  return results
+}
+
+/** Called by bench/run.ts after the table: the informative rows, the targets, and the machine facts into the JSON. */
+export function summarize(results: BenchResult[]): void {
+  const rows = results as ControllerRow[]
+  if (extraRows.length > 0) {
+    console.log('\ninformative (not in the JSON)')
+    console.table(extraRows.map((r) => ({ scenario: r.scenario, subject: r.subject, isolation: r.isolation, 'ops/s': r.opsPerSec, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, samples: r.samples })))
+  }
+  console.log('\ntargets')
+  for (const r of rows) {
+    if (r.target === undefined) continue
+    const verdict = r.errors?.length ? 'not measured' : r.targetMet ? 'ok' : 'MISSED'
+    console.log(`${r.scenario} / ${r.subject}: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.opsPerSec} ops/s (target ${r.target}) ${verdict}`)
+  }
+  const machine = { ...machineAtStart, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) }
+  const file = new URL('./results/controller.json', import.meta.url)
+  const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+  writeFileSync(file, `${JSON.stringify({ suite: json.suite, machine, results: json.results, ...(json.errors ? { errors: json.errors } : {}) }, null, 2)}\n`)
+  console.log(`\nmachine: ${JSON.stringify(machine)}`)
+}
+
+function positiveInteger(name: string, fallback: number): number {
+  const text = process.env[name]
+  if (text === undefined || text === '') return fallback
+  const value = Number(text)
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}: must be a positive integer, got ${JSON.stringify(text)}`)
+  return value
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const results = await run()
+  report('controller', results)
+  summarize(results)
+}
