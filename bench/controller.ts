@@ -16,8 +16,12 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { type BenchResult, report } from './lib.ts'
+import { failover } from './fixtures/controller-failover.ts'
 import { latencyScenarios } from './fixtures/controller-latency.ts'
 import { machineFacts } from './fixtures/controller-machine.ts'
+import { readScenario } from './fixtures/controller-reads.ts'
+import { pendingRow } from './fixtures/controller-rows.ts'
+import { dispatchThroughput, shortTasksBullmq, shortTasksOurs } from './fixtures/controller-throughput.ts'
 import type { ControllerRow } from './fixtures/controller-rows.ts'
 
 const GROUPS = ['latency', 'dispatch', 'short', 'reads', 'sse', 'failover'] as const
@@ -25,6 +29,12 @@ const ONLY = new Set((process.env.BENCH_CONTROLLER_ONLY ?? GROUPS.join(',')).spl
 for (const g of ONLY) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`BENCH_CONTROLLER_ONLY: unknown group ${JSON.stringify(g)} (${GROUPS.join(', ')})`)
 
 const SAMPLES = positiveInteger('BENCH_CONTROLLER_SAMPLES', 100)
+const DISPATCH_TASKS = positiveInteger('BENCH_CONTROLLER_TASKS', 1000)
+const JOBS = positiveInteger('BENCH_CONTROLLER_JOBS', 2000)
+const SHORT_LIMIT_S = positiveInteger('BENCH_CONTROLLER_SHORT_LIMIT_S', 180)
+const FAILOVER_RUNS = positiveInteger('BENCH_CONTROLLER_FAILOVER_RUNS', 3)
+const READ_TASKS = positiveInteger('BENCH_CONTROLLER_READ_TASKS', 100_000)
+const READ_SECONDS = positiveInteger('BENCH_CONTROLLER_READ_SECONDS', 10)
 
 /** Rows printed after the table but kept out of the JSON (informative variants). */
 const extraRows: ControllerRow[] = []
@@ -38,6 +48,34 @@ export async function run(): Promise<ControllerRow[]> {
     results.push(...rows)
     extraRows.push(...extra)
   }
+  if (ONLY.has('dispatch')) results.push(await dispatchThroughput({ tasks: DISPATCH_TASKS, nodes: 2 }))
+  if (ONLY.has('short')) {
+    const o = { jobs: JOBS, warmup: Math.min(200, Math.ceil(JOBS / 10)), inFlight: 16, limitMs: SHORT_LIMIT_S * 1000 }
+    // BullMQ first, then ours: each alone on the machine (the other's processes are gone).
+    const bullmq = await shortTasksBullmq(o)
+    const ours = await shortTasksOurs(o)
+    const vsBullmq = bullmq.opsPerSec > 0 ? Math.round((ours.opsPerSec / bullmq.opsPerSec) * 1000) / 1000 : undefined
+    Object.assign(ours, { target: '>= 1x BullMQ jobs/s', ...(vsBullmq === undefined ? {} : { vsBullmq, targetMet: vsBullmq >= 1 }) })
+    results.push(bullmq, ours)
+    // Informative: where the time goes. A node with room for every task (no capacity gate: the dispatcher's own rate
+    // and the node's), and the default node of 8 with the controller's view of its load refreshed every 100 ms.
+    extraRows.push(await shortTasksOurs({ ...o, nodeMaxTasks: 100_000 }))
+    extraRows.push(await shortTasksOurs({ ...o, fastView: true }))
+  }
+  if (ONLY.has('reads')) {
+    const o = { tasks: READ_TASKS, seconds: READ_SECONDS, connections: 10 }
+    results.push(...(await readScenario('api-read-uncached', o)))
+    // SLOT api-read-cached: waits for the task caches (src/controller/task-cache/, SystemController `reads`) on main.
+    // Then: the same routes with `reads` from the task cache, on the same store (readScenario's controllerOptions).
+    results.push(pendingRow('api-read-cached', 'skalds', 'waits for the task caches (src/controller/task-cache/) on main'))
+  }
+  if (ONLY.has('sse')) {
+    // SLOT sse-fanout-1000: waits for the live events (src/controller/live/, /api/events/*) on main. Then: 1,000
+    // EventSource clients on /api/events/tasks (eventsource, in child processes), a task change every second, the time
+    // from the change to the last client receiving it (p50/p99 over the events), and GET latency meanwhile.
+    results.push(pendingRow('sse-fanout-1000', 'skalds', 'waits for the SSE live events (src/controller/live/, /api/events/*) on main'))
+  }
+  if (ONLY.has('failover')) results.push(await failover(FAILOVER_RUNS))
   return results
 }
 
@@ -46,7 +84,7 @@ export function summarize(results: BenchResult[]): void {
   const rows = results as ControllerRow[]
   if (extraRows.length > 0) {
     console.log('\ninformative (not in the JSON)')
-    console.table(extraRows.map((r) => ({ scenario: r.scenario, subject: r.subject, isolation: r.isolation, 'ops/s': r.opsPerSec, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, samples: r.samples })))
+    console.table(extraRows.map((r) => ({ scenario: r.scenario, subject: r.subject, isolation: r.isolation, 'ops/s': r.opsPerSec, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, samples: r.samples, errors: r.errors?.join('; ') })))
   }
   console.log('\ntargets')
   for (const r of rows) {
