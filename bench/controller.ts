@@ -14,6 +14,7 @@
 // BENCH_CONTROLLER_ONLY=latency,dispatch,short,reads,sse,failover runs only those groups (do not commit such a run).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { type BenchResult, report } from './lib.ts'
 import { failover } from './fixtures/controller-failover.ts'
@@ -36,9 +37,12 @@ const FAILOVER_RUNS = positiveInteger('BENCH_CONTROLLER_FAILOVER_RUNS', 3)
 const READ_TASKS = positiveInteger('BENCH_CONTROLLER_READ_TASKS', 100_000)
 const READ_SECONDS = positiveInteger('BENCH_CONTROLLER_READ_SECONDS', 10)
 
-/** Rows printed after the table but kept out of the JSON (informative variants). */
+/** Rows printed after the table, written to the JSON apart from `results` (informative variants). */
 const extraRows: ControllerRow[] = []
 let machineAtStart: Awaited<ReturnType<typeof machineFacts>> | undefined
+
+const started = performance.now()
+const progress = (what: string): void => console.error(`bench controller: ${what} done at ${((performance.now() - started) / 1000).toFixed(0)} s (load ${loadavg()[0]!.toFixed(2)})`)
 
 export async function run(): Promise<ControllerRow[]> {
   machineAtStart = await machineFacts()
@@ -47,8 +51,12 @@ export async function run(): Promise<ControllerRow[]> {
     const { rows, extra } = await latencyScenarios({ samples: SAMPLES, warmup: 5, settleMs: 300 })
     results.push(...rows)
     extraRows.push(...extra)
+    progress('latency')
   }
-  if (ONLY.has('dispatch')) results.push(await dispatchThroughput({ tasks: DISPATCH_TASKS, nodes: 2 }))
+  if (ONLY.has('dispatch')) {
+    results.push(await dispatchThroughput({ tasks: DISPATCH_TASKS, nodes: 2 }))
+    progress('dispatch-throughput')
+  }
   if (ONLY.has('short')) {
     const o = { jobs: JOBS, warmup: Math.min(200, Math.ceil(JOBS / 10)), inFlight: 16, limitMs: SHORT_LIMIT_S * 1000 }
     // BullMQ first, then ours: each alone on the machine (the other's processes are gone).
@@ -61,6 +69,7 @@ export async function run(): Promise<ControllerRow[]> {
     // and the node's), and the default node of 8 with the controller's view of its load refreshed every 100 ms.
     extraRows.push(await shortTasksOurs({ ...o, nodeMaxTasks: 100_000 }))
     extraRows.push(await shortTasksOurs({ ...o, fastView: true }))
+    progress('short-task-throughput')
   }
   if (ONLY.has('reads')) {
     const o = { tasks: READ_TASKS, seconds: READ_SECONDS, connections: 10 }
@@ -68,6 +77,7 @@ export async function run(): Promise<ControllerRow[]> {
     // SLOT api-read-cached: waits for the task caches (src/controller/task-cache/, SystemController `reads`) on main.
     // Then: the same routes with `reads` from the task cache, on the same store (readScenario's controllerOptions).
     results.push(pendingRow('api-read-cached', 'skalds', 'waits for the task caches (src/controller/task-cache/) on main'))
+    progress('api reads')
   }
   if (ONLY.has('sse')) {
     // SLOT sse-fanout-1000: waits for the live events (src/controller/live/, /api/events/*) on main. Then: 1,000
@@ -83,19 +93,22 @@ export async function run(): Promise<ControllerRow[]> {
 export function summarize(results: BenchResult[]): void {
   const rows = results as ControllerRow[]
   if (extraRows.length > 0) {
-    console.log('\ninformative (not in the JSON)')
-    console.table(extraRows.map((r) => ({ scenario: r.scenario, subject: r.subject, isolation: r.isolation, 'ops/s': r.opsPerSec, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, samples: r.samples, errors: r.errors?.join('; ') })))
+    console.log('\ninformative (in the JSON under `informative`, apart from `results`)')
+    console.table(extraRows.map((r) => ({ scenario: r.scenario, subject: r.subject, isolation: r.isolation, 'ops/s': r.opsPerSec, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, samples: r.samples, seconds: r.seconds, errors: r.errors?.join('; ') })))
   }
   console.log('\ntargets')
   for (const r of rows) {
     if (r.target === undefined) continue
-    const verdict = r.errors?.length ? 'not measured' : r.targetMet ? 'ok' : 'MISSED'
-    console.log(`${r.scenario} / ${r.subject}: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.opsPerSec} ops/s (target ${r.target}) ${verdict}`)
+    const verdict = r.targetMet === undefined ? 'not measured' : r.targetMet ? 'ok' : 'MISSED'
+    const vs = typeof r.vsBullmq === 'number' ? `, ${r.vsBullmq}x BullMQ` : ''
+    console.log(`${r.scenario} / ${r.subject}: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.opsPerSec} ops/s${vs} (target ${r.target}) ${verdict}`)
   }
   const machine = { ...machineAtStart, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) }
   const file = new URL('./results/controller.json', import.meta.url)
   const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-  writeFileSync(file, `${JSON.stringify({ suite: json.suite, machine, results: json.results, ...(json.errors ? { errors: json.errors } : {}) }, null, 2)}\n`)
+  // `informative`: the variants printed after the table (kept apart from `results`, whose shape is every suite's).
+  const out = { suite: json.suite, machine, results: json.results, ...(json.errors ? { errors: json.errors } : {}), informative: extraRows }
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`)
   console.log(`\nmachine: ${JSON.stringify(machine)}`)
 }
 
