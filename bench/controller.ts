@@ -8,7 +8,8 @@
 // 1000 / the mean latency (the operation done one at a time). The JSON also gets `machine` (CPUs, load, versions).
 //
 // Sizes (env): BENCH_CONTROLLER_SAMPLES (latency samples per scenario, default 100), BENCH_CONTROLLER_TASKS
-// (dispatch-throughput burst, default 1000), BENCH_CONTROLLER_JOBS (short-task-throughput, default 2000),
+// (dispatch-throughput burst, default 1000), BENCH_CONTROLLER_JOBS (short-task-throughput, default 2000; ours is
+// given BENCH_CONTROLLER_SHORT_LIMIT_S, default 180),
 // BENCH_CONTROLLER_FAILOVER_RUNS (default 3), BENCH_CONTROLLER_READ_TASKS (tasks in the store of the read scenarios,
 // default 100000), BENCH_CONTROLLER_READ_SECONDS (autocannon duration per route, default 10).
 // BENCH_CONTROLLER_ONLY=latency,dispatch,short,reads,sse,failover runs only those groups (do not commit such a run).
