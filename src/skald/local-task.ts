@@ -41,6 +41,8 @@ export interface LocalTask {
   stopping: 'cancelled' | 'paused' | undefined
   /** another assignment owns the task: write nothing more */
   superseded: boolean
+  /** a fenced write found the task stored Cancelled under this very assignment (cancelled through the API meanwhile) */
+  cancelledInStore?: boolean
   lastCheckpoint: JsonValue | null
   savedCheckpoint: JsonValue | null
   /** frozen in place by a freeze-mode pause (stored Paused) */

@@ -209,6 +209,13 @@ export class TaskWorkerManager {
       return true
     } catch (error) {
       if (!(error instanceof TaskConflictError || error instanceof TaskNotFoundError)) throw error
+      // Cancelled through the API under this very assignment: the run is ours to end, as cancelled (heartbeat -2).
+      const current = error instanceof TaskConflictError ? error.current : undefined
+      if (current?.lifecycleStatus === 'Cancelled' && current.runtime.epoch === t.epoch && current.executor === this.skaldId) {
+        t.task = current
+        t.cancelledInStore = true
+        return false
+      }
       this.#log.info({ taskId: t.id, epoch: t.epoch }, 'task superseded: its epoch or executor moved on')
       this.#supersede(t)
       return false
@@ -298,16 +305,22 @@ export class TaskWorkerManager {
     }
     if (decision.kind === 'superseded') return this.#finish(t, 'superseded')
     if (decision.kind === 'retry') {
-      if (!(await this.#write(t, decision.patch, LIVE_STATUSES))) return this.#finish(t, 'superseded')
+      if (!(await this.#write(t, decision.patch, LIVE_STATUSES))) return t.cancelledInStore ? this.#endCancelledInStore(t) : this.#finish(t, 'superseded')
       this.#log.info({ taskId: t.id, attempt: t.attempt, delayMs: decision.delayMs, err: decision.error }, 'task failed; retrying')
       this.#emit({ type: 'task-retrying', taskId: t.id, epoch: t.epoch, attempt: t.attempt, delayMs: decision.delayMs, error: decision.error })
       t.retryTimer = setTimeout(() => void this.#retryNow(t).catch((error: unknown) => this.#crashed(t, error)), decision.delayMs)
       return
     }
-    if (!(await this.#write(t, decision.patch, LIVE_STATUSES))) return this.#finish(t, 'superseded')
+    if (!(await this.#write(t, decision.patch, LIVE_STATUSES))) return t.cancelledInStore ? this.#endCancelledInStore(t) : this.#finish(t, 'superseded')
     this.#reporter.ended(t.id, t.epoch, decision.ending)
     if (decision.ending.status === 'requeued') this.#announceRequeued(t.id)
     this.#finish(t, decision.status)
+  }
+
+  /** The store already says Cancelled (the API wrote it first): the run ends as cancelled, heartbeat -2 included. */
+  #endCancelledInStore(t: LocalTask): void {
+    this.#reporter.ended(t.id, t.epoch, { status: 'cancelled' })
+    this.#finish(t, 'Cancelled')
   }
 
   async #retryNow(t: LocalTask): Promise<void> {

@@ -162,6 +162,8 @@ void describe('controller API: tasks', () => {
     assert.equal(cancelled.status, 200)
     assert.deepEqual(cancelled.body.data, { taskId: id, status: 'Cancelled' })
     assert.equal(await status(id), 'Cancelled')
+    // the node ends the run as cancelled although the API stored Cancelled first: heartbeat -2, as Python readers expect
+    await waitFor(async () => (await api.call<{ heartbeat: number }>('GET', `/api/tasks/${id}/heartbeat`)).body.heartbeat === -2, 'heartbeat -2 after the cancel')
     const resume = await api.call('POST', `/api/tasks/${id}/resume`)
     assert.equal(resume.status, 409)
     assert.match(String(resume.body.error), /Cancelled/)
