@@ -103,11 +103,37 @@ export class ControlPlane {
     if (this.#dispatcher && o.bus) {
       // One group for all controllers: one of them hears each event, and only the leader acts on it anyway.
       this.#subs.push(await o.bus.subscribe<TaskEvent>(TsTopic.TaskRequeued, 'skalds-controller', () => this.kick(), { schema: taskEventSchema }))
+      // A node's run ended and its load says so: re-read that node and use the freed slot now. (With several
+      // controllers one of them hears it; the leader's change feed and sweeps cover the others.)
+      this.#subs.push(
+        await o.bus.subscribe<TaskEvent>(
+          TsTopic.TaskEnded,
+          'skalds-controller',
+          async (event) => {
+            this.#dispatcher?.settle(event.payload.taskIds)
+            if (!(o.leadership?.isLeader ?? true)) return
+            // A failed re-read only means the dispatcher works from the older view: never fail the event for it.
+            await this.nodes?.refresh(event.key).catch((error: unknown) => o.logger.debug({ err: error, skaldId: event.key }, 'node re-read failed'))
+            this.kick()
+          },
+          { schema: taskEventSchema },
+        ),
+      )
     }
     if (this.nodes) this.#every(o.nodeIntervalMs ?? 5000, () => this.#nodeCycle())
     if (this.#tasks) this.#every(o.taskIntervalMs ?? 3000, () => this.#tasks!.cycle())
     if (this.#dispatcher) this.#every(o.dispatchIntervalMs ?? 5000, () => this.#sweep())
     await this.#nodeCycle()
+    this.kick()
+  }
+
+  /**
+   * Tasks the store shows past their assignment (running, ended, handed back): the dispatcher stops counting them as
+   * in flight to their node, and sweeps, since a slot may have freed (the change feed calls this).
+   */
+  settled(taskIds: readonly string[]): void {
+    if (!this.#dispatcher || taskIds.length === 0) return
+    this.#dispatcher.settle(taskIds)
     this.kick()
   }
 

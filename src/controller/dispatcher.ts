@@ -45,6 +45,9 @@ export interface SweepReport {
   nextAt: number | undefined
 }
 
+/** Longest an assignment counts against a node that does not list it (its task.assign in flight), ms. */
+const IN_FLIGHT_MS = 5000
+
 const EMPTY: SweepReport = { dispatched: [], waiting: 0, failed: [], nextAt: undefined }
 
 export class Dispatcher {
@@ -52,6 +55,12 @@ export class Dispatcher {
   readonly #picker: Picker
   #sweeping: Promise<SweepReport> | undefined
   #again = false
+  /**
+   * Assignments a node has not shown yet (not in its task list): node → task id → class and when. Counted against
+   * its capacity, so the sweeps between its load writes do not give it more than it has room for. An entry goes when
+   * the node lists the task, or after IN_FLIGHT_MS (it refused or lost it: its load says the truth again).
+   */
+  readonly #inFlight = new Map<string, Map<string, { className: string; at: number }>>()
 
   constructor(options: DispatcherOptions) {
     this.#o = { now: Date.now, batchSize: 500, ...options }
@@ -92,7 +101,9 @@ export class Dispatcher {
     if (page.items.length === 0) return EMPTY
     const candidates = new Map<string, Candidate & { perClass: Map<string, number> }>()
     for (const node of nodes.dispatchable()) {
-      candidates.set(node.id, { node, running: node.load?.running ?? node.taskIds.length, perClass: new Map() })
+      const perClass = new Map<string, number>()
+      const pending = this.#pending(node, now(), perClass)
+      candidates.set(node.id, { node, running: (node.load?.running ?? node.taskIds.length) + pending, perClass })
     }
     const deps = await this.#dependencies(page.items)
     const report: SweepReport = { dispatched: [], waiting: 0, failed: [], nextAt: undefined }
@@ -128,9 +139,36 @@ export class Dispatcher {
       if (epoch === undefined) continue
       chosen.running++
       chosen.perClass.set(task.className, (chosen.perClass.get(task.className) ?? 0) + 1)
+      let inFlight = this.#inFlight.get(chosen.node.id)
+      if (!inFlight) this.#inFlight.set(chosen.node.id, (inFlight = new Map<string, { className: string; at: number }>()))
+      inFlight.set(task.id, { className: task.className, at: now() })
       report.dispatched.push({ taskId: task.id, executor: chosen.node.id, epoch })
     }
+    // A full page was read and some of it placed: more may wait behind it, sweep again rather than at the next kick.
+    if (page.items.length === this.#o.batchSize && report.dispatched.length > 0) this.#again = true
     return report
+  }
+
+  /** These runs ended or moved on (a node announced it, or the store says so): they no longer count as in flight. */
+  settle(taskIds: Iterable<string>): void {
+    for (const taskId of taskIds) {
+      for (const [nodeId, inFlight] of this.#inFlight) {
+        if (inFlight.delete(taskId) && inFlight.size === 0) this.#inFlight.delete(nodeId)
+      }
+    }
+  }
+
+  /** How many assignments to `node` it does not show yet (per class into `perClass`); forgets the settled ones. */
+  #pending(node: NodeView, at: number, perClass: Map<string, number>): number {
+    const inFlight = this.#inFlight.get(node.id)
+    if (!inFlight) return 0
+    const listed = new Set(node.taskIds)
+    for (const [taskId, entry] of inFlight) {
+      if (listed.has(taskId) || at - entry.at > IN_FLIGHT_MS) inFlight.delete(taskId)
+      else perClass.set(entry.className, (perClass.get(entry.className) ?? 0) + 1)
+    }
+    if (inFlight.size === 0) this.#inFlight.delete(node.id)
+    return inFlight.size
   }
 
   /** The claim (compare-and-set on the epoch read), then stale keys cleared, then `task.assign`. */

@@ -105,6 +105,21 @@ export class NodeMonitor {
     return changes
   }
 
+  /**
+   * Re-reads one known node now (it announced a run ended): its load, tasks and classes. Whether it is online is
+   * left to the next cycle, which reports the change.
+   */
+  async refresh(skaldId: string): Promise<NodeView | undefined> {
+    const known = this.#nodes.get(skaldId)
+    if (!known) return undefined
+    const state = await this.#o.reader.node(skaldId)
+    const current = this.#nodes.get(skaldId)
+    if (!state || !current) return current
+    const view = { ...this.#view(skaldId, state, current, this.#o.now()), online: current.online }
+    this.#nodes.set(skaldId, view)
+    return view
+  }
+
   #view(id: string, state: SkaldNodeState, known: NodeView | undefined, at: number): NodeView {
     // First sight: the node's timestamp counts when recent by our clock (10 s, as Python); afterwards only changes do.
     const changed = known === undefined ? state.activityMs !== undefined && Math.abs(at - state.activityMs) <= 10_000 : state.activityMs !== known.activityMs

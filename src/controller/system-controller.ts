@@ -38,6 +38,8 @@ import { TaskFeed, type TaskFeedChange } from './task-feed.ts'
 
 export const CONTROLLER_VERSION = '0.1.0'
 
+const LIVE = new Set(['Assigning', 'Running'])
+
 export interface SystemControllerOptions {
   store: TaskStore
   /** the Event Queue the commands and assignments go out on; none = nothing reaches the nodes */
@@ -199,8 +201,10 @@ export class SystemController {
         ...(options.feedIntervalMs !== undefined ? { intervalMs: options.feedIntervalMs } : {}),
         logger,
         onChanges: async (changes) => {
-          await Promise.all(changes.map(({ task, previous }) => cached.changed({ id: task.id, kind: previous && previous.lifecycleStatus === task.lifecycleStatus ? 'attachments' : 'status', executor: task.executor, previousExecutor: previous?.executor ?? null })))
+          await cached.changedMany(changes.map(({ task, previous }) => ({ id: task.id, kind: previous && previous.lifecycleStatus === task.lifecycleStatus ? 'attachments' : 'status', executor: task.executor, ...(previous ? { previousExecutor: previous.executor } : {}) })))
           metrics.observeFeed(changes)
+          // A run that left Assigning (running, ended, handed back) may have freed a slot or settled an assignment.
+          plane.settled(changes.filter(({ task, previous }) => previous?.lifecycleStatus === 'Assigning' || (previous !== undefined && LIVE.has(previous.lifecycleStatus) && !LIVE.has(task.lifecycleStatus))).map(({ task }) => task.id))
           if (hub) publishStatusChanges(hub, changes)
           options.onTaskChanges?.(changes)
         },

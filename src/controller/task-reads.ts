@@ -21,6 +21,8 @@ export interface TaskReads {
   skaldTasks(skaldId: string): Promise<Task[]>
   /** drop what is cached about this change; never throws */
   changed(change: TaskChange): Promise<void>
+  /** several changes at once (a burst the change feed saw): one drop of the lists and statistics */
+  changedMany(changes: readonly TaskChange[]): Promise<void>
 }
 
 /** The reads straight from the store: no caching. */
@@ -32,5 +34,6 @@ export function storeReads(store: TaskStore): TaskReads {
     classNames: () => store.distinctClassNames(),
     skaldTasks: async (skaldId) => (await store.list({ executor: skaldId, limit: 10_000 })).items,
     changed: () => Promise.resolve(),
+    changedMany: () => Promise.resolve(),
   }
 }

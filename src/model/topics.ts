@@ -25,6 +25,11 @@ export const TsTopic = {
   TaskResume: 'task.resume',
   /** a draining node handed tasks back (Created, no executor): a dispatcher may place them at once */
   TaskRequeued: 'task.requeued',
+  /**
+   * a node's run ended (any outcome) and its load in Redis says so: a dispatcher may use the freed slot at once.
+   * Keyed by the node's id (not the task's); the payload's taskIds are the runs that ended.
+   */
+  TaskEnded: 'task.ended',
 } as const
 export type TsTopic = (typeof TsTopic)[keyof typeof TsTopic]
 export const TOPICS: readonly Topic[] = Object.values(Topic)

@@ -6,6 +6,8 @@ import type { EventBus } from '../bus/types.ts'
 import type { SkaldMode } from '../config/env.ts'
 import { createLogger, type Logger } from '../config/logger.ts'
 import { ModeEnum } from '../model/enums.ts'
+import { createTaskEvent, toWireTaskEvent } from '../model/events.ts'
+import { TsTopic } from '../model/topics.ts'
 import type { TaskStore } from '../store/task-store.ts'
 import type { AnyHostOptions } from '../worker/create-host.ts'
 import type { Isolation } from '../worker/definition.ts'
@@ -172,6 +174,14 @@ export class Skald {
           onError: (error) => log.warn({ err: error }, 'state write failed; the next tick writes everything again'),
         })
       : undefined
+    // A node tells the controllers when a run ended, once its load in Redis says so: the slot is used at once rather
+    // than at the next node-monitor cycle (seconds later; short tasks would wait on it).
+    const bus = options.bus
+    const announceEnded =
+      mode === 'node' && bus
+        ? (taskId: string): void =>
+            void bus.publish(TsTopic.TaskEnded, id, toWireTaskEvent(createTaskEvent(taskId))).catch((error: unknown) => log.debug({ err: error, taskId }, 'could not announce the ended run'))
+        : undefined
     const manager: TaskWorkerManager = new TaskWorkerManager({
       skaldId: id,
       mode,
@@ -180,7 +190,7 @@ export class Skald {
       workers: options.workers,
       ...(options.createHost ? { createHost: options.createHost } : {}),
       ...(options.hostOptions ? { hostOptions: options.hostOptions } : {}),
-      ...(publisher ? { reporter: stateTaskReporter(publisher, (error) => log.warn({ err: error }, 'task state write failed')) } : {}),
+      ...(publisher ? { reporter: stateTaskReporter(publisher, (error) => log.warn({ err: error }, 'task state write failed'), announceEnded) } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.fenceIntervalMs !== undefined ? { fenceIntervalMs: options.fenceIntervalMs } : {}),

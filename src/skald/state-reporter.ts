@@ -24,7 +24,12 @@ export function runEndingOf(ending: ReportedEnding): RunEnding {
  * A TaskReporter writing through `publisher`. The manager does not await reporters: a failed write goes to
  * `onError` (the publisher re-queues what a failed tick carried; the next tick rewrites every heartbeat).
  */
-export function stateTaskReporter(publisher: SkaldStatePublisher, onError: (error: unknown) => void = () => {}): TaskReporter {
+export function stateTaskReporter(
+  publisher: SkaldStatePublisher,
+  onError: (error: unknown) => void = () => {},
+  /** called once a run's ending is written (or its write failed): e.g. announce the freed slot */
+  afterEnded?: (taskId: string) => void,
+): TaskReporter {
   return {
     started: (taskId, epoch, className) => void publisher.startRun({ taskId, className, epoch }).catch(onError),
     // The publisher heartbeats every current run on its own tick; an alive event needs no write of its own.
@@ -33,6 +38,10 @@ export function stateTaskReporter(publisher: SkaldStatePublisher, onError: (erro
     checkpoint: (taskId, epoch, state) => publisher.checkpoint(taskId, epoch, state),
     // Buffered until the next tick and bounded there (`logMaxLines`): a chatty worker costs no extra round trip.
     log: (taskId, epoch, line) => publisher.log(taskId, epoch, [line]),
-    ended: (taskId, epoch, ending) => void publisher.endRun(taskId, epoch, runEndingOf(ending)).catch(onError),
+    ended: (taskId, epoch, ending) =>
+      void publisher
+        .endRun(taskId, epoch, runEndingOf(ending))
+        .catch(onError)
+        .finally(() => afterEnded?.(taskId)),
   }
 }

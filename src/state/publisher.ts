@@ -173,6 +173,8 @@ class Publisher implements SkaldStatePublisher {
   readonly #schemas: ClassSchemasWriter
   #info: SkaldRegistration | undefined
   readonly #runs = new Map<string, Run>()
+  /** the last sampled CPU and memory: a load written between ticks (a run started or ended) reuses them */
+  #lastSample: Pick<SkaldLoad, 'cpuPercent' | 'rssMb'> = { cpuPercent: 0, rssMb: 0 }
   readonly #pending = new Map<string, Pending>()
   #nodeBeat = Math.floor(Math.random() * 200)
   #timer: NodeJS.Timeout | undefined
@@ -222,6 +224,7 @@ class Publisher implements SkaldStatePublisher {
       { op: 'set', key: taskExceptionKey(taskId), value: '', ttlMs: this.#keyTtl },
       { op: 'del', key: taskProgressKey(taskId) },
       ...this.#allTaskOps(),
+      ...this.#loadOps(),
     ])
   }
 
@@ -260,8 +263,9 @@ class Publisher implements SkaldStatePublisher {
       // Terminal codes last REDIS_KEY_TTL; the exception is written first so a reader seeing -1 finds the message.
       ops.push({ op: 'set', key: taskHeartbeatKey(taskId), value: code, ttlMs: this.#keyTtl })
     }
-    // The all-task list changes with every start and end: publish it now rather than up to a period later.
-    if (run?.epoch === epoch) ops.push(...this.#allTaskOps())
+    // The all-task list and the load change with every start and end: publish them now rather than up to a period
+    // later, so a dispatcher sees the freed slot at once.
+    if (run?.epoch === epoch) ops.push(...this.#allTaskOps(), ...this.#loadOps())
     if (ops.length > 0) await this.#backend.apply(ops)
   }
 
@@ -327,9 +331,8 @@ class Publisher implements SkaldStatePublisher {
     const info = this.#info!
     const id = info.skaldId
     this.#nodeBeat = nextHeartbeat(this.#nodeBeat)
-    const runs = [...this.#runs.values()]
-    const base = { capacity: info.capacity ?? null, running: runs.length, classes: classLoad(info, runs), draining: info.draining ?? false, timestamp: now }
-    const load = this.#sampleLoad(base)
+    const load = this.#sampleLoad(this.#loadBase(now))
+    this.#lastSample = { cpuPercent: load.cpuPercent, rssMb: load.rssMb }
     // Integer strings only: Python parses these with int() and deletes a node whose timestamp does not parse.
     return [
       { op: 'hset', key: SKALDS_HASH_KEY, field: id, value: String(Math.trunc(now)), ttlMs: this.#keyTtl },
@@ -347,6 +350,19 @@ class Publisher implements SkaldStatePublisher {
     const again: StateOp[] = []
     const rewrite = this.#schemas.appendTo(again, this.#info.skaldId)
     if (again.length > 0) this.#schemas.settle(rewrite, await this.#backend.apply(again))
+  }
+
+  #loadBase(now: number): Omit<SkaldLoad, 'cpuPercent' | 'rssMb'> {
+    const info = this.#info!
+    const runs = [...this.#runs.values()]
+    return { capacity: info.capacity ?? null, running: runs.length, classes: classLoad(info, runs), draining: info.draining ?? false, timestamp: now }
+  }
+
+  /** `skalds:{id}:ts:load` of the current runs, with the last sampled CPU and memory; nothing before register(). */
+  #loadOps(now = this.#now()): StateOp[] {
+    if (!this.#info) return []
+    const load: SkaldLoad = { ...this.#loadBase(now), ...this.#lastSample }
+    return [{ op: 'set', key: skaldLoadKey(this.#info.skaldId), value: JSON.stringify(loadToJson(load)), ttlMs: this.#keyTtl }]
   }
 
   /** `skalds:{id}:all-task` of the current runs; nothing before register(). */

@@ -34,6 +34,8 @@ export interface TaskCaches {
   execution(id: string): Promise<TaskExecutionSummary | null>
   /** Drops what the change made stale. Resolves true when Redis confirmed it, false otherwise; never rejects for Redis. */
   changed(change: TaskChange): Promise<boolean>
+  /** Several changes as one drop (the lists and statistics once): what a burst of store changes costs. */
+  changedMany(changes: readonly TaskChange[]): Promise<boolean>
   /** Drops every entry of the task caches (all controllers'). */
   invalidateAll(): Promise<boolean>
   /** Drops the task's own entries (status, progress, execution); lists and statistics stay (use `changed` for them). */

@@ -17,6 +17,9 @@ export function cachedTaskReads(caches: TaskCaches): TaskReads {
     changed: async (change) => {
       await caches.changed(change)
     },
+    changedMany: async (changes) => {
+      await caches.changedMany(changes)
+    },
   }
 }
 

@@ -162,6 +162,13 @@ class TaskCachesImpl implements TaskCaches {
     return this.#invalidate(scopeOfChange(change))
   }
 
+  async changedMany(changes: readonly TaskChange[]): Promise<boolean> {
+    if (changes.length === 0) return true
+    const scope = emptyScope()
+    for (const change of changes) mergeScope(scope, scopeOfChange(change))
+    return this.#invalidate(scope)
+  }
+
   invalidateAll(): Promise<boolean> {
     return this.#invalidate(allScope())
   }
