@@ -11,24 +11,56 @@
 // (dispatch-throughput burst, default 1000), BENCH_CONTROLLER_JOBS (short-task-throughput, default 2000; ours is
 // given BENCH_CONTROLLER_SHORT_LIMIT_S, default 180),
 // BENCH_CONTROLLER_FAILOVER_RUNS (default 3), BENCH_CONTROLLER_READ_TASKS (tasks in the store of the read scenarios,
-// default 100000), BENCH_CONTROLLER_READ_SECONDS (autocannon duration per route, default 10).
-// BENCH_CONTROLLER_ONLY=latency,dispatch,short,reads,sse,failover runs only those groups (do not commit such a run).
+// default 100000), BENCH_CONTROLLER_READ_SECONDS (autocannon duration per route, default 10),
+// BENCH_CONTROLLER_SSE_CLIENTS (default 1000), BENCH_CONTROLLER_SSE_EVENTS (timed changes, default 20),
+// BENCH_CONTROLLER_SSE_INTERVAL_MS (between changes, default 1000).
+//
+// Selecting scenarios: BENCH_CONTROLLER_ONLY (or, run directly, `node bench/controller.ts <name...>`) lists scenario
+// names or groups, comma or space separated: `BENCH_CONTROLLER_ONLY=api-read-uncached,api-read-cached,sse-fanout-1000
+// npm run bench -- controller`. Groups: latency (create-to-main-process, create-to-main-inline, cancel-to-exit,
+// update-to-hook: run together), dispatch, short, reads, sse, failover. A partial run's rows are merged into the
+// committed bench/results/controller.json: they replace the rows of the scenarios it ran, the others stay as they
+// were, and `partialRuns` records which scenarios were re-run when and on what load (`machine` stays the full run's).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { type BenchResult, report } from './lib.ts'
+import { BenchEnv } from './fixtures/controller-env.ts'
 import { failover } from './fixtures/controller-failover.ts'
 import { latencyScenarios } from './fixtures/controller-latency.ts'
 import { machineFacts } from './fixtures/controller-machine.ts'
-import { readScenario } from './fixtures/controller-reads.ts'
-import { pendingRow } from './fixtures/controller-rows.ts'
+import { FLOOR_ROUTES, readScenario } from './fixtures/controller-reads.ts'
+import { sseFanout } from './fixtures/controller-sse.ts'
 import { dispatchThroughput, shortTasksBullmq, shortTasksOurs } from './fixtures/controller-throughput.ts'
 import type { ControllerRow } from './fixtures/controller-rows.ts'
 
-const GROUPS = ['latency', 'dispatch', 'short', 'reads', 'sse', 'failover'] as const
-const ONLY = new Set((process.env.BENCH_CONTROLLER_ONLY ?? GROUPS.join(',')).split(',').map((g) => g.trim()))
-for (const g of ONLY) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`BENCH_CONTROLLER_ONLY: unknown group ${JSON.stringify(g)} (${GROUPS.join(', ')})`)
+/** Every scenario by group, in the order they run. */
+const SCENARIOS = {
+  latency: ['create-to-main-process', 'create-to-main-inline', 'cancel-to-exit', 'update-to-hook'],
+  dispatch: ['dispatch-throughput'],
+  short: ['short-task-throughput'],
+  reads: ['api-read-uncached', 'api-read-cached'],
+  sse: ['sse-fanout-1000'],
+  failover: ['failover'],
+} as const
+type Group = keyof typeof SCENARIOS
+const GROUPS = Object.keys(SCENARIOS) as Group[]
+const ALL = GROUPS.flatMap((g) => SCENARIOS[g] as readonly string[])
+
+const direct = process.argv[1] === fileURLToPath(import.meta.url)
+const selection = (process.env.BENCH_CONTROLLER_ONLY ?? (direct ? process.argv.slice(2).join(',') : '')).split(/[\s,]+/).filter(Boolean)
+/** The scenarios this run measures (a group stands for all of its scenarios). */
+const SELECTED = new Set<string>()
+for (const name of selection.length > 0 ? selection : GROUPS) {
+  if ((GROUPS as string[]).includes(name)) for (const s of SCENARIOS[name as Group]) SELECTED.add(s)
+  else if (ALL.includes(name)) SELECTED.add(name)
+  else throw new Error(`BENCH_CONTROLLER_ONLY: unknown scenario or group ${JSON.stringify(name)} (groups: ${GROUPS.join(', ')}; scenarios: ${ALL.join(', ')})`)
+}
+// The latency scenarios share their nodes and alternate their samples: any of them runs the four.
+if (SCENARIOS.latency.some((s) => SELECTED.has(s))) for (const s of SCENARIOS.latency) SELECTED.add(s)
+const PARTIAL = SELECTED.size < ALL.length
+const wants = (group: Group): boolean => SCENARIOS[group].some((s) => SELECTED.has(s))
 
 const SAMPLES = positiveInteger('BENCH_CONTROLLER_SAMPLES', 100)
 const DISPATCH_TASKS = positiveInteger('BENCH_CONTROLLER_TASKS', 1000)
@@ -37,28 +69,37 @@ const SHORT_LIMIT_S = positiveInteger('BENCH_CONTROLLER_SHORT_LIMIT_S', 180)
 const FAILOVER_RUNS = positiveInteger('BENCH_CONTROLLER_FAILOVER_RUNS', 3)
 const READ_TASKS = positiveInteger('BENCH_CONTROLLER_READ_TASKS', 100_000)
 const READ_SECONDS = positiveInteger('BENCH_CONTROLLER_READ_SECONDS', 10)
+const SSE_CLIENTS = positiveInteger('BENCH_CONTROLLER_SSE_CLIENTS', 1000)
+const SSE_EVENTS = positiveInteger('BENCH_CONTROLLER_SSE_EVENTS', 20)
+const SSE_INTERVAL_MS = positiveInteger('BENCH_CONTROLLER_SSE_INTERVAL_MS', 1000)
+
+const RESULTS_FILE = new URL('./results/controller.json', import.meta.url)
 
 /** Rows printed after the table, written to the JSON apart from `results` (informative variants). */
 const extraRows: ControllerRow[] = []
 let machineAtStart: Awaited<ReturnType<typeof machineFacts>> | undefined
+/** The committed JSON as it was before this run (report() rewrites the file before summarize() merges into it). */
+let committed: Record<string, unknown> | undefined
 
 const started = performance.now()
 const progress = (what: string): void => console.error(`bench controller: ${what} done at ${((performance.now() - started) / 1000).toFixed(0)} s (load ${loadavg()[0]!.toFixed(2)})`)
 
 export async function run(): Promise<ControllerRow[]> {
   machineAtStart = await machineFacts()
+  committed = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Record<string, unknown>
+  if (PARTIAL) console.error(`bench controller: a partial run of ${[...SELECTED].join(', ')}; its rows replace theirs in bench/results/controller.json`)
   const results: ControllerRow[] = []
-  if (ONLY.has('latency')) {
+  if (wants('latency')) {
     const { rows, extra } = await latencyScenarios({ samples: SAMPLES, warmup: 5, settleMs: 300 })
     results.push(...rows)
     extraRows.push(...extra)
     progress('latency')
   }
-  if (ONLY.has('dispatch')) {
+  if (wants('dispatch')) {
     results.push(await dispatchThroughput({ tasks: DISPATCH_TASKS, nodes: 2 }))
     progress('dispatch-throughput')
   }
-  if (ONLY.has('short')) {
+  if (wants('short')) {
     // A small warm-up (connections, JIT), the same for both: ours takes 8 tasks per node-monitor cycle (see the docs).
     const o = { jobs: JOBS, warmup: 16, inFlight: 16, limitMs: SHORT_LIMIT_S * 1000 }
     // BullMQ first, then ours: each alone on the machine (the other's processes are gone).
@@ -73,21 +114,25 @@ export async function run(): Promise<ControllerRow[]> {
     extraRows.push(await shortTasksOurs({ ...o, fastView: true }))
     progress('short-task-throughput')
   }
-  if (ONLY.has('reads')) {
+  if (wants('reads')) {
+    // Both on one store of READ_TASKS tasks: uncached (every read from the store), then with the task caches on.
     const o = { tasks: READ_TASKS, seconds: READ_SECONDS, connections: 10 }
-    results.push(...(await readScenario('api-read-uncached', o)))
-    // SLOT api-read-cached: waits for the task caches (src/controller/task-cache/, SystemController `reads`) on main.
-    // Then: the same routes with `reads` from the task cache, on the same store (readScenario's controllerOptions).
-    results.push(pendingRow('api-read-cached', 'skalds', 'waits for the task caches (src/controller/task-cache/) on main'))
+    const env = await BenchEnv.open('reads')
+    try {
+      if (SELECTED.has('api-read-uncached')) results.push(...(await readScenario('api-read-uncached', o, { caches: false }, env)))
+      if (SELECTED.has('api-read-cached')) results.push(...(await readScenario('api-read-cached', o, {}, env)))
+      // Informative: the same method on a route that reads nothing, the ceiling the two above are seen against.
+      extraRows.push(...(await readScenario('api-read-floor', o, { caches: false }, env, FLOOR_ROUTES)))
+    } finally {
+      await env.close()
+    }
     progress('api reads')
   }
-  if (ONLY.has('sse')) {
-    // SLOT sse-fanout-1000: waits for the live events (src/controller/live/, /api/events/*) on main. Then: 1,000
-    // EventSource clients on /api/events/tasks (eventsource, in child processes), a task change every second, the time
-    // from the change to the last client receiving it (p50/p99 over the events), and GET latency meanwhile.
-    results.push(pendingRow('sse-fanout-1000', 'skalds', 'waits for the SSE live events (src/controller/live/, /api/events/*) on main'))
+  if (wants('sse')) {
+    results.push(await sseFanout({ clients: SSE_CLIENTS, events: SSE_EVENTS, baselineEvents: 5, intervalMs: SSE_INTERVAL_MS, probeEveryMs: 20 }))
+    progress('sse fan-out')
   }
-  if (ONLY.has('failover')) results.push(await failover(FAILOVER_RUNS))
+  if (SELECTED.has('failover')) results.push(await failover(FAILOVER_RUNS))
   return results
 }
 
@@ -106,11 +151,30 @@ export function summarize(results: BenchResult[]): void {
     console.log(`${r.scenario} / ${r.subject}: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.opsPerSec} ops/s${vs} (target ${r.target}) ${verdict}`)
   }
   const machine = { ...machineAtStart, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) }
-  const file = new URL('./results/controller.json', import.meta.url)
-  const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-  // `informative`: the variants printed after the table (kept apart from `results`, whose shape is every suite's).
-  const out = { suite: json.suite, machine, results: json.results, ...(json.errors ? { errors: json.errors } : {}), informative: extraRows }
-  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`)
+  const json = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Record<string, unknown>
+  const errors = json.errors as string[] | undefined
+  let out: Record<string, unknown>
+  if (!PARTIAL || committed === undefined) {
+    // `informative`: the variants printed after the table (kept apart from `results`, whose shape is every suite's).
+    out = { suite: json.suite, machine, results: json.results, ...(errors ? { errors } : {}), informative: extraRows }
+  } else {
+    // A partial run: its rows take the place of the committed rows of the scenarios it ran; the rest stay.
+    const ran = new Set([...SELECTED, ...rows.map((r) => r.scenario), ...extraRows.map((r) => r.scenario)])
+    const merged: ControllerRow[] = []
+    const placed = new Set<string>()
+    for (const row of (committed.results as ControllerRow[] | undefined) ?? []) {
+      if (!ran.has(row.scenario)) merged.push(row)
+      else if (!placed.has(row.scenario)) {
+        placed.add(row.scenario)
+        merged.push(...rows.filter((r) => r.scenario === row.scenario))
+      }
+    }
+    merged.push(...rows.filter((r) => !placed.has(r.scenario)))
+    const informative = [...((committed.informative as ControllerRow[] | undefined) ?? []).filter((r) => !ran.has(r.scenario)), ...extraRows]
+    const partialRuns = [...((committed.partialRuns as unknown[] | undefined) ?? []), { scenarios: [...SELECTED], machine, ...(errors ? { errors } : {}) }]
+    out = { suite: committed.suite ?? json.suite, machine: committed.machine, results: merged, ...(committed.errors ? { errors: committed.errors } : {}), informative, partialRuns }
+  }
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(out, null, 2)}\n`)
   console.log(`\nmachine: ${JSON.stringify(machine)}`)
 }
 
@@ -122,7 +186,7 @@ function positiveInteger(name: string, fallback: number): number {
   return value
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (direct) {
   const results = await run()
   report('controller', results)
   summarize(results)
