@@ -17,10 +17,13 @@ export interface TaskFeedOptions {
   /** poll period, ms; default 500 */
   intervalMs?: number
   /**
-   * how far back each poll looks past the newest `updateDateTime` seen, ms; default 5000. Covers writers whose
-   * clock is behind this one's (a node's write stamped earlier than a later one seen from another) by up to this.
+   * how far back each poll looks past the newest `updateDateTime` seen, ms; default 1000. Covers writers whose
+   * clock is behind this one's (a node's write stamped earlier than a later one seen from another) by up to this;
+   * every poll re-reads the changes of this window, so a burst costs it on each poll.
    */
   overlapMs?: number
+  /** least time between the start of two polls when kicked (this controller's writes), ms; default 100 */
+  kickSpacingMs?: number
   /** most changes read per poll (the rest come next poll); default 1000 */
   batch?: number
   /** tasks remembered for `previous` and deduplication (least recently changed forgotten first); default 50000 */
@@ -37,9 +40,11 @@ export class TaskFeed {
   #timer: NodeJS.Timeout | undefined
   #busy = false
   #again = false
+  #lastPollAt = 0
+  #kickTimer: NodeJS.Timeout | undefined
 
   constructor(options: TaskFeedOptions) {
-    this.#o = { intervalMs: 500, overlapMs: 5000, batch: 1000, remember: 50_000, ...options }
+    this.#o = { intervalMs: 500, overlapMs: 1000, kickSpacingMs: 100, batch: 1000, remember: 50_000, ...options }
     this.#cursor = Date.now()
   }
 
@@ -50,7 +55,9 @@ export class TaskFeed {
 
   stop(): void {
     clearInterval(this.#timer)
+    clearTimeout(this.#kickTimer)
     this.#timer = undefined
+    this.#kickTimer = undefined
   }
 
   /**
@@ -58,14 +65,28 @@ export class TaskFeed {
    * collapsed into the next interval's). Cheap: kicks during a poll coalesce into one more poll.
    */
   kick(): void {
-    if (this.#busy) this.#again = true
-    else void this.poll()
+    if (this.#busy) {
+      this.#again = true
+      return
+    }
+    if (this.#kickTimer) return
+    // A burst of writes (a dispatch sweep) asks for a poll per write: at most one per kickSpacingMs.
+    const wait = this.#lastPollAt + this.#o.kickSpacingMs - performance.now()
+    if (wait <= 0) void this.poll()
+    else {
+      this.#kickTimer = setTimeout(() => {
+        this.#kickTimer = undefined
+        void this.poll()
+      }, wait)
+      this.#kickTimer.unref()
+    }
   }
 
   /** One poll now; resolves with the number of changes reported. Never rejects (a failed poll is retried next time). */
   async poll(): Promise<number> {
     if (this.#busy) return 0
     this.#busy = true
+    this.#lastPollAt = performance.now()
     try {
       let reported = 0
       const from = this.#cursor - this.#o.overlapMs
@@ -93,7 +114,7 @@ export class TaskFeed {
       this.#busy = false
       if (this.#again) {
         this.#again = false
-        void this.poll()
+        this.kick()
       }
     }
   }
