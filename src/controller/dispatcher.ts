@@ -92,22 +92,47 @@ export class Dispatcher {
   async #sweep(): Promise<SweepReport> {
     const { store, nodes, now, canAct } = this.#o
     if (!canAct()) return EMPTY
-    const page = await store.list({
-      lifecycleStatus: 'Created',
-      mode: 'Passive',
-      sort: [{ field: 'priority', direction: 'desc' }, { field: 'createDateTime', direction: 'asc' }],
-      limit: this.#o.batchSize,
-    })
-    if (page.items.length === 0) return EMPTY
-    const candidates = new Map<string, Candidate & { perClass: Map<string, number> }>()
+    const candidates = new Map<string, Slot>()
     for (const node of nodes.dispatchable()) {
       const perClass = new Map<string, number>()
       const pending = this.#pending(node, now(), perClass)
       candidates.set(node.id, { node, running: (node.load?.running ?? node.taskIds.length) + pending, perClass })
     }
-    const deps = await this.#dependencies(page.items)
+    // Read no more Created tasks than there is room for (with a margin for tasks that wait or fit no node), page by
+    // page up to batchSize: a sweep behind a full fleet reads a few rows, not a page of 500 (each one parsed).
+    let room = 0
+    for (const c of candidates.values()) room += c.node.load?.capacity == null ? Infinity : Math.max(0, c.node.load.capacity - c.running)
+    const pageSize = Number.isFinite(room) ? Math.min(this.#o.batchSize, Math.max(32, room * 4)) : this.#o.batchSize
     const report: SweepReport = { dispatched: [], waiting: 0, failed: [], nextAt: undefined }
-    for (const task of page.items) {
+    let scanned = 0
+    let exhausted = false
+    while (scanned < this.#o.batchSize) {
+      const limit = Math.min(pageSize, this.#o.batchSize - scanned)
+      const page = await store.list({
+        lifecycleStatus: 'Created',
+        mode: 'Passive',
+        sort: [{ field: 'priority', direction: 'desc' }, { field: 'createDateTime', direction: 'asc' }],
+        // the rows this sweep judged and left Created come first: skip them (the placed and failed are gone)
+        offset: scanned - report.dispatched.length - report.failed.length,
+        limit,
+      })
+      scanned += page.items.length
+      await this.#place(page.items, candidates, report)
+      exhausted = page.items.length < limit
+      const roomLeft = [...candidates.values()].some((c) => c.node.load?.capacity == null || c.running < c.node.load.capacity)
+      if (exhausted || !roomLeft || !canAct()) break
+    }
+    if (scanned === 0) return EMPTY
+    // It read all it may and placed some: more may wait behind, sweep again rather than at the next kick.
+    if (!exhausted && scanned >= this.#o.batchSize && report.dispatched.length > 0) this.#again = true
+    return report
+  }
+
+  /** Judges Created tasks in order: fail them (deadline, dependency), let them wait, or assign them to a node. */
+  async #place(tasks: readonly Task[], candidates: ReadonlyMap<string, Slot>, report: SweepReport): Promise<void> {
+    const { now, canAct } = this.#o
+    const deps = await this.#dependencies(tasks)
+    for (const task of tasks) {
       if (!canAct()) break
       const at = now()
       if (task.runtime.notBefore !== null && task.runtime.notBefore > at) {
@@ -144,9 +169,6 @@ export class Dispatcher {
       inFlight.set(task.id, { className: task.className, at: now() })
       report.dispatched.push({ taskId: task.id, executor: chosen.node.id, epoch })
     }
-    // A full page was read and some of it placed: more may wait behind it, sweep again rather than at the next kick.
-    if (page.items.length === this.#o.batchSize && report.dispatched.length > 0) this.#again = true
-    return report
   }
 
   /** These runs ended or moved on (a node announced it, or the store says so): they no longer count as in flight. */
@@ -215,7 +237,10 @@ export class Dispatcher {
   }
 }
 
-function hasRoom(c: Candidate & { perClass: Map<string, number> }, className: string): boolean {
+/** A node as one sweep sees it: running = advertised + assigned and not listed yet; perClass likewise. */
+type Slot = Candidate & { perClass: Map<string, number> }
+
+function hasRoom(c: Slot, className: string): boolean {
   if (!c.node.classNames.includes(className)) return false
   const capacity = c.node.load?.capacity ?? null
   if (capacity !== null && c.running >= capacity) return false

@@ -43,3 +43,24 @@ void it('a node with room for one runs ten short tasks back to back: each ended 
   const tasks = await engines.store.getMany(ids)
   assert.ok(tasks.every((t) => t.runtime.epoch === 1), 'no task handed back for lack of room')
 })
+
+void it('a sweep reads only as many Created tasks as there is room for, yet looks past a head of tasks that must wait', async () => {
+  const engines2 = embeddedEngines()
+  try {
+    engines2.started.push(await startSkald({ skaldId: 'fresh-2', bus: engines2.bus, store: engines2.store, state: engines2.state, limits: { maxTasks: 1 }, hostOptions: { graceMs: 1000, poolSize: 1 } }))
+    const hour = 3_600_000
+    const plane = new ControlPlane({ store: engines2.store, bus: engines2.bus, state: engines2.state, nodeIntervalMs: hour, taskIntervalMs: hour, dispatchIntervalMs: hour, logger: silentLogger })
+    planes.push(plane)
+    await plane.start()
+    await engines2.store.create({ id: 'head-dep', className: 'SlowWorker', source: 'test', lifecycleStatus: 'Paused' })
+    const base = Date.now() - 60_000
+    // 40 older tasks that wait on a dependency, then one that can run: the room is one slot (a page of 32 rows)
+    for (let i = 0; i < 40; i++) await engines2.store.create({ id: `head-${String(i).padStart(2, '0')}`, className: 'InlineNormal', source: 'test', dependencies: ['head-dep'], createDateTime: base + i })
+    await engines2.store.create({ id: 'tail-ready', className: 'InlineNormal', source: 'test', attachments: { steps: 1 }, createDateTime: base + 100 })
+    const report = await plane.runOnce()
+    assert.deepEqual(report?.dispatched.map((d) => d.taskId), ['tail-ready'])
+    assert.equal(report?.waiting, 40)
+  } finally {
+    await engines2.close()
+  }
+})
