@@ -132,6 +132,7 @@ export class Dispatcher {
   async #place(tasks: readonly Task[], candidates: ReadonlyMap<string, Slot>, report: SweepReport): Promise<void> {
     const { now, canAct } = this.#o
     const deps = await this.#dependencies(tasks)
+    const claimed: Claimed[] = []
     for (const task of tasks) {
       if (!canAct()) break
       const at = now()
@@ -160,8 +161,10 @@ export class Dispatcher {
       }
       // An executor chosen by whoever created it (Python's example scripts do) is kept when that node can take it.
       const chosen = eligible.find((c) => c.node.id === task.executor) ?? this.#picker.pick(eligible)
-      const epoch = await this.#assign(task, chosen.node)
-      if (epoch === undefined) continue
+      const claim = await this.#claim(task, chosen.node)
+      if (claim === undefined) continue
+      claimed.push(claim)
+      const epoch = claim.epoch
       chosen.running++
       chosen.perClass.set(task.className, (chosen.perClass.get(task.className) ?? 0) + 1)
       let inFlight = this.#inFlight.get(chosen.node.id)
@@ -169,6 +172,7 @@ export class Dispatcher {
       inFlight.set(task.id, { className: task.className, at: now() })
       report.dispatched.push({ taskId: task.id, executor: chosen.node.id, epoch })
     }
+    await this.#announce(claimed)
   }
 
   /** These runs ended or moved on (a node announced it, or the store says so): they no longer count as in flight. */
@@ -193,27 +197,38 @@ export class Dispatcher {
     return inFlight.size
   }
 
-  /** The claim (compare-and-set on the epoch read), then stale keys cleared, then `task.assign`. */
-  async #assign(task: Task, node: NodeView): Promise<number | undefined> {
-    const { store, bus, state, logger, onEvent } = this.#o
-    let claimed: Task
+  /** The claim: a compare-and-set on the epoch read (executor, Assigning, epoch + 1); undefined when it lost. */
+  async #claim(task: Task, node: NodeView): Promise<Claimed | undefined> {
     try {
-      claimed = await store.claim(task.id, { executor: node.id, expectEpoch: task.runtime.epoch, expectStatus: 'Created', runtime: { notBefore: null, pausedAt: null } })
+      const claimed = await this.#o.store.claim(task.id, { executor: node.id, expectEpoch: task.runtime.epoch, expectStatus: 'Created', runtime: { notBefore: null, pausedAt: null } })
+      return { task, node, epoch: claimed.runtime.epoch }
     } catch (error) {
       if (error instanceof TaskConflictError || error instanceof TaskNotFoundError) return undefined
       throw error
     }
-    const id = task.id
-    await state?.apply([
-      { op: 'del', key: taskHeartbeatKey(id) },
-      { op: 'del', key: taskExceptionKey(id) },
-      { op: 'del', key: taskHasErrorKey(id) },
-    ])
-    await bus.publish(Topic.TaskAssign, id, toWireTaskEvent(createTaskEvent(id)))
-    logger.info({ taskId: id, executor: node.id, epoch: claimed.runtime.epoch, className: task.className }, 'task dispatched')
-    // How long it waited to be dispatched: since it last became dispatchable (created, resumed, retried, handed back).
-    onEvent({ type: 'task-dispatched', taskId: id, executor: node.id, epoch: claimed.runtime.epoch, className: task.className, waitedMs: Math.max(0, Date.now() - task.updateDateTime) })
-    return claimed.runtime.epoch
+  }
+
+  /**
+   * For a page's claims at once: the stale heartbeat, exception and has-error keys of every claimed task deleted in
+   * one round trip, then every `task.assign` published side by side (the deletes first, so a node's first heartbeat
+   * is never deleted after the run started).
+   */
+  async #announce(claims: readonly Claimed[]): Promise<void> {
+    if (claims.length === 0) return
+    const { bus, state, logger, onEvent } = this.#o
+    await state?.apply(claims.flatMap(({ task }) => [
+      { op: 'del' as const, key: taskHeartbeatKey(task.id) },
+      { op: 'del' as const, key: taskExceptionKey(task.id) },
+      { op: 'del' as const, key: taskHasErrorKey(task.id) },
+    ]))
+    await Promise.all(
+      claims.map(async ({ task, node, epoch }) => {
+        await bus.publish(Topic.TaskAssign, task.id, toWireTaskEvent(createTaskEvent(task.id)))
+        logger.info({ taskId: task.id, executor: node.id, epoch, className: task.className }, 'task dispatched')
+        // How long it waited to be dispatched: since it last became dispatchable (created, resumed, retried, handed back).
+        onEvent({ type: 'task-dispatched', taskId: task.id, executor: node.id, epoch, className: task.className, waitedMs: Math.max(0, Date.now() - task.updateDateTime) })
+      }),
+    )
   }
 
   async #fail(task: Task, code: string, message: string): Promise<boolean> {
@@ -235,6 +250,13 @@ export class Dispatcher {
     if (ids.length === 0) return new Map()
     return new Map((await this.#o.store.getMany(ids)).map((t) => [t.id, t]))
   }
+}
+
+/** A task this sweep claimed for a node, to announce. */
+interface Claimed {
+  task: Task
+  node: NodeView
+  epoch: number
 }
 
 /** A node as one sweep sees it: running = advertised + assigned and not listed yet; perClass likewise. */
