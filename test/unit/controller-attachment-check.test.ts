@@ -8,6 +8,7 @@ import type { Logger } from '../../src/config/logger.ts'
 import { silentLogger } from '../../src/config/logger.ts'
 import { AttachmentCheck, AttachmentsInvalidError } from '../../src/controller/attachment-check.ts'
 import type { NodeView } from '../../src/controller/node-monitor.ts'
+import { nodeView } from '../helpers/node-view.ts'
 import type { JsonObject } from '../../src/model/task-runtime.ts'
 import type { SkaldClassSchemas } from '../../src/state/class-schemas.ts'
 import { attachmentsJsonSchema } from '../../src/worker/attachments-json-schema.ts'
@@ -28,22 +29,7 @@ const camera = jsonSchemaOf(
 )
 
 function node(id: string, classSchemas: SkaldClassSchemas | undefined, extra: Partial<NodeView> = {}): NodeView {
-  return {
-    id,
-    mode: 'node',
-    online: true,
-    activityMs: 0,
-    lastChangeAt: 0,
-    heartbeatPresent: true,
-    heartbeat: 1,
-    classNames: Object.keys(classSchemas ?? {}),
-    taskIds: [],
-    tasks: [],
-    load: undefined,
-    classSchemas,
-    history: [],
-    ...extra,
-  }
+  return nodeView(id, { classNames: Object.keys(classSchemas ?? {}), classSchemas, ...extra })
 }
 
 function refusal(check: AttachmentCheck, className: string, attachments: unknown): AttachmentsInvalidError {

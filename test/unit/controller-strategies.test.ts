@@ -2,25 +2,15 @@
 // across calls, fair when nodes come and go), RANDOM (uniform over its input), LEAST_LOAD (share of capacity, then CPU).
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
-import type { NodeView } from '../../src/controller/node-monitor.ts'
+import { nodeView } from '../helpers/node-view.ts'
 import { type Candidate, createPicker, loadScore } from '../../src/controller/strategies.ts'
 
 function candidate(id: string, running: number, load?: { capacity: number | null; cpu: number }): Candidate {
-  const node: NodeView = {
-    id,
-    mode: 'node',
-    online: true,
-    activityMs: 0,
-    lastChangeAt: 0,
-    heartbeatPresent: true,
-    heartbeat: 1,
+  const node = nodeView(id, {
     classNames: ['W'],
-    taskIds: [],
-    tasks: [],
     load: load ? { capacity: load.capacity, running, classes: {}, draining: false, cpuPercent: load.cpu, rssMb: 50, timestamp: 0 } : undefined,
-    classSchemas: undefined,
     history: load ? [{ at: 0, running, capacity: load.capacity, cpuPercent: load.cpu, rssMb: 50 }] : [],
-  }
+  })
   return { node, running }
 }
 
