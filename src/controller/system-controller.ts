@@ -133,6 +133,8 @@ export class SystemController {
     }
     try {
       const state = options.state ?? (options.redis ? createRedisSkaldStateBackend(options.redis) : undefined)
+      // one reader of the Skalds' state for the caches, the live events and the API
+      const reader = state ? createSkaldStateReader(state) : undefined
       const leadership =
         options.leadership !== false && options.redis
           ? createLeadership({
@@ -156,7 +158,7 @@ export class SystemController {
         cache = owned
       }
       const caches =
-        options.caches === false || !cache ? undefined : createTaskCaches({ ...options.caches, store: options.store, cache, ...(state ? { state: createSkaldStateReader(state) } : {}), ...(options.redis ? { connection: options.redis } : {}), logger })
+        options.caches === false || !cache ? undefined : createTaskCaches({ ...options.caches, store: options.store, cache, ...(reader ? { state: reader } : {}), ...(options.redis ? { connection: options.redis } : {}), logger })
       if (caches) stops.push(() => caches.stop())
       const cached = options.reads ?? (caches ? cachedTaskReads(caches) : storeReads(options.store))
       // This controller's own writes: dropped from the caches at once, and the feed looks right away, so their live
@@ -226,11 +228,11 @@ export class SystemController {
           .catch((error: unknown) => logger.warn({ err: error }, 'task caches warm-up failed; entries fill on first reads'))
       }
       let sources: LiveSources | undefined
-      if (hub && live && state) {
+      if (hub && live && reader) {
         const maxTasks = live.maxTasks ?? 500
         sources = createLiveSources({
           hub,
-          reader: createSkaldStateReader(state),
+          reader,
           nodes: () => plane.nodes?.nodes.values() ?? [],
           activeTaskIds: async () => (await options.store.list({ lifecycleStatus: ['Assigning', 'Running', 'Paused'], sort: { field: 'updateDateTime', direction: 'desc' }, limit: maxTasks })).items,
           maxTasks,
@@ -246,7 +248,6 @@ export class SystemController {
       let url: string | undefined
       if (options.api !== false) {
         const { host = '127.0.0.1', port = 8000, ...apiOptions } = options.api ?? {}
-        const reader = state ? createSkaldStateReader(state) : undefined
         const deps: ControllerApiDeps = {
           store: options.store,
           reads,

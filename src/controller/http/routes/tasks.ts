@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { statusOfHeartbeat } from '../../../model/enums.ts'
 import type { Task, TaskInput } from '../../../model/task.ts'
 import { TaskNotFoundError } from '../../../store/errors.ts'
 import type { TaskListQuery } from '../../../store/task-store.ts'
@@ -30,7 +31,6 @@ import {
 } from '../schemas.ts'
 import { beatsOf, toTaskResponse, viewTasks } from '../task-view.ts'
 
-const TERMINAL_BEATS = new Set([200, -1, -2])
 const ATTACHMENTS_CHECKED =
   "The attachments are checked first against the JSON Schema the class's online nodes published: a mismatch is a 400 `E_ATTACHMENTS_INVALID` naming each `attachments.<field>` in `details`, and nothing is stored. When no online node with the class published one, they are stored unchecked and the worker validates them when it starts."
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema }
@@ -194,7 +194,7 @@ export const taskRoutes: FastifyPluginAsyncZod<{ deps: ControllerApiDeps }> = (a
       taskId: task.id,
       heartbeat,
       status: task.lifecycleStatus,
-      isAlive: beat?.heartbeatPresent === true && !TERMINAL_BEATS.has(heartbeat),
+      isAlive: beat?.heartbeatPresent === true && statusOfHeartbeat(heartbeat) === undefined,
       isAssigning: task.lifecycleStatus === 'Assigning',
       error: beat?.hasError || null,
       exception: beat?.exception || null,
