@@ -35,6 +35,7 @@ import { createLiveSources, type LiveSources } from './live/sources.ts'
 import { ControllerMetrics } from './metrics.ts'
 import { TaskCommands } from './task-commands.ts'
 import { TaskFeed, type TaskFeedChange } from './task-feed.ts'
+import { recordTimeline } from './task-timeline.ts'
 
 export const CONTROLLER_VERSION = '0.1.0'
 
@@ -208,6 +209,7 @@ export class SystemController {
           // A run that left Assigning (running, ended, handed back) may have freed a slot or settled an assignment.
           plane.settled(changes.filter(({ task, previous }) => previous?.lifecycleStatus === 'Assigning' || (previous !== undefined && LIVE.has(previous.lifecycleStatus) && !LIVE.has(task.lifecycleStatus))).map(({ task }) => task.id))
           if (hub) publishStatusChanges(hub, changes)
+          recordTimeline(options.store, changes, logger)
           options.onTaskChanges?.(changes)
         },
       })

@@ -3,12 +3,24 @@
 // same way.
 import type { Task, TaskInput, TaskPatch } from '../model/task.ts'
 import { StoreUnavailableError, TaskQueryError } from './errors.ts'
-import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions } from './task-store.ts'
+import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
 
 /** The TaskStore calls a fault can apply to (`close` never fails). */
-export type StoreOperation = 'create' | 'get' | 'getMany' | 'update' | 'claim' | 'list' | 'count' | 'countByStatus' | 'distinctClassNames' | 'delete'
-export const STORE_READS: readonly StoreOperation[] = ['get', 'getMany', 'list', 'count', 'countByStatus', 'distinctClassNames']
-export const STORE_WRITES: readonly StoreOperation[] = ['create', 'update', 'claim', 'delete']
+export type StoreOperation =
+  | 'create'
+  | 'get'
+  | 'getMany'
+  | 'update'
+  | 'claim'
+  | 'list'
+  | 'count'
+  | 'countByStatus'
+  | 'distinctClassNames'
+  | 'appendTimeline'
+  | 'timeline'
+  | 'delete'
+export const STORE_READS: readonly StoreOperation[] = ['get', 'getMany', 'list', 'count', 'countByStatus', 'distinctClassNames', 'timeline']
+export const STORE_WRITES: readonly StoreOperation[] = ['create', 'update', 'claim', 'appendTimeline', 'delete']
 export const STORE_OPERATIONS: readonly StoreOperation[] = [...STORE_READS, ...STORE_WRITES]
 
 type Fault = { kind: 'throw'; error: () => Error } | { kind: 'stall'; ms: number } | { kind: 'drop' }
@@ -94,6 +106,12 @@ export class ChaosTaskStore implements TaskStore {
   }
   distinctClassNames(): Promise<string[]> {
     return this.#run('distinctClassNames', () => this.inner.distinctClassNames())
+  }
+  appendTimeline(entries: readonly TimelineEntry[]): Promise<void> {
+    return this.#run('appendTimeline', () => this.inner.appendTimeline(entries))
+  }
+  timeline(taskId: string, limit?: number): Promise<TimelineEntry[]> {
+    return this.#run('timeline', () => this.inner.timeline(taskId, limit))
   }
   delete(id: string): Promise<boolean> {
     return this.#run('delete', () => this.inner.delete(id))

@@ -14,6 +14,8 @@ export {
   type TaskUpdateOptions,
   type TaskClaimOptions,
   type StatusCounts,
+  TIMELINE_MAX_ENTRIES,
+  type TimelineEntry,
 } from './task-store.ts'
 export { TaskNotFoundError, TaskExistsError, TaskConflictError, TaskQueryError, StoreUnavailableError, StoreOptionsError } from './errors.ts'
 export { openTaskStore, openTaskStoreFromEnv, type OpenTaskStoreOptions } from './open.ts'

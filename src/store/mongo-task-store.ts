@@ -19,7 +19,9 @@ import {
   type NormalFilter,
 } from './query.ts'
 import { resolveMongoOptions, type MongoTaskStoreOptions } from './options.ts'
-import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions } from './task-store.ts'
+import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
+import { MongoTimeline } from './mongo-timeline.ts'
+import { changesTimeline, checkTimelineEntries, timelineEntryOf, timelineLimit } from './timeline.ts'
 
 export type { MongoTaskStoreOptions } from './options.ts'
 
@@ -218,6 +220,7 @@ export class MongoTaskStore implements TaskStore {
   #ownsClient: boolean
   #closed = false
   #locks: TaskWriteLocks | undefined
+  readonly #timeline: MongoTimeline
   /** the server's name and version, e.g. `MongoDB 7.0.12` or `FerretDB v1.24.2 (MongoDB 7.0.42 wire)` */
   server = ''
   /** true when this store serialises its writers per task (see the writeLocks option) */
@@ -258,6 +261,7 @@ export class MongoTaskStore implements TaskStore {
     this.#ownsClient = ownsClient
     this.dbName = dbName
     this.collection = client.db(dbName).collection(collectionName)
+    this.#timeline = new MongoTimeline(client.db(dbName).collection(`${collectionName}_ts_timeline`))
   }
 
   /** Creates the unique `id_1` index and the query indexes; existing ones are left as they are. */
@@ -267,6 +271,7 @@ export class MongoTaskStore implements TaskStore {
     for (const i of MONGO_TASK_INDEXES) {
       await this.collection.createIndex(i.key, { name: i.name, ...(i.unique ? { unique: true } : {}) })
     }
+    await this.#timeline.ensureIndexes()
   }
 
   #check(): void {
@@ -282,7 +287,16 @@ export class MongoTaskStore implements TaskStore {
       if (isDuplicateKey(error)) throw new TaskExistsError(task.id, { cause: error })
       throw unavailable(error, `insert ${task.id}`)
     }
+    await this.#record(task)
     return task
+  }
+
+  /**
+   * The timeline entry of a write that succeeded. Not atomic with it (MongoDB without a transaction): when it
+   * fails the write stands and the entry is missing, which a controller's feed then records.
+   */
+  async #record(task: Task): Promise<void> {
+    await this.#timeline.append([timelineEntryOf(task)]).catch(() => {})
   }
 
   async get(id: string): Promise<Task | null> {
@@ -323,7 +337,11 @@ export class MongoTaskStore implements TaskStore {
       const after = await this.#call(`update ${id}`, () =>
         this.collection.findOneAndUpdate(filter, { $set: patchToSet(p, applyTaskPatch(current, p, updateDateTime)) }, { returnDocument: 'after' }),
       )
-      if (after) return fromMongoDocument(after)
+      if (after) {
+        const task = fromMongoDocument(after)
+        if (changesTimeline(current, task)) await this.#record(task)
+        return task
+      }
       if (isConditional(options) || attempt >= MAX_BLIND_UPDATE_ATTEMPTS) {
         const now = await this.#call(`update ${id}`, () => this.collection.findOne({ id }))
         if (!now) throw new TaskNotFoundError(id)
@@ -372,9 +390,22 @@ export class MongoTaskStore implements TaskStore {
     return values.filter((v): v is string => typeof v === 'string' && v !== '').sort()
   }
 
+  async appendTimeline(entries: readonly TimelineEntry[]): Promise<void> {
+    this.#check()
+    const checked = checkTimelineEntries(entries)
+    await this.#call('appendTimeline', () => this.#timeline.append(checked))
+  }
+
+  async timeline(taskId: string, limit?: number): Promise<TimelineEntry[]> {
+    this.#check()
+    const n = timelineLimit(limit)
+    return this.#call(`timeline ${taskId}`, () => this.#timeline.read(taskId, n))
+  }
+
   async delete(id: string): Promise<boolean> {
     this.#check()
     const result = await this.#call(`delete ${id}`, () => this.collection.deleteOne({ id }))
+    await this.#call(`delete ${id}`, () => this.#timeline.deleteTask(id))
     return result.deletedCount > 0
   }
 

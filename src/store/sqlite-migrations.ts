@@ -93,6 +93,51 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       END;
     `,
   },
+  {
+    version: 4,
+    description: 'task_timeline: each task\'s changes of status and node, recorded by triggers (status, node, attempt)',
+    sql: `
+      CREATE TABLE task_timeline (
+        task_id          TEXT    NOT NULL,
+        at               INTEGER NOT NULL,
+        lifecycle_status TEXT    NOT NULL,
+        executor         TEXT,
+        attempt          INTEGER NOT NULL,
+        message          TEXT,
+        PRIMARY KEY (task_id, at, lifecycle_status)
+      ) STRICT, WITHOUT ROWID;
+      -- Every writer of the file records its changes (this library or not, in its own transaction): a new task,
+      -- and each change of status or node. A task back to Created (a new attempt) is cut to its newest 200.
+      CREATE TRIGGER tasks_timeline_insert AFTER INSERT ON tasks BEGIN
+        INSERT OR IGNORE INTO task_timeline (task_id, at, lifecycle_status, executor, attempt, message) VALUES (
+          NEW.id, NEW.update_date_time, NEW.lifecycle_status, NEW.executor,
+          COALESCE(json_extract(NEW.runtime, '$.attempt'), 0),
+          CASE WHEN NEW.lifecycle_status = 'Failed' THEN
+            CASE WHEN length(json_extract(NEW.runtime, '$.lastError')) > 1024
+              THEN substr(json_extract(NEW.runtime, '$.lastError'), 1, 1023) || '…'
+              ELSE json_extract(NEW.runtime, '$.lastError') END
+          END);
+      END;
+      CREATE TRIGGER tasks_timeline_update AFTER UPDATE OF lifecycle_status, executor ON tasks
+        WHEN OLD.lifecycle_status IS NOT NEW.lifecycle_status OR OLD.executor IS NOT NEW.executor
+      BEGIN
+        INSERT OR IGNORE INTO task_timeline (task_id, at, lifecycle_status, executor, attempt, message) VALUES (
+          NEW.id, NEW.update_date_time, NEW.lifecycle_status, NEW.executor,
+          COALESCE(json_extract(NEW.runtime, '$.attempt'), 0),
+          CASE WHEN NEW.lifecycle_status = 'Failed' THEN
+            CASE WHEN length(json_extract(NEW.runtime, '$.lastError')) > 1024
+              THEN substr(json_extract(NEW.runtime, '$.lastError'), 1, 1023) || '…'
+              ELSE json_extract(NEW.runtime, '$.lastError') END
+          END);
+        DELETE FROM task_timeline WHERE NEW.lifecycle_status = 'Created' AND task_id = NEW.id AND at < (
+          SELECT at FROM task_timeline WHERE task_id = NEW.id ORDER BY at DESC LIMIT 1 OFFSET 199);
+      END;
+      -- A deleted task takes its timeline with it, whoever deletes it.
+      CREATE TRIGGER tasks_timeline_delete AFTER DELETE ON tasks BEGIN
+        DELETE FROM task_timeline WHERE task_id = OLD.id;
+      END;
+    `,
+  },
 ]
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.at(-1)?.version ?? 0

@@ -18,7 +18,8 @@ import {
   type NormalQuery,
 } from './query.ts'
 import { resolveSqliteOptions, type SqliteTaskStoreOptions } from './options.ts'
-import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskSortField, TaskStore, TaskUpdateOptions } from './task-store.ts'
+import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskSortField, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
+import { SqliteTimeline } from './sqlite-timeline.ts'
 
 export type { SqliteTaskStoreOptions } from './options.ts'
 
@@ -199,6 +200,7 @@ export class SqliteTaskStore implements TaskStore {
   #delete: StatementSync
   #statusCounts: StatementSync
   #classNames: StatementSync
+  #timeline: SqliteTimeline
 
   /** Opens (creating if needed) the database file and applies pending schema migrations. */
   static open(options: SqliteTaskStoreOptions): SqliteTaskStore {
@@ -228,6 +230,7 @@ export class SqliteTaskStore implements TaskStore {
     )
     this.#get = db.prepare('SELECT * FROM tasks WHERE id = ?')
     this.#delete = db.prepare('DELETE FROM tasks WHERE id = ?')
+    this.#timeline = new SqliteTimeline(db)
     this.#statusCounts = db.prepare('SELECT lifecycle_status AS s, n FROM task_status_counts')
     // A skip scan: each step is the smallest class name above the previous one, one index seek per distinct name
     // instead of a walk over every row's entry.
@@ -401,6 +404,20 @@ export class SqliteTaskStore implements TaskStore {
     return run(() => {
       this.#open()
       return (this.#classNames.all() as { c: string }[]).map((r) => r.c)
+    })
+  }
+
+  appendTimeline(entries: readonly TimelineEntry[]): Promise<void> {
+    return run(() => {
+      this.#open()
+      this.#timeline.append(entries)
+    })
+  }
+
+  timeline(taskId: string, limit?: number): Promise<TimelineEntry[]> {
+    return run(() => {
+      this.#open()
+      return this.#timeline.read(taskId, limit)
     })
   }
 

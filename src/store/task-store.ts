@@ -91,6 +91,23 @@ export interface TaskClaimOptions {
 
 export type StatusCounts = Record<TaskLifecycleStatus, number>
 
+/** One state change in a task's timeline: what a controller saw the task become, and on which node. */
+export interface TimelineEntry {
+  taskId: string
+  /** the task's `updateDateTime` at this change, epoch ms */
+  at: number
+  lifecycleStatus: TaskLifecycleStatus
+  /** the node it was assigned to (or ran on) at this change; null when none */
+  executor: string | null
+  /** the task's run count at this change (`runtime.attempt`; the first run is 1) */
+  attempt: number
+  /** why, where known (the last error of a failed run); null otherwise */
+  message: string | null
+}
+
+/** Entries a timeline keeps per task: older ones are dropped when the task goes back to Created (a new attempt). */
+export const TIMELINE_MAX_ENTRIES = 200
+
 export interface TaskStore {
   /** `sqlite` or `mongodb` */
   readonly kind: string
@@ -125,7 +142,17 @@ export interface TaskStore {
   countByStatus(filter?: TaskFilter): Promise<StatusCounts>
   /** Distinct non-empty class names, sorted. */
   distinctClassNames(): Promise<string[]>
-  /** Deletes the task; true when it existed. */
+  /**
+   * Records state changes in their tasks' timelines. An entry already recorded (same task, `at` and status) is
+   * skipped, so several controllers may record the change they all saw. When an entry is `Created` (a new attempt
+   * begins there), the task's timeline is cut to its newest {@link TIMELINE_MAX_ENTRIES}: between two attempts a
+   * task passes through a handful of statuses only, so no timeline grows past that bound by more than a few entries.
+   * @throws TaskValidationError on an entry that is not valid
+   */
+  appendTimeline(entries: readonly TimelineEntry[]): Promise<void>
+  /** A task's timeline, oldest first: its newest `limit` entries (default and most {@link TIMELINE_MAX_ENTRIES}). */
+  timeline(taskId: string, limit?: number): Promise<TimelineEntry[]>
+  /** Deletes the task (and its timeline); true when it existed. */
   delete(id: string): Promise<boolean>
   /** Releases the connection/file. Idempotent. */
   close(): Promise<void>

@@ -10,9 +10,11 @@ import {
   TaskExistsError,
   TaskNotFoundError,
   TaskQueryError,
+  TIMELINE_MAX_ENTRIES,
   type StatusCounts,
   type TaskListQuery,
   type TaskStore,
+  type TimelineEntry,
 } from '../../src/store/index.ts'
 
 /** Epoch ms used by the shapes' time filters. */
@@ -448,6 +450,81 @@ export function taskStoreContract(name: string, makeHarness: () => Promise<Store
       assert.equal(await store.get(`${cls}-1`), null)
       await store.create(task(`${cls}-1`, cls))
       assert.ok(await store.get(`${cls}-1`), 'the id can be reused after delete')
+    })
+
+    void it('keeps a timeline per task: oldest first, a change recorded twice kept once, deleted with the task', async () => {
+      const cls = uniqueClass('Timeline')
+      const id = `${cls}-1`
+      await store.create(task(id, cls))
+      const entry = (at: number, lifecycleStatus: TaskLifecycleStatus, executor: string | null, attempt: number, message: string | null = null): TimelineEntry => ({
+        taskId: id,
+        at,
+        lifecycleStatus,
+        executor,
+        attempt,
+        message,
+      })
+        const t0 = Date.now() + 60_000
+      const seen = [entry(t0, 'Created', null, 0), entry(t0 + 5, 'Assigning', 'node-a', 0), entry(t0 + 9, 'Running', 'node-a', 1), entry(t0 + 20, 'Failed', 'node-a', 1, 'boom')]
+      // two controllers saw the same changes, in different batches and orders
+      await store.appendTimeline(seen.slice(0, 3))
+      await other.appendTimeline([seen[3]!, seen[1]!, seen[2]!])
+      await store.appendTimeline([])
+      assert.deepEqual((await other.timeline(id)).slice(1), seen, 'after the entry of its creation')
+      assert.deepEqual(await store.timeline(id, 2), seen.slice(2), 'the newest `limit`, oldest first')
+      assert.deepEqual(await store.timeline(`${cls}-absent`), [])
+      const long = 'x'.repeat(5000)
+      await store.appendTimeline([entry(t0 + 30, 'Failed', 'node-b', 2, long)])
+      const last = (await store.timeline(id)).at(-1)!
+      assert.ok(last.message!.length <= 1024 && last.message!.endsWith('…'), 'a long message is cut')
+      await assert.rejects(store.appendTimeline([entry(t0 + 40, 'Bogus' as TaskLifecycleStatus, null, 0)]), (e: unknown) => e instanceof TaskValidationError && e.field === 'lifecycleStatus')
+      await assert.rejects(store.appendTimeline([{ ...entry(t0 + 40, 'Running', null, 0), at: -1 }]), (e: unknown) => e instanceof TaskValidationError && e.field === 'at')
+      await assert.rejects(store.timeline(id, 0), (e: unknown) => e instanceof TaskQueryError)
+      assert.equal((await store.timeline(id)).length, 6, 'a refused batch writes nothing')
+      assert.equal(await store.delete(id), true)
+      assert.deepEqual(await other.timeline(id), [], 'deleted with its task')
+    })
+
+    void it('records a new task and every change of its status or node in its timeline, from any connection', async () => {
+      const cls = uniqueClass('TimelineWrites')
+      const id = `${cls}-1`
+      const created = await store.create(task(id, cls))
+      const claimed = await other.claim(id, { executor: 'node-a', expectEpoch: 0 })
+      const running = await store.update(id, { lifecycleStatus: 'Running', runtime: { attempt: 1 } })
+      await other.update(id, { attachments: { x: 1 } })
+      await store.update(id, { priority: 3 })
+      const failed = await other.update(id, { lifecycleStatus: 'Failed', runtime: { lastError: 'boom: exit 3' } })
+      const again = await store.update(id, { lifecycleStatus: 'Created', executor: null })
+      const moved = await other.claim(id, { executor: 'node-b', expectEpoch: again.runtime.epoch })
+      const brief = (t: Task) => [t.updateDateTime, t.lifecycleStatus, t.executor, t.runtime.attempt]
+      assert.deepEqual(
+        (await store.timeline(id)).map((e) => [e.at, e.lifecycleStatus, e.executor, e.attempt]),
+        [created, claimed, running, failed, again, moved].map(brief),
+        'a write that changes neither status nor node adds nothing',
+      )
+      assert.equal((await other.timeline(id)).find((e) => e.lifecycleStatus === 'Failed')?.message, 'boom: exit 3')
+      // a controller that saw the same changes through its feed records nothing twice
+      await other.appendTimeline([running, failed].map((t) => ({ taskId: id, at: t.updateDateTime, lifecycleStatus: t.lifecycleStatus, executor: t.executor, attempt: t.runtime.attempt, message: null })))
+      assert.equal((await store.timeline(id)).length, 6)
+    })
+
+    void it('cuts a timeline to its newest entries when the task goes back to Created', async () => {
+      const cls = uniqueClass('TimelineCut')
+      const id = `${cls}-1`
+      const t0 = Date.now()
+      const statuses: TaskLifecycleStatus[] = ['Created', 'Assigning', 'Running', 'Failed']
+      const entries: TimelineEntry[] = []
+      for (let i = 0; entries.length < TIMELINE_MAX_ENTRIES + 60; i++) {
+        entries.push({ taskId: id, at: t0 + i, lifecycleStatus: statuses[i % 4]!, executor: 'n', attempt: Math.floor(i / 4), message: null })
+      }
+      for (let i = 0; i < entries.length; i += 50) await store.appendTimeline(entries.slice(i, i + 50))
+      const kept = await other.timeline(id, 10_000)
+      assert.ok(kept.length <= TIMELINE_MAX_ENTRIES, `kept ${kept.length}`)
+      assert.deepEqual(kept.at(-1), entries.at(-1), 'the newest are kept')
+      await store.appendTimeline([{ taskId: id, at: t0 + 100_000, lifecycleStatus: 'Created', executor: null, attempt: 99, message: null }])
+      const after = await store.timeline(id)
+      assert.equal(after.length, TIMELINE_MAX_ENTRIES)
+      assert.equal(after.at(-1)!.attempt, 99)
     })
   })
 }

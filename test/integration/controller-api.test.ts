@@ -113,6 +113,7 @@ void describe('controller API: tasks', () => {
       ['GET', '/api/tasks/no-such-task/progress'],
       ['GET', '/api/tasks/no-such-task/checkpoint'],
       ['GET', '/api/tasks/no-such-task/log'],
+      ['GET', '/api/tasks/no-such-task/timeline'],
       ['DELETE', '/api/tasks/no-such-task'],
       ['POST', '/api/tasks/no-such-task/pause'],
       ['POST', '/api/tasks/no-such-task/resume'],
@@ -171,6 +172,32 @@ void describe('controller API: tasks', () => {
     assert.equal((await api.call('POST', `/api/tasks/${id}/retry`)).status, 200)
     await waitStatus(id, 'Running')
     await api.call('DELETE', `/api/tasks/${id}`)
+
+    // its timeline: every state change the feed saw, oldest first, with the node and the attempt
+    type Timeline = { taskId: string; entries: Array<{ at: string; lifecycleStatus: string; executor: string | null; attempt: number; message: string | null }> }
+    const timeline = await waitFor(async () => {
+      const r = await api.call<Timeline>('GET', `/api/tasks/${id}/timeline`)
+      return r.body.entries.filter((e) => e.lifecycleStatus === 'Cancelled').length === 2 ? r.body : undefined
+    }, 'the second cancel in the timeline').catch(async (e: unknown) => {
+      throw new Error(`${String(e)}: ${JSON.stringify((await api.call('GET', `/api/tasks/${id}/timeline`)).body)}`)
+    })
+    const statuses = timeline.entries.map((e) => e.lifecycleStatus)
+    const order = ['Running', 'Paused', 'Running', 'Cancelled', 'Running', 'Cancelled']
+    let at = 0
+    for (const wanted of order) {
+      at = statuses.indexOf(wanted, at) + 1
+      assert.ok(at > 0, `${wanted} in order in ${statuses.join(' → ')}`)
+    }
+    const runs = timeline.entries.filter((e) => e.lifecycleStatus === 'Running')
+    assert.ok(runs.every((e) => e.executor === 'api-node'), 'which node ran each attempt')
+    assert.deepEqual(runs.map((e) => e.attempt), [...runs.map((e) => e.attempt)].sort((a, b) => a - b), 'attempts counted up')
+    assert.ok(runs.at(-1)!.attempt > runs[0]!.attempt)
+    const times = timeline.entries.map((e) => Date.parse(e.at))
+    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'oldest first, ISO times')
+    assert.equal((await api.call<Timeline>('GET', `/api/tasks/${id}/timeline?limit=2`)).body.entries.length, 2)
+    const bad = await api.call<{ code: string; details: Array<{ field: string }> }>('GET', `/api/tasks/${id}/timeline?limit=0`)
+    assert.equal(bad.status, 400)
+    assert.ok(bad.body.details.some((d) => d.field === 'limit'))
   })
 
   void it('pushes a task\'s live events over SSE: status changes from the store, progress from the node', async () => {

@@ -270,7 +270,7 @@ void test('sqlite: status counts come from the counts table, which triggers keep
   }
 })
 
-void test('sqlite: a version-2 file gets version 3 in place: the counts backfilled from its rows, the list indexes replacing the old ones', async () => {
+void test('sqlite: a version-2 file is migrated in place: the counts backfilled from its rows, the list indexes replacing the old ones, a timeline from then on', async () => {
   const { path, dispose } = tempPath()
   try {
     mkdirSync(dirname(path), { recursive: true })
@@ -289,10 +289,12 @@ void test('sqlite: a version-2 file gets version 3 in place: the counts backfill
     await store.create({ id: 'new', className: 'A', source: 's' })
     assert.deepEqual(await store.countByStatus(), { Created: 1, Assigning: 1, Running: 2, Paused: 0, Finished: 3, Failed: 0, Cancelled: 0 })
     assert.deepEqual((await store.list({ lifecycleStatus: ['Running', 'Assigning'] })).items.map((t) => t.id), ['old2', 'old1', 'old0'])
+    assert.deepEqual((await store.timeline('old0')).map((e) => e.lifecycleStatus), ['Assigning'], 'changes before the migration are not invented')
+    assert.deepEqual((await store.timeline('new')).map((e) => e.lifecycleStatus), ['Created'])
     await store.close()
 
     const raw = new DatabaseSync(path)
-    assert.equal((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 3)
+    assert.equal((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SQLITE_SCHEMA_VERSION)
     assert.deepEqual(countsTable(raw), scannedCounts(raw))
     const indexes = (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[]).map((r) => r.name)
     assert.deepEqual(indexes.sort(), [...LIST_INDEXES].sort())

@@ -152,6 +152,20 @@ export const checkpointResponse = z.object({
 export const logQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) })
 export const logResponse = z.object({ taskId: z.string(), lines: z.array(z.string()), truncated: z.boolean() })
 
+export const timelineQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(200) })
+export const timelineResponse = z.object({
+  taskId: z.string(),
+  entries: z.array(
+    z.object({
+      at: z.string().describe('ISO 8601: the task\'s updateDateTime at this change'),
+      lifecycleStatus: statusSchema,
+      executor: z.string().nullable().describe('the node it was assigned to or ran on'),
+      attempt: z.number().int().describe('runs started so far; the first run is 1'),
+      message: z.string().nullable().describe('why, where known (a failed run\'s error)'),
+    }),
+  ),
+})
+
 export const skaldResponse = z
   .object({
     id: z.string(),

@@ -27,6 +27,8 @@ import {
   taskListResponse,
   taskParams,
   taskResponse,
+  timelineQuery,
+  timelineResponse,
   type TaskListQueryParams,
 } from '../schemas.ts'
 import { beatsOf, toTaskResponse, viewTasks } from '../task-view.ts'
@@ -230,5 +232,15 @@ export const taskRoutes: FastifyPluginAsyncZod<{ deps: ControllerApiDeps }> = (a
     const limit = request.query.limit
     return { taskId: task.id, lines: lines.slice(-limit), truncated: lines.length > limit }
   })
+
+  app.get(
+    '/:task_id/timeline',
+    { schema: { tags: ['tasks'], summary: 'Its state changes as the controllers saw them, oldest first, with the node of each attempt', params: taskParams, querystring: timelineQuery, response: { 200: timelineResponse, ...errors } } },
+    async (request) => {
+      const task = await mustGet(request.params.task_id)
+      const entries = await deps.store.timeline(task.id, request.query.limit)
+      return { taskId: task.id, entries: entries.map(({ taskId: _id, at, ...rest }) => ({ at: new Date(at).toISOString(), ...rest })) }
+    },
+  )
   return Promise.resolve()
 }
