@@ -16,7 +16,7 @@ export const FlakyImport = defineWorker({
   main: async (ctx) => {
     const failures = (ctx.resumedFrom as { failures?: number } | undefined)?.failures ?? 0
     const attempt = failures + 1
-    ctx.logger.info(`import of ${ctx.attachments.rows} rows from ${ctx.attachments.source}: attempt ${attempt}`)
+    ctx.logger.info(`import of ${ctx.attachments.rows} rows from ${ctx.attachments.source}: attempt ${attempt}${failures > 0 ? ` (${failures} failed before)` : ''}`)
     await ctx.sleep(800)
     if (failures < ctx.attachments.failFirst) {
       ctx.checkpoint({ failures: attempt })
