@@ -215,7 +215,11 @@ class Publisher implements SkaldStatePublisher {
     if (typeof run.className !== 'string' || run.className === '') throw new SkaldStateArgumentError('className', 'must be a non-empty string')
     const entry: Run = { taskId, className: run.className, epoch, lastBeat: Math.floor(Math.random() * 200) }
     this.#runs.set(taskId, entry)
-    this.#pending.delete(taskId)
+    // A local retry runs under the same epoch: the failed run's last lines (its output reaches us after its end,
+    // and it is usually what explains the failure) may still wait for a tick, so they stay. Its progress does not.
+    const earlier = this.#pending.get(taskId)
+    if (earlier?.epoch === epoch) delete earlier.progress
+    else this.#pending.delete(taskId)
     if (!this.#isCurrent(taskId, epoch)) return
     // Unconditional SET: this is what distinguishes a new run from a late write of the old one, whose terminal
     // code the guarded `beat` would otherwise (rightly) refuse to overwrite.

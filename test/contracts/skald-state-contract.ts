@@ -231,6 +231,33 @@ export function skaldStateContract(name: string, setup: () => Promise<SkaldState
       await publisher.close()
     })
 
+    void it('a retry under the same epoch keeps the failed run\'s late log lines; a new epoch starts clean', async () => {
+      // as on a node: the task stays this node's (its epoch current) between a failed run and its local retry
+      const owned = new Map<string, number>()
+      const publisher = createSkaldStatePublisher(fixture.backend, { sampleLoad: fixedLoad, isCurrent: (t, e) => owned.get(t) === e })
+      const taskId = id('retry')
+      owned.set(taskId, 7)
+      await publisher.startRun({ taskId, className: 'C', epoch: 7 })
+      publisher.progress(taskId, 7, 30)
+      await publisher.endRun(taskId, 7, { status: 'failed', message: 'exit 3' })
+      // the child's last output arrives after its end, then the node retries at once
+      publisher.log(taskId, 7, ['[stderr] Error: source unreachable'])
+      publisher.progress(taskId, 7, 60)
+      await publisher.startRun({ taskId, className: 'C', epoch: 7 })
+      publisher.log(taskId, 7, ['[logger] attempt 2'])
+      await publisher.tick()
+      let state = await reader().task(taskId)
+      assert.deepEqual(state.log, ['[stderr] Error: source unreachable', '[logger] attempt 2'])
+      assert.equal(state.progress, undefined, 'the failed run\'s progress is not the new run\'s')
+      publisher.log(taskId, 7, ['[logger] late'])
+      owned.set(taskId, 8)
+      await publisher.startRun({ taskId, className: 'C', epoch: 8 })
+      await publisher.tick()
+      state = await reader().task(taskId)
+      assert.ok(!state.log.includes('[logger] late'), 'a new epoch (another assignment) drops what the old one left')
+      await publisher.close()
+    })
+
     void it('1,000 tasks: one round trip per tick, each task heartbeated', async () => {
       const backend = counting(fixture.backend)
       const publisher = createSkaldStatePublisher(backend, { sampleLoad: fixedLoad })
