@@ -42,7 +42,7 @@ export function controllerOptionsFromConfig(config: SkaldsConfig): Omit<SystemCo
       bodyLimitBytes: c.apiBodyLimitBytes,
       logLevel: config.log.level,
     },
-    publicConfig: { environment: process.env.SKALD_ENV ?? 'DEV', logLevel: config.log.level, heartbeatTimeoutMs: c.heartbeatTimeoutMs },
+    publicConfig: { environment: config.env, logLevel: config.log.level, heartbeatTimeoutMs: c.heartbeatTimeoutMs },
   }
 }
 
