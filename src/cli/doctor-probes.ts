@@ -73,11 +73,11 @@ export async function probeRedis(redis: RedisEnvConfig, timeoutMs: number): Prom
 
 /**
  * Kafka brokers do not report their version; it is estimated from the protocol versions the broker offers:
- * Kafka 4.0 dropped Produce v0-v2, Kafka 3.9 added AddRaftVoter (API key 80).
+ * Kafka 4.0 dropped Fetch v0-v3 (KIP-896), Kafka 3.9 added AddRaftVoter (API key 80).
  */
 export function estimateKafkaVersion(apis: ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }>): string {
-  const produce = apis.find((a) => a.apiKey === 0)
-  if (produce && produce.minVersion >= 3) return '4.x'
+  const fetch = apis.find((a) => a.apiKey === 1)
+  if (fetch && fetch.minVersion >= 4) return '4.x'
   if (apis.some((a) => a.apiKey === 80)) return '3.9'
   return 'older than 3.9'
 }

@@ -159,7 +159,6 @@ export function commandFor(name: 'pause' | 'resume' | 'cancel' | 'retry') {
     }
     const task = await client.request<TaskView>('POST', `${path}/${name}`)
     if (opts.json) return printJson(task)
-    const past = { pause: 'paused', resume: 'resumed', retry: 'retrying' }[name]
-    process.stdout.write(`${past} ${task.id} (now ${task.lifecycleStatus})\n`)
+    process.stdout.write(`${name} ${task.id}: accepted, status now ${task.lifecycleStatus}\n`)
   }
 }

@@ -7,7 +7,6 @@ import type { ControllerClient } from './client.ts'
 import { clientFrom, unreachable } from './client.ts'
 import { intFlag } from './config.ts'
 import { startProgress } from './progress.ts'
-import { messageOf } from './output.ts'
 
 type Opts = CliOptions
 const TERMINAL = new Set(['Finished', 'Failed', 'Cancelled'])
@@ -23,19 +22,25 @@ export function unseen(tail: readonly string[], incoming: readonly string[]): st
   return [...incoming]
 }
 
-/** A log line for reading: a pino JSON line as `HH:MM:SS level message`, anything else as it is. */
+/**
+ * A log line for reading. The node keeps `[source] text` lines; a pino JSON line of the task's logger becomes
+ * `HH:MM:SS level message`, other sources (stdout, stderr) keep their tag.
+ */
 export function formatLogLine(line: string): string {
+  const tagged = /^\[([\w-]+)\] (.*)$/s.exec(line)
+  const source = tagged?.[1]
+  const text = tagged ? tagged[2]! : line
   try {
-    const p = JSON.parse(line) as { time?: unknown; level?: unknown; msg?: unknown }
+    const p = JSON.parse(text) as { time?: unknown; level?: unknown; msg?: unknown }
     if (typeof p === 'object' && p !== null && typeof p.msg === 'string') {
       const at = typeof p.time === 'number' ? `${new Date(p.time).toISOString().slice(11, 19)} ` : ''
       const level = typeof p.level === 'number' ? (LEVELS[p.level] ?? String(p.level)) : typeof p.level === 'string' ? p.level : ''
-      return `${at}${level ? `${level.padEnd(5)} ` : ''}${messageOf(line)}`
+      return `${at}${level ? `${level.padEnd(5)} ` : ''}${source && source !== 'logger' ? `[${source}] ` : ''}${p.msg}`
     }
   } catch {
     // not JSON
   }
-  return line
+  return source && source !== 'logger' ? `[${source}] ${text}` : text
 }
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
 
