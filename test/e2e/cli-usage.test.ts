@@ -47,36 +47,36 @@ function exits(result: { code: number | null; stdout: string; stderr: string }, 
   assert.equal(result.code, code, `exit ${result.code}, expected ${code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`)
 }
 
-describe('skalds --help', () => {
+void describe('skalds --help', () => {
   for (const path of COMMANDS) {
-    it(`skalds ${[...path, '--help'].join(' ')} prints its usage and exits 0`, async () => {
+    void it(`skalds ${[...path, '--help'].join(' ')} prints its usage and exits 0`, async () => {
       const result = await runCli([...path, '--help'])
       exits(result, 0)
       assert.match(result.stdout, new RegExp(`^Usage: skalds${path.length ? ` ${path.join(' ')}` : ''} `))
     })
   }
 
-  it('the top-level help lists every command and the exit codes', async () => {
+  void it('the top-level help lists every command and the exit codes', async () => {
     const { stdout } = await runCli(['--help'])
     for (const name of ['controller', 'node', 'edge', 'run', 'task', 'cache', 'doctor']) assert.match(stdout, new RegExp(`^  ${name} `, 'm'))
     assert.match(stdout, /Exit codes:[\s\S]*3 {2}a server could not be reached/)
   })
 
-  it('answers quickly: it loads no command implementation', async () => {
+  void it('answers quickly: it loads no command implementation', async () => {
     const started = performance.now()
     exits(await runCli(['--help']), 0)
     // generous for a loaded shared machine; docs/cli.md quotes the measured median (about 0.1 s)
     assert.ok(performance.now() - started < 3000, `--help took ${Math.round(performance.now() - started)} ms`)
   })
 
-  it('--version prints the package version', async () => {
+  void it('--version prints the package version', async () => {
     const result = await runCli(['--version'])
     exits(result, 0)
     assert.match(result.stdout, /^\d+\.\d+\.\d+/)
   })
 })
 
-describe('bad usage exits 2 with one line', () => {
+void describe('bad usage exits 2 with one line', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['an unknown option', ['task', 'list', '--bogus'], /unknown option '--bogus'/],
     ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
@@ -99,7 +99,7 @@ describe('bad usage exits 2 with one line', () => {
     ['cache clear with --task and --skald', ['cache', 'clear', '--task', 'a', '--skald', 'b'], /give --task or --skald, not both/],
   ]
   for (const [what, args, message] of cases) {
-    it(what, async () => {
+    void it(what, async () => {
       const result = await runCli(args, { env: { SKALDS_CONTROLLER_URL: deadUrl } })
       exits(result, 2)
       assert.match(result.stderr, message)
@@ -107,19 +107,19 @@ describe('bad usage exits 2 with one line', () => {
     })
   }
 
-  it('a worker module that does not exist', async () => {
+  void it('a worker module that does not exist', async () => {
     const result = await runCli(['node', '--worker', './no-such-worker.ts'], { cwd: dir })
     exits(result, 2)
     assert.match(result.stderr, /--worker \.\/no-such-worker\.ts: no such file: .*no-such-worker\.ts/)
   })
 
-  it('an export that is not a worker names the ones that are', async () => {
+  void it('an export that is not a worker names the ones that are', async () => {
     const result = await runCli(['node', '--worker', `${CLI_WORKERS}#Nope`], { cwd: dir })
     exits(result, 2)
     assert.match(result.stderr, /export "Nope" is not a worker made by defineWorker \(workers there: CliFailing, CliTicker\)/)
   })
 
-  it('a module without workers', async () => {
+  void it('a module without workers', async () => {
     const file = join(dir, 'empty.ts')
     writeFileSync(file, 'export const x = 1\n')
     const result = await runCli(['node', '--worker', file], { cwd: dir })
@@ -128,8 +128,8 @@ describe('bad usage exits 2 with one line', () => {
   })
 })
 
-describe('configuration errors exit 2 naming the file, line or setting', () => {
-  it('a .env line that is not NAME=value: the file and the line', async () => {
+void describe('configuration errors exit 2 naming the file, line or setting', () => {
+  void it('a .env line that is not NAME=value: the file and the line', async () => {
     const cwd = mkdtempSync(join(dir, 'env-'))
     writeFileSync(join(cwd, '.env'), '# settings\nREDIS_PORT=6379\nthis is not an assignment\n')
     const result = await runCli(['doctor'], { cwd })
@@ -137,7 +137,7 @@ describe('configuration errors exit 2 naming the file, line or setting', () => {
     assert.equal(result.stderr.trim(), `skalds: ${join(cwd, '.env')}:3: expected NAME=value, got "this is not an assignment" [E_CONFIG_FILE]`)
   })
 
-  it('a bad value in .env: the file, the line and the variable', async () => {
+  void it('a bad value in .env: the file, the line and the variable', async () => {
     const cwd = mkdtempSync(join(dir, 'env-'))
     writeFileSync(join(cwd, '.env'), 'LOG_LEVEL=warn\n\nREDIS_HOST=localhost\nREDIS_PORT=70000\n')
     const result = await runCli(['controller'], { cwd })
@@ -145,7 +145,7 @@ describe('configuration errors exit 2 naming the file, line or setting', () => {
     assert.match(result.stderr, new RegExp(`^skalds: ${join(cwd, '.env')}:4: REDIS_PORT: must be between 1 and 65535 \\(got "70000"\\)`))
   })
 
-  it('--env-file names another file', async () => {
+  void it('--env-file names another file', async () => {
     const file = join(dir, 'other.env')
     writeFileSync(file, 'SKALDS_BUS=carrier-pigeon\n')
     const result = await runCli(['--env-file', file, 'doctor'], { cwd: dir })
@@ -153,20 +153,20 @@ describe('configuration errors exit 2 naming the file, line or setting', () => {
     assert.match(result.stderr, new RegExp(`${file}:1: SKALDS_BUS: must be auto, memory, redis-streams or kafka`))
   })
 
-  it('a bad environment variable: its name', async () => {
+  void it('a bad environment variable: its name', async () => {
     const result = await runCli(['node', '--worker', CLI_WORKERS], { env: { MONITOR_TASK_INTERVAL: '1', SKALD_MODE: 'node', SKALDS_API_TOKEN: 'short' }, cwd: dir })
     exits(result, 2)
     assert.match(result.stderr, /^skalds: (MONITOR_TASK_INTERVAL|SKALDS_API_TOKEN): must be at least/)
   })
 
-  it('a flag wins over the environment, and is named when bad', async () => {
+  void it('a flag wins over the environment, and is named when bad', async () => {
     const result = await runCli(['node', '--worker', CLI_WORKERS, '--id', 'has spaces'], { env: { SKALD_ID: 'fine' }, cwd: dir })
     exits(result, 2)
     assert.match(result.stderr, /^skalds: --id: must be 1-128 letters, digits or _ \. : -/)
   })
 
   for (const mode of ['run', 'edge']) {
-    it(`skalds ${mode}: a bad YAML file names the file, the line and the field`, async () => {
+    void it(`skalds ${mode}: a bad YAML file names the file, the line and the field`, async () => {
       const file = join(dir, `bad-${mode}.yml`)
       writeFileSync(file, 'TaskWorkers:\n  job-1:\n    className: CliTicker\n  job-2:\n    attachments: {}\n')
       const result = await runCli([mode, '--yaml', file, '--worker', CLI_WORKERS], { env: { SKALDS_SQLITE_PATH: join(dir, `${mode}.db`) }, cwd: dir })
@@ -174,7 +174,7 @@ describe('configuration errors exit 2 naming the file, line or setting', () => {
       assert.match(result.stderr, new RegExp(`^skalds: ${file}:4: TaskWorkers\\.job-2\\.className: required`))
     })
 
-    it(`skalds ${mode}: YAML that does not parse names the line`, async () => {
+    void it(`skalds ${mode}: YAML that does not parse names the line`, async () => {
       const file = join(dir, `syntax-${mode}.yml`)
       writeFileSync(file, 'TaskWorkers:\n  job-1:\n    className: [unclosed\n')
       const result = await runCli([mode, '--yaml', file, '--worker', CLI_WORKERS], { env: { SKALDS_SQLITE_PATH: join(dir, `${mode}.db`) }, cwd: dir })
@@ -184,7 +184,7 @@ describe('configuration errors exit 2 naming the file, line or setting', () => {
   }
 })
 
-describe('servers that do not answer exit 3', () => {
+void describe('servers that do not answer exit 3', () => {
   const calls: string[][] = [
     ['task', 'list'],
     ['task', 'get', 't-1'],
@@ -195,14 +195,14 @@ describe('servers that do not answer exit 3', () => {
     ['cache', 'clear'],
   ]
   for (const args of calls) {
-    it(`skalds ${args.join(' ')} against a closed port`, async () => {
+    void it(`skalds ${args.join(' ')} against a closed port`, async () => {
       const result = await runCli([...args, '--url', deadUrl])
       exits(result, 3)
       assert.equal(result.stderr.trim(), `skalds: cannot reach the controller at ${deadUrl}: ECONNREFUSED (is \`skalds controller\` running? set --url or SKALDS_CONTROLLER_URL)`)
     })
   }
 
-  it('the URL comes from SKALDS_CONTROLLER_URL, and from .env', async () => {
+  void it('the URL comes from SKALDS_CONTROLLER_URL, and from .env', async () => {
     exits(await runCli(['task', 'list'], { env: { SKALDS_CONTROLLER_URL: deadUrl } }), 3)
     const cwd = mkdtempSync(join(dir, 'url-'))
     writeFileSync(join(cwd, '.env'), `SKALDS_CONTROLLER_URL=${deadUrl}\n`)
@@ -211,13 +211,13 @@ describe('servers that do not answer exit 3', () => {
     assert.match(result.stderr, new RegExp(`cannot reach the controller at ${deadUrl}`))
   })
 
-  it('--verbose adds the stack trace', async () => {
+  void it('--verbose adds the stack trace', async () => {
     const result = await runCli(['task', 'list', '--url', deadUrl, '--verbose'])
     exits(result, 3)
     assert.match(result.stderr, /CliError: cannot reach the controller[\s\S]*\n\s+at /)
   })
 
-  it('skalds doctor: each server unreachable, with a hint, exit 3', async () => {
+  void it('skalds doctor: each server unreachable, with a hint, exit 3', async () => {
     const [redisPort, mongoPort, kafkaPort] = [await freePort(), await freePort(), await freePort()]
     const env = {
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
@@ -243,7 +243,7 @@ describe('servers that do not answer exit 3', () => {
     assert.match(human.stderr, /4 of 4 checks failed/)
   })
 
-  it('skalds node: Redis not answering at start-up', async () => {
+  void it('skalds node: Redis not answering at start-up', async () => {
     const port = await freePort()
     const result = await runCli(['node', '--worker', CLI_WORKERS], { env: { REDIS_URL: `redis://127.0.0.1:${port}`, SKALDS_SQLITE_PATH: join(dir, 'n.db') }, cwd: dir })
     exits(result, 3)
@@ -255,7 +255,7 @@ describe('servers that do not answer exit 3', () => {
 const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => existsSync(path))
 const systemMajor = systemNode ? Number(execFileSync(systemNode, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim()) : 24
 if (systemNode && systemMajor < 24) {
-  it(`on Node ${systemMajor} (${systemNode}) the bin says it needs Node 24 and exits 2`, () => {
+  void it(`on Node ${systemMajor} (${systemNode}) the bin says it needs Node 24 and exits 2`, () => {
     let failure: { status: number; stderr: string } | undefined
     try {
       execFileSync(systemNode, [BIN, '--help'], { encoding: 'utf8', stdio: 'pipe' })
