@@ -54,6 +54,7 @@ function skaldOptions(command: Command): Command {
     .requiredOption('-w, --worker <module[#Export]>', 'a module exporting defineWorker definitions (every one, or the named export); repeatable', collect)
     .option('--id <id>', 'this Skald\'s id (SKALD_ID)')
     .option('--max-tasks <n>', 'tasks at once on this Skald')
+    .option('--drain-timeout <ms>', 'on SIGTERM / Ctrl-C, how long running tasks may finish before they are stopped', '10000')
 }
 
 export function buildProgram(): Command {

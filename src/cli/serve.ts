@@ -42,13 +42,14 @@ async function runSkaldCommand(mode: 'node' | 'edge' | 'single_process', opts: O
     YAML_FILE: ['--yaml', opts.yaml === undefined ? undefined : resolve(String(opts.yaml))],
   })
   const maxTasks = intFlag('--max-tasks', opts.maxTasks, 1)
+  const drainTimeoutMs = intFlag('--drain-timeout', opts.drainTimeout, 0)
   const workers = await loadWorkerClasses(opts.worker as string[])
   const { runSkald } = await import('../skald/run.ts')
   const running = await withProgress(`starting the ${mode} Skald ${config.skald.id} (${describeEngines(config)})`, () =>
-    runSkald({ config, workers, ...(maxTasks ? { limits: { maxTasks } } : {}), onEvent: printNodeEvent }),
+    runSkald({ config, workers, ...(maxTasks ? { limits: { maxTasks } } : {}), ...(drainTimeoutMs === undefined ? {} : { drainTimeoutMs }), onEvent: printNodeEvent }),
   )
-  const what = mode === 'node' ? `classes ${Object.keys(workers).join(', ')}` : `the tasks of ${config.skald.yamlFile}`
-  process.stderr.write(`skalds ${mode} ${running.skald.id} running ${what}: ${describeEngines(config)}; Ctrl-C stops it\n`)
+  const what = mode === 'node' ? `classes ${Object.keys(workers).join(', ')}` : `the ${mode === 'edge' ? 'tasks' : 'task'} of ${config.skald.yamlFile}`
+  process.stderr.write(`skalds ${mode === 'single_process' ? 'run' : mode} ${running.skald.id} running ${what}: ${describeEngines(config)}; Ctrl-C stops it\n`)
   // runSkald drains on the first signal (and exits on a second); the code is the task's in single_process mode.
   const code = await running.exited
   process.exit(code)
