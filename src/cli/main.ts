@@ -145,7 +145,15 @@ export function buildProgram(): Command {
     .option('--json', 'print the report as JSON')
     .action(lazy(async () => (await import('./doctor.ts')).doctor))
 
-  // `skalds demo` (runDemo from src/embedded/demo.ts) is registered here when it lands.
+  program
+    .command('demo')
+    .description('the controller, two node Skalds and example workers in one process, on the embedded engines (or the configured servers); prints the dashboard URL')
+    .option('--port <port>', 'the dashboard and API port (0 = any free port)', '8000')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--data-dir <dir>', 'where the embedded SQLite store lives (a second run finds its tasks there)', '.skalds')
+    .option('--no-seed', 'do not create the example tasks')
+    .option('--drain-timeout <ms>', 'on Ctrl-C, how long running tasks may finish before they are handed back', '2000')
+    .action(lazy(async () => (await import('./demo.ts')).demoCommand))
 
   return program
 }
