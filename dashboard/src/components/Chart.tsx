@@ -1,0 +1,88 @@
+// A small time-series chart (uPlot on a canvas). The canvas says nothing to a screen reader, so the figure carries
+// a text summary (`label`) and the legend prints each series' latest value.
+import { useEffect, useRef } from 'react'
+import uPlot from 'uplot'
+import 'uplot/dist/uPlot.min.css'
+import { cssColor, useTheme } from '../theme.ts'
+
+export interface ChartSeries {
+  name: string
+  /** a colour variable of the stylesheet, e.g. `--c-running` */
+  color: string
+  values: readonly (number | null)[]
+  /** fill under the line */
+  fill?: boolean
+}
+
+interface Props {
+  /** what the chart shows, read by screen readers */
+  label: string
+  x: readonly number[]
+  series: readonly ChartSeries[]
+  height?: number
+  format?: (v: number) => string
+  yRange?: [number, number]
+  /** print each series' last value under the chart */
+  legend?: boolean
+}
+
+export function Chart({ label, x, series, height = 90, format = (v) => String(Math.round(v * 100) / 100), yRange, legend = true }: Props) {
+  const box = useRef<HTMLDivElement>(null)
+  const plot = useRef<uPlot | null>(null)
+  const { resolved } = useTheme()
+  const shape = series.map((s) => `${s.name}:${s.color}`).join('|')
+
+  // (Re)build on a change of series or theme; data changes below only call setData.
+  useEffect(() => {
+    const el = box.current
+    if (!el) return
+    const axis = { stroke: cssColor('--muted'), grid: { stroke: cssColor('--grid'), width: 1 }, ticks: { show: false }, font: '11px system-ui, sans-serif', size: 34 }
+    const opts: uPlot.Options = {
+      width: Math.max(120, el.clientWidth),
+      height,
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, y: yRange ? { range: yRange } : { range: (_u, min, max) => [Math.min(0, min), max <= 0 ? 1 : max * 1.1] } },
+      axes: [{ ...axis, size: 22 }, { ...axis, values: (_u, ticks) => ticks.map((t) => format(t)) }],
+      series: [{}, ...series.map((s) => ({ label: s.name, stroke: cssColor(s.color), width: 1.5, ...(s.fill ? { fill: `${cssColor(s.color)}22` } : {}), points: { show: false } }))],
+    }
+    const data = [x.slice(), ...series.map((s) => s.values.slice())] as uPlot.AlignedData
+    const u = new uPlot(opts, data, el)
+    plot.current = u
+    const resize = new ResizeObserver(() => u.setSize({ width: Math.max(120, el.clientWidth), height }))
+    resize.observe(el)
+    return () => {
+      resize.disconnect()
+      u.destroy()
+      plot.current = null
+    }
+  }, [shape, resolved, height])
+
+  useEffect(() => {
+    plot.current?.setData([x.slice(), ...series.map((s) => s.values.slice())] as uPlot.AlignedData)
+  })
+
+  const last = (s: ChartSeries) => {
+    for (let i = s.values.length - 1; i >= 0; i--) {
+      const v = s.values[i]
+      if (v !== null && v !== undefined) return format(v)
+    }
+    return '—'
+  }
+  return (
+    <figure className="chart">
+      <div ref={box} className="chart-canvas" role="img" aria-label={label} />
+      {x.length < 2 && <p className="chart-empty">collecting samples…</p>}
+      {legend && (
+        <figcaption className="chart-legend">
+          {series.map((s) => (
+            <span key={s.name}>
+              <i style={{ background: `var(${s.color})` }} aria-hidden="true" />
+              {s.name} <b>{last(s)}</b>
+            </span>
+          ))}
+        </figcaption>
+      )}
+    </figure>
+  )
+}

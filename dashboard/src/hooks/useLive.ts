@@ -1,0 +1,17 @@
+// React bindings of the live streams: the connection state, and a listener for events.
+import { useEffect, useRef, useState } from 'react'
+import type { LiveEvent, LiveState, StreamName } from '../live/events.ts'
+import { liveState, onLiveEvent, onLiveState } from '../live/live.ts'
+
+export function useLiveState(): LiveState {
+  const [state, setState] = useState(liveState)
+  useEffect(() => onLiveState(setState), [])
+  return state
+}
+
+/** Calls `handler` for each live event; the latest handler is used without resubscribing. */
+export function useLiveEvent(handler: (event: LiveEvent, stream: StreamName) => void): void {
+  const ref = useRef(handler)
+  ref.current = handler
+  useEffect(() => onLiveEvent((event, stream) => ref.current(event, stream)), [])
+}
