@@ -24,9 +24,16 @@ interface Props {
   yRange?: [number, number]
   /** print each series' last value under the chart */
   legend?: boolean
+  /** no axes: a sparkline in a table cell */
+  sparkline?: boolean
 }
 
-export function Chart({ label, x, series, height = 90, format = (v) => String(Math.round(v * 100) / 100), yRange, legend = true }: Props) {
+/** At least a minute of x axis, so a chart with one or two samples does not stretch them over months. */
+const xRange = (_u: uPlot, min: number, max: number): [number, number] => (max - min < 60 ? [max - 60, max] : [min, max])
+/** From 0 to a round step above the largest value (counts read as integers). */
+const yAuto = (_u: uPlot, min: number, max: number): [number, number] => [Math.min(0, min), max <= 0 ? 1 : max <= 4 ? Math.ceil(max) + 1 : max * 1.15]
+
+export function Chart({ label, x, series, height = 90, format = (v) => String(Math.round(v * 100) / 100), yRange, legend = true, sparkline = false }: Props) {
   const box = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
   const { resolved } = useTheme()
@@ -42,8 +49,8 @@ export function Chart({ label, x, series, height = 90, format = (v) => String(Ma
       height,
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: yRange ? { range: yRange } : { range: (_u, min, max) => [Math.min(0, min), max <= 0 ? 1 : max * 1.1] } },
-      axes: [{ ...axis, size: 22 }, { ...axis, values: (_u, ticks) => ticks.map((t) => format(t)) }],
+      scales: { x: { time: true, range: xRange }, y: yRange ? { range: yRange } : { range: yAuto } },
+      axes: sparkline ? [{ show: false }, { show: false }] : [{ ...axis, size: 22 }, { ...axis, values: (_u, ticks) => ticks.map((t) => format(t)) }],
       series: [{}, ...series.map((s) => ({ label: s.name, stroke: cssColor(s.color), width: 1.5, ...(s.fill ? { fill: `${cssColor(s.color)}22` } : {}), points: { show: false } }))],
     }
     const data = [x.slice(), ...series.map((s) => s.values.slice())] as uPlot.AlignedData
@@ -56,7 +63,7 @@ export function Chart({ label, x, series, height = 90, format = (v) => String(Ma
       u.destroy()
       plot.current = null
     }
-  }, [shape, resolved, height])
+  }, [shape, resolved, height, sparkline])
 
   useEffect(() => {
     plot.current?.setData([x.slice(), ...series.map((s) => s.values.slice())] as uPlot.AlignedData)
@@ -72,7 +79,7 @@ export function Chart({ label, x, series, height = 90, format = (v) => String(Ma
   return (
     <figure className="chart">
       <div ref={box} className="chart-canvas" role="img" aria-label={label} />
-      {x.length < 2 && <p className="chart-empty">collecting samples…</p>}
+      {x.length < 2 && !sparkline && <p className="chart-empty">collecting samples…</p>}
       {legend && (
         <figcaption className="chart-legend">
           {series.map((s) => (

@@ -34,7 +34,10 @@ export function TokenButton() {
   return (
     <>
       <button type="button" className="btn btn-ghost" onClick={open} aria-haspopup="dialog">
-        <span aria-hidden="true">{hasToken ? '🔒' : '🔓'}</span>
+        <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.6">
+          <rect x="3" y="7" width="10" height="7" rx="1.5" />
+          <path d={hasToken ? 'M5.5 7V5a2.5 2.5 0 0 1 5 0v2' : 'M5.5 7V5a2.5 2.5 0 0 1 4.9-.7'} />
+        </svg>
         <span className="hide-narrow"> {hasToken ? 'Token set' : 'API token'}</span>
         <span className="sr-only">{hasToken ? ' (set)' : ' (not set)'}</span>
       </button>

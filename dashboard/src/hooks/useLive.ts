@@ -1,12 +1,11 @@
 // React bindings of the live streams: the connection state, and a listener for events.
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useRef, useSyncExternalStore } from 'react'
 import type { LiveEvent, LiveState, StreamName } from '../live/events.ts'
 import { liveState, onLiveEvent, onLiveState } from '../live/live.ts'
 
+// an external store read at render: a change between the first render and a subscribing effect is not missed
 export function useLiveState(): LiveState {
-  const [state, setState] = useState(liveState)
-  useEffect(() => onLiveState(setState), [])
-  return state
+  return useSyncExternalStore(onLiveState, liveState)
 }
 
 /** Calls `handler` for each live event; the latest handler is used without resubscribing. */

@@ -40,10 +40,33 @@ function streamOf(name: StreamName): LiveStream {
 
 let streams: LiveStream[] | undefined
 
+/** how long a hidden tab keeps its streams */
+const HIDDEN_CLOSE_MS = 30_000
+let hiddenTimer: ReturnType<typeof setTimeout> | undefined
+let suspended = false
+
+// Browsers allow 6 HTTP/1.1 connections per host, shared by every tab: a few tabs' streams would leave no
+// connection for the API calls. A tab hidden for a while closes its streams, and reopens them (then refetches,
+// as after any gap) when shown again.
+function onVisibility(): void {
+  clearTimeout(hiddenTimer)
+  if (document.visibilityState === 'hidden') {
+    hiddenTimer = setTimeout(() => {
+      suspended = true
+      for (const s of streams ?? []) s.close()
+    }, HIDDEN_CLOSE_MS)
+  } else if (suspended) {
+    suspended = false
+    for (const s of streams ?? []) s.open(getToken())
+    for (const listener of refreshListeners) listener('tab shown again')
+  }
+}
+
 export function startLive(): void {
   if (streams) return
   streams = [streamOf('skalds'), streamOf('tasks')]
   for (const s of streams) s.open(getToken())
+  document.addEventListener('visibilitychange', onVisibility)
   onTokenChange((token) => {
     for (const s of streams ?? []) s.open(token)
     // every view loads again with the new token

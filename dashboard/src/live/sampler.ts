@@ -2,7 +2,7 @@
 // them itself every few seconds, from the moment it opens (whatever page is shown), and keeps the last hour in
 // memory: task counts by status, Skalds online, each Skald's CPU / memory / running, dispatches per minute (from
 // the Prometheus counter), the task caches' hit rate over each interval.
-import { api, call, toApiError, type ApiError } from '../api/client.ts'
+import { api, ApiError, call, toApiError } from '../api/client.ts'
 import { STATUSES, type CacheStats, type Skald, type Summary } from '../api/types.ts'
 import { onRefresh } from './live.ts'
 
@@ -28,6 +28,8 @@ const series = new Map<string, Series>()
 let snapshot: Snapshot = { version: 0, summary: undefined, skalds: undefined, cache: undefined, errors: {}, series }
 const listeners = new Set<() => void>()
 let previousDispatches: { at: number; total: number } | undefined
+/** routes this controller does not have (404): not asked again until a reconnection (it may be another controller) */
+const absent = new Set<'metrics' | 'cache'>()
 let previousCache: { hits: number; misses: number; types: Record<string, { hits: number; misses: number }> } | undefined
 
 function push(name: string, t: number, v: number | null): void {
@@ -50,6 +52,10 @@ export function dispatchedTotal(text: string): number | undefined {
   return match ? Number(match[1]) : text.includes('skalds_control_decisions_total') ? 0 : undefined
 }
 
+function absentError(path: string): ApiError {
+  return new ApiError(404, 'E_ROUTE_NOT_FOUND', `this controller has no ${path}`)
+}
+
 function intervalRate(hits: number, misses: number, before: { hits: number; misses: number } | undefined): number | null {
   const h = hits - (before?.hits ?? 0)
   const m = misses - (before?.misses ?? 0)
@@ -65,9 +71,11 @@ async function sample(): Promise<void> {
   const [summary, skalds, metrics, cache] = await Promise.allSettled([
     call(api.GET('/api/system/dashboard/summary')),
     call(api.GET('/api/skalds')),
-    call(api.GET('/metrics', { parseAs: 'text' })),
-    call(api.GET('/api/cache/stats')),
+    absent.has('metrics') ? Promise.reject(absentError('/metrics')) : call(api.GET('/metrics', { parseAs: 'text' })),
+    absent.has('cache') ? Promise.reject(absentError('/api/cache/stats')) : call(api.GET('/api/cache/stats')),
   ])
+  if (metrics.status === 'rejected' && toApiError(metrics.reason).status === 404) absent.add('metrics')
+  if (cache.status === 'rejected' && toApiError(cache.reason).status === 404) absent.add('cache')
   let next = { ...snapshot }
   if (summary.status === 'fulfilled') {
     const s = summary.value
@@ -110,7 +118,10 @@ export function startSampler(): void {
   if (timer) return
   void sample()
   timer = setInterval(() => void sample(), SAMPLE_MS)
-  onRefresh(() => void sample())
+  onRefresh(() => {
+    absent.clear()
+    void sample()
+  })
 }
 
 /** Samples now (after an action, so the counts do not wait for the next tick). */

@@ -122,7 +122,7 @@ export function Cache() {
                     <td data-label="Errors">{num(t.errors)}</td>
                     <td data-label="TTL">{t.ttlMs !== undefined ? `${num(t.ttlMs / 1000, 1)} s` : '—'}</td>
                     <td data-label="History" className="spark">
-                      <Chart label={`${type} hit rate over time`} x={s.t} yRange={[0, 1]} height={36} legend={false} format={(v) => percent(v)} series={[{ name: type, color: '--c-finished', values: s.v }]} />
+                      <Chart label={`${type} hit rate over time`} x={s.t} yRange={[0, 1]} height={30} legend={false} sparkline format={(v) => percent(v)} series={[{ name: type, color: '--c-finished', values: s.v }]} />
                     </td>
                   </tr>
                 )

@@ -1,7 +1,7 @@
 // Every task: filter (status, class, id or name), sort, page; create one; pause, resume, cancel or retry a row;
 // select rows and cancel them, or cancel everything the filter matches. The filter lives in the URL, so a view can
 // be bookmarked or shared, and the list follows live status changes.
-import { useEffect, useId, useState } from 'react'
+import { useEffect, useId, useRef, useState } from 'react'
 import { api, call } from '../api/client.ts'
 import { STATUSES, type TaskListQuery, type TaskStatus } from '../api/types.ts'
 import { BulkBar } from '../components/BulkBar.tsx'
@@ -57,16 +57,27 @@ export function Tasks({ query }: { query: URLSearchParams }) {
   const f = filterOf(query)
   const id = useId()
   const set = (change: Partial<TaskFilter>) => navigate(pathOf({ ...f, page: 1, ...change }), { replace: 'q' in change })
-  const [search, setSearch] = useState(f.q ?? '')
+  const urlQ = f.q ?? ''
+  const [search, setSearch] = useState(urlQ)
+  const shownQ = useRef(urlQ)
   const [creating, setCreating] = useState(false)
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
 
+  // the URL changed by other means (a link, Back): the search box follows it
+  useEffect(() => {
+    if (shownQ.current === urlQ) return
+    shownQ.current = urlQ
+    setSearch(urlQ)
+  }, [urlQ])
   // typing filters after a short pause, without a history entry per keystroke
   useEffect(() => {
-    if ((f.q ?? '') === search) return
-    const timer = setTimeout(() => set({ q: search || undefined }), 350)
+    if (search === urlQ) return
+    const timer = setTimeout(() => {
+      shownQ.current = search
+      set({ q: search || undefined })
+    }, 350)
     return () => clearTimeout(timer)
-  })
+  }, [search, urlQ])
 
   const listQuery: TaskListQuery = {
     page: f.page,
@@ -77,7 +88,10 @@ export function Tasks({ query }: { query: URLSearchParams }) {
     ...(f.className ? { className: f.className } : {}),
     ...(f.q ? { id: f.q } : {}),
   }
-  const list = useApi(() => call(api.GET('/api/tasks', { params: { query: listQuery } })), [JSON.stringify(listQuery)])
+  const queryKey = JSON.stringify(listQuery)
+  const list = useApi(() => call(api.GET('/api/tasks', { params: { query: listQuery } })), [queryKey])
+  // a selection is of the rows in view: another filter or page starts a new one
+  useEffect(() => setSelected(new Set()), [queryKey])
   const classes = useApi(() => call(api.GET('/api/tasks/classnames')), [])
   useReloadOn((e) => e.type === 'task_status', list.reload)
 
