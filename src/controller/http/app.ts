@@ -4,10 +4,11 @@ import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { rateLimitPlugin, type RateLimitPluginOptions } from '../../coordination/rate-limit/fastify-plugin.ts'
 import { installApiAuth } from './auth.ts'
+import { createDashboard, isDashboardRequest, wantsHtml } from './dashboard.ts'
 import type { ControllerApiDeps } from './deps.ts'
 import { errorBody, installErrorHandlers } from './errors.ts'
 import { skaldRoutes } from './routes/skalds.ts'
@@ -43,7 +44,8 @@ export async function buildControllerApi(deps: ControllerApiDeps, options: Contr
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   installErrorHandlers(app)
-  installApiAuth(app, { token: o.token, strict: o.strict })
+  const dashboard = o.dashboard ? createDashboard(o.dashboard) : undefined
+  installApiAuth(app, { token: o.token, strict: o.strict, ...(dashboard ? { isPublic: isDashboardRequest } : {}) })
   if (o.cors) await app.register(cors, { origin: o.cors.origins === '*' ? '*' : o.cors.origins, credentials: o.cors.credentials, methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] })
   if (o.rateLimit) {
     // A live-event stream is one long request, and EventSource gives up for good on a 429: streams are not counted.
@@ -59,14 +61,23 @@ export async function buildControllerApi(deps: ControllerApiDeps, options: Contr
         ...(o.token ? { security: [{ bearer: [] }] } : {}),
       },
       transform: jsonSchemaTransform,
+      // fills components.schemas with the schemas named by .meta({ id }) (Task, Skald, Error), which the routes $ref
+      transformObject: jsonSchemaTransformObject,
     })
     await app.register(swaggerUi, { routePrefix: '/api/docs' })
     app.get('/api/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()))
   }
 
-  app.get('/', { schema: { tags: ['system'], summary: 'What this server is', response: { 200: z.record(z.string(), z.unknown()) } } }, () =>
-    Promise.resolve({ name: 'Skalds SystemController', version: deps.version, mode: deps.mode, status: 'running', endpoints: { api: '/api', docs: o.docs ? '/api/docs' : null, dashboard: null } }),
+  // Browsers (Accept: text/html) get the dashboard here; scripts keep the JSON.
+  app.get(
+    '/',
+    { schema: { tags: ['system'], summary: 'What this server is (JSON); the dashboard to a client that accepts text/html', response: { 200: z.record(z.string(), z.unknown()) } } },
+    (request, reply) => {
+      if (dashboard && wantsHtml(request)) return void dashboard.page(request, reply)
+      return Promise.resolve({ name: 'Skalds SystemController', version: deps.version, mode: deps.mode, status: 'running', endpoints: { api: '/api', docs: o.docs ? '/api/docs' : null, dashboard: dashboard ? '/dashboard' : null } })
+    },
   )
+  if (dashboard) await dashboard.register(app)
   app.get('/api', { schema: { tags: ['system'], summary: 'The route groups', response: { 200: z.record(z.string(), z.unknown()) } } }, () =>
     Promise.resolve({ name: 'SystemController API', version: deps.version, endpoints: { tasks: '/api/tasks', skalds: '/api/skalds', events: '/api/events', system: '/api/system' } }),
   )

@@ -10,6 +10,8 @@ export interface ApiAuthOptions {
   token: string | undefined
   /** require the token on every route, reads included; default false (mutating routes only) */
   strict?: boolean
+  /** requests that never need the token (the dashboard's page and assets: they hold no data) */
+  isPublic?: (request: FastifyRequest) => boolean
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -37,8 +39,10 @@ export function installApiAuth(app: FastifyInstance, options: ApiAuthOptions): v
   if (options.token === undefined) return
   const expected = digest(options.token)
   const strict = options.strict === true
+  const isPublic = options.isPublic
   app.addHook('onRequest', (request, _reply, done) => {
     if ((!strict && !MUTATING.has(request.method)) || request.method === 'OPTIONS') return done() // a CORS preflight carries no credentials by design
+    if (isPublic?.(request)) return done()
     const token = presented(request)
     if (token === undefined) return done(new ApiAuthError('this route needs the API token: send "Authorization: Bearer <token>"'))
     if (!timingSafeEqual(digest(token), expected)) return done(new ApiAuthError('the API token does not match'))

@@ -31,6 +31,11 @@ export interface ControllerApiOptions {
   docs?: boolean
   /** the API's own log level (each request is logged at info); default `warn` */
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+  /**
+   * serve the web dashboard at /dashboard (and at / to browsers); default true. `{ root }` names the built app's
+   * folder (default the package's dashboard/dist); `false` = no dashboard (/ answers JSON only)
+   */
+  dashboard?: boolean | { root?: string }
 }
 
 /** An API option that cannot work, named with its field. */
@@ -49,6 +54,7 @@ export interface ResolvedApiOptions {
   trustProxy: boolean | string | string[]
   docs: boolean
   logLevel: NonNullable<ControllerApiOptions['logLevel']>
+  dashboard: { root?: string } | false
 }
 
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin like https://host[:port], without a path')
@@ -82,5 +88,6 @@ export function parseApiOptions(o: ControllerApiOptions): ResolvedApiOptions {
     trustProxy: o.trustProxy ?? false,
     docs: o.docs ?? true,
     logLevel: o.logLevel ?? 'warn',
+    dashboard: o.dashboard === false ? false : o.dashboard === true || o.dashboard === undefined ? {} : o.dashboard,
   }
 }
