@@ -69,11 +69,9 @@ before(async () => {
   await spawnSkald({ ...common, SKALD_ID: 'dash-node-1', SKALD_MODE: 'node', TEST_DRAIN_MS: '2000', TEST_CLASSES: 'CheckpointingWorker,UpdatingWorker' }, children)
   await waitFor(async () => (await api.call('GET', '/api/skalds/dash-node-1')).status === 200, 'the node to be seen', 20_000, 100)
   browser = await launchBrowser({
-    // expected failures the app handles: the timeline route this controller does not have yet (404), the create
-    // tried before the token was given (401) and with attachments the class's schema refuses (400), the live streams
-    // while the controller restarts
+    // expected failures the app handles: the create tried before the token was given (401) and with attachments the
+    // class's schema refuses (400), the live streams while the controller restarts
     ignore: (p) =>
-      (/404/.test(p.text) && /\/timeline$/.test(p.url ?? '')) ||
       (/40[01]/.test(p.text) && /\/api\/tasks$/.test(p.url ?? '')) ||
       (/ERR_CONNECTION_REFUSED|503/.test(p.text) && /\/api\//.test(p.url ?? '') && restarting),
   })

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core'
 
-export const CHROMIUM_PATH = process.env.SKALDS_CHROMIUM ?? '/usr/bin/chromium'
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 export interface PageOptions {
@@ -40,7 +40,7 @@ export interface LaunchOptions {
 
 export async function launchBrowser(options: LaunchOptions = {}): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}: install Debian's package (apt-get install chromium) or set SKALDS_CHROMIUM to its path`)
+    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}: run 'npm run services -- up chromium' (Debian's package) or set CHROMIUM_PATH to its path`)
   }
   const userData = mkdtempSync(join(tmpdir(), 'skalds-chromium-'))
   const context = await chromium.launchPersistentContext(userData, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 800 } })

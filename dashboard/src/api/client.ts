@@ -1,7 +1,6 @@
 // The typed API client: openapi-fetch over the generated paths, the token sent as Bearer on every call, and one
 // error type whatever failed (the API's error body, a non-JSON answer, or no answer at all).
 import createClient, { type Middleware } from 'openapi-fetch'
-import type { PendingPaths } from './pending.ts'
 import type { paths } from './schema'
 import { getToken } from './token.ts'
 import type { ApiErrorBody } from './types.ts'
@@ -38,7 +37,7 @@ const auth: Middleware = {
   },
 }
 
-export const api = createClient<paths & PendingPaths>({ baseUrl: window.location.origin })
+export const api = createClient<paths>({ baseUrl: window.location.origin })
 api.use(auth)
 
 function isErrorBody(value: unknown): value is ApiErrorBody {

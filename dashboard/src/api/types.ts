@@ -13,7 +13,8 @@ export type Heartbeat = paths['/api/tasks/{task_id}/heartbeat']['get']['response
 export type Progress = paths['/api/tasks/{task_id}/progress']['get']['responses'][200]['content']['application/json']
 export type Checkpoint = paths['/api/tasks/{task_id}/checkpoint']['get']['responses'][200]['content']['application/json']
 export type Health = paths['/api/system/health']['get']['responses'][200]['content']['application/json']
-export type { TaskTimeline, TimelineEntry } from './pending.ts'
+export type TaskTimeline = paths['/api/tasks/{task_id}/timeline']['get']['responses'][200]['content']['application/json']
+export type TimelineEntry = TaskTimeline['entries'][number]
 
 export const STATUSES: readonly TaskStatus[] = ['Created', 'Assigning', 'Running', 'Paused', 'Finished', 'Failed', 'Cancelled']
 export const LIVE_STATUSES: readonly TaskStatus[] = ['Created', 'Assigning', 'Running', 'Paused']
