@@ -28,8 +28,17 @@ interface Props {
   sparkline?: boolean
 }
 
-/** At least a minute of x axis, so a chart with one or two samples does not stretch them over months. */
-const xRange = (_u: uPlot, min: number, max: number): [number, number] => (max - min < 60 ? [max - 60, max] : [min, max])
+/**
+ * At least a minute of x axis, so a chart with one or two samples does not stretch them over months; with no sample
+ * yet (uPlot passes null), the last minute.
+ */
+const xRange = (_u: uPlot, min: number | null, max: number | null): [number, number] => {
+  if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) {
+    const now = Date.now() / 1000
+    return [now - 60, now]
+  }
+  return max - min < 60 ? [max - 60, max] : [min, max]
+}
 /** From 0 to a round step above the largest value (counts read as integers). */
 const yAuto = (_u: uPlot, min: number, max: number): [number, number] => [Math.min(0, min), max <= 0 ? 1 : max <= 4 ? Math.ceil(max) + 1 : max * 1.15]
 

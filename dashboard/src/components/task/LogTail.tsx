@@ -1,9 +1,10 @@
 // The run's log: its newest lines from the API, then each live task_log event's new lines. "Follow" keeps the
-// newest line in view; scrolling up stops following.
+// newest line in view; scrolling up stops following. Pino's JSON lines are shown readably (log-line.ts).
 import { useEffect, useRef, useState } from 'react'
 import { api, call } from '../../api/client.ts'
 import { useApi } from '../../hooks/useApi.ts'
 import { useLiveEvent } from '../../hooks/useLive.ts'
+import { readableLogLine } from '../../log-line.ts'
 import { ErrorNotice } from '../ErrorNotice.tsx'
 
 const KEEP = 1000
@@ -36,7 +37,7 @@ export function LogTail({ taskId }: { taskId: string }) {
         </label>
       </div>
       <ErrorNotice error={first.error} what="read the log" />
-      {first.data?.truncated && <p className="hint">Older lines are not kept (the node keeps the newest 1000).</p>}
+      {first.data?.truncated && <p className="hint">Older lines are not kept: the node keeps each run's newest lines only.</p>}
       <pre
         ref={box}
         className="log"
@@ -48,7 +49,7 @@ export function LogTail({ taskId }: { taskId: string }) {
           if (!atEnd && follow) setFollow(false)
         }}
       >
-        {lines.length === 0 ? <span className="muted">{first.loading ? 'Loading…' : 'No log lines yet.'}</span> : lines.join('\n')}
+        {lines.length === 0 ? <span className="muted">{first.loading ? 'Loading…' : 'No log lines yet.'}</span> : lines.map(readableLogLine).join('\n')}
       </pre>
     </section>
   )
