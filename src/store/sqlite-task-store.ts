@@ -201,6 +201,8 @@ export class SqliteTaskStore implements TaskStore {
   #statusCounts: StatementSync
   #classNames: StatementSync
   #timeline: SqliteTimeline
+  /** prepared statements by their text: an update's SET list depends on the patch's fields, a handful of shapes */
+  readonly #statements = new Map<string, StatementSync>()
 
   /** Opens (creating if needed) the database file and applies pending schema migrations. */
   static open(options: SqliteTaskStoreOptions): SqliteTaskStore {
@@ -328,7 +330,7 @@ export class SqliteTaskStore implements TaskStore {
           sets.push('runtime = ?')
           params.push(runtimeToSql(next.runtime))
         }
-        const result = db.prepare(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ? AND update_date_time = ?`).run(...params, id, current.updateDateTime)
+        const result = this.#statement(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ? AND update_date_time = ?`).run(...params, id, current.updateDateTime)
         if (Number(result.changes) !== 1) throw new TaskConflictError(id, 'changed during the update', current)
         db.exec('COMMIT')
         return next
@@ -426,6 +428,15 @@ export class SqliteTaskStore implements TaskStore {
       this.#open()
       return Number(this.#delete.run(id).changes) > 0
     })
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql)
+    if (!statement) {
+      statement = this.#open().prepare(sql)
+      if (this.#statements.size < 200) this.#statements.set(sql, statement)
+    }
+    return statement
   }
 
   close(): Promise<void> {
