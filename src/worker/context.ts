@@ -62,7 +62,7 @@ export class TaskContext<A, S> implements WorkerContext<A, S> {
   readonly className: string
   readonly epoch: number
   readonly resumedFrom: JsonValue | undefined
-  readonly logger: Logger
+  #logger: Logger | undefined
   readonly signal: AbortSignal
   state: S
   attachments: A
@@ -80,10 +80,14 @@ export class TaskContext<A, S> implements WorkerContext<A, S> {
     this.signal = this.#controller.signal
     this.#settings = settings
     this.#outlet = outlet
-    this.logger = pino(
-      { level: settings.logLevel, base: { taskId: settings.taskId, className: settings.className } },
-      { write: (line: string) => outlet.logLine(line.endsWith('\n') ? line.slice(0, -1) : line) },
-    )
+  }
+
+  /** Made on first use: a pino instance costs more than a short task's whole run, and many never log. */
+  get logger(): Logger {
+    const { logLevel, taskId, className } = this.#settings
+    const outlet = this.#outlet
+    this.#logger ??= pino({ level: logLevel, base: { taskId, className } }, { write: (line: string) => outlet.logLine(line.endsWith('\n') ? line.slice(0, -1) : line) })
+    return this.#logger
   }
 
   get abortReason(): AbortReason | undefined {
