@@ -1,10 +1,13 @@
 // A stored task as the API shows it: Python's TaskResponse plus our fields, with the live heartbeat, error and
-// exception of a task that is running (read from the Skalds' state in one batch per page).
+// exception of a task that is running, or that failed (read from the Skalds' state in one batch per page).
 import type { Task } from '../../model/task.ts'
 import type { SkaldStateReader, TaskBeat } from '../../state/reader.ts'
 import type { TaskResponse } from './schemas.ts'
 
-const LIVE = new Set(['Assigning', 'Running', 'Paused'])
+// Failed too: its run's exception (and the -1) stay in the state for REDIS_KEY_TTL, and Python's API shows them for a
+// Failed task; a Python node writes its worker's exception there only (docs/python-interop.md). The keys are cleared
+// when the task is assigned again, so they are always the last run's.
+const LIVE = new Set(['Assigning', 'Running', 'Paused', 'Failed'])
 
 export function toTaskResponse(task: Task, beat: TaskBeat | undefined): TaskResponse {
   const r = task.runtime
