@@ -260,6 +260,15 @@ class KafkaSubscription implements Subscription {
       retryDelay: 250,
       partitionAssigner: subscriptionAwareAssigner,
     })
+    // The client emits 'error' when it gives up rejoining its group (all retries failed: the broker away, a long
+    // pause); unheard, Node would throw it out of the process. Its stream then stalls, so end it: #supervise makes a
+    // new consumer, which joins afresh.
+    const joined = this.#consumer
+    joined.on('error', (error: Error) => {
+      if (this.#closing || this.#consumer !== joined) return
+      this.#bus.logger.warn({ err: error, topic: this.topic, group: this.group }, `bus ${this.topic} [${this.group}]: consumer gave up (${error.message}); reconnecting`)
+      void this.#stream?.close().catch(() => {})
+    })
     // Offsets are committed only after the handler: a group without commits starts at `startFrom`.
     this.#stream = await this.#consumer.consume({
       topics: [this.topic],
