@@ -1062,7 +1062,30 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            dispatcher: {
+                                /** @description seconds */
+                                interval: number;
+                                strategy: string;
+                            };
+                            /** @description which engine each part runs on; null where the part is off */
+                            engines: {
+                                bus: string | null;
+                                /** @description null: no task caches (their routes answer 404) */
+                                cache: string | null;
+                                state: string | null;
+                                store: string;
+                            };
+                            environment: string;
+                            host: string;
+                            logLevel: string;
+                            mode: string;
+                            /** @description seconds */
+                            monitoring: {
+                                heartbeatTimeout: number;
+                                skaldInterval: number;
+                                taskInterval: number;
+                            };
+                            port: number;
                         };
                     };
                 };

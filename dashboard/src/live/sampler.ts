@@ -31,6 +31,14 @@ let previousDispatches: { at: number; total: number } | undefined
 /** routes this controller does not have (404): not asked again until a reconnection (it may be another controller) */
 const absent = new Set<'metrics' | 'cache'>()
 let previousCache: { hits: number; misses: number; types: Record<string, { hits: number; misses: number }> } | undefined
+/** whether this controller runs the task caches (its config's `engines.cache`): asked once per connection, so a
+ * controller without them is never sent a request that can only fail */
+let cachesOn: Promise<boolean> | undefined
+const hasCaches = (): Promise<boolean> =>
+  (cachesOn ??= call(api.GET('/api/system/config')).then(
+    (config) => config.engines.cache !== null,
+    () => true,
+  ))
 
 function push(name: string, t: number, v: number | null): void {
   let s = series.get(name)
@@ -72,7 +80,7 @@ async function sample(): Promise<void> {
     call(api.GET('/api/system/dashboard/summary')),
     call(api.GET('/api/skalds')),
     absent.has('metrics') ? Promise.reject(absentError('/metrics')) : call(api.GET('/metrics', { parseAs: 'text' })),
-    absent.has('cache') ? Promise.reject(absentError('/api/cache/stats')) : call(api.GET('/api/cache/stats')),
+    hasCaches().then((on) => (!on || absent.has('cache') ? Promise.reject(absentError('/api/cache/stats')) : call(api.GET('/api/cache/stats')))),
   ])
   if (metrics.status === 'rejected' && toApiError(metrics.reason).status === 404) absent.add('metrics')
   if (cache.status === 'rejected' && toApiError(cache.reason).status === 404) absent.add('cache')
@@ -120,6 +128,7 @@ export function startSampler(): void {
   timer = setInterval(() => void sample(), SAMPLE_MS)
   onRefresh(() => {
     absent.clear()
+    cachesOn = undefined
     void sample()
   })
 }

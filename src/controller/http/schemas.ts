@@ -192,3 +192,16 @@ export type SkaldResponse = z.infer<typeof skaldResponse>
 
 export const skaldListQuery = z.object({ type: z.enum(['node', 'edge']).optional(), status: z.enum(['online', 'offline']).optional() })
 export const hoursQuery = z.object({ hours: z.coerce.number().int().min(1).max(168).default(24) })
+
+export const configResponse = z.object({
+  mode: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  monitoring: z.object({ skaldInterval: z.number(), taskInterval: z.number(), heartbeatTimeout: z.number() }).describe('seconds'),
+  dispatcher: z.object({ interval: z.number().describe('seconds'), strategy: z.string() }),
+  environment: z.string(),
+  logLevel: z.string(),
+  engines: z
+    .object({ store: z.string(), bus: z.string().nullable(), state: z.string().nullable(), cache: z.string().nullable().describe('null: no task caches (their routes answer 404)') })
+    .describe('which engine each part runs on; null where the part is off'),
+})

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { LIFECYCLE_STATUSES } from '../../../model/enums.ts'
 import type { ControllerApiDeps } from '../deps.ts'
-import { errorSchema, hoursQuery } from '../schemas.ts'
+import { configResponse, errorSchema, hoursQuery } from '../schemas.ts'
 import { canAcceptTasks, fleetCounts, nodesOf } from './skalds.ts'
 
 const healthStatus = z.enum(['healthy', 'degraded', 'unhealthy'])
@@ -114,7 +114,7 @@ export const systemRoutes: FastifyPluginAsyncZod<{ deps: ControllerApiDeps }> = 
     },
   )
 
-  app.get('/config', { schema: { tags: ['system'], summary: 'The settings in force (never a secret)', response: { 200: z.record(z.string(), z.unknown()) } } }, () => {
+  app.get('/config', { schema: { tags: ['system'], summary: 'The settings in force (never a secret)', response: { 200: configResponse } } }, () => {
     const c = deps.config
     return Promise.resolve({
       mode: deps.mode,
