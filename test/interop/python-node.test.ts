@@ -14,6 +14,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import { createClient } from 'redis'
+import type { Locator } from 'playwright-core'
+import { launchBrowser } from '../helpers/browser.ts'
 import { apiClient, type ApiClient } from '../helpers/controller-api.ts'
 import { BIN } from '../helpers/cli.ts'
 import { kafka39Brokers, ourEnv, PeerProcess, PYTHON_FIXTURES, pythonEnv, spawnPython, startOurController, waitGroupReady } from '../helpers/python-peer.ts'
@@ -32,6 +34,8 @@ let api: ApiClient
 let python: PeerProcess
 let closeController: (() => Promise<void>) | undefined
 const redis = createClient({ url: redis8Url() })
+/** status → a task the Python node ran to it, for the dashboard's check */
+const pythonRuns = new Map<string, string>()
 
 interface Task {
   id: string
@@ -60,6 +64,13 @@ function reaches(id: string, status: string, timeoutMs = 45_000): Promise<Task> 
     timeoutMs,
     250,
   )
+}
+
+async function waitText(locator: Locator, pattern: RegExp, what: string): Promise<void> {
+  let last: string | null = null
+  await waitFor(async () => pattern.test((last = await locator.first().textContent({ timeout: 1000 }).catch(() => null)) ?? ''), what, 20_000, 100).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; the text was: ${JSON.stringify(last?.slice(0, 400))}`)
+  })
 }
 
 before(async () => {
@@ -103,6 +114,7 @@ void describe('interop: our controller, a Python Skald node', () => {
     assert.equal(finished.executor, pyId)
     assert.equal(python.events('done', id).length, 1)
     assert.equal(await redis.get(`task:${id}:heartbeat`), '200')
+    pythonRuns.set('Finished', id)
   })
 
   void it('a live attachment update reaches the Python update_event_handler; a cancel stops the worker: Cancelled', async () => {
@@ -128,6 +140,7 @@ void describe('interop: our controller, a Python Skald node', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000))
     assert.equal(python.events('step', id).length, steps, 'the worker stopped stepping')
     assert.equal((await get(id)).lifecycleStatus, 'Cancelled')
+    pythonRuns.set('Cancelled', id)
   })
 
   void it('a Python worker that raises is Failed, with its exception', async () => {
@@ -136,6 +149,28 @@ void describe('interop: our controller, a Python Skald node', () => {
     assert.equal(failed.executor, pyId)
     assert.match(failed.exception ?? '', /InteropWorker fails failed on purpose/)
     assert.equal(await redis.get(`task:${id}:heartbeat`), '-1')
+    pythonRuns.set('Failed', id)
+  })
+
+  void it('the dashboard shows the Python node and its runs Finished, Cancelled and Failed, with the exception', async () => {
+    assert.equal(pythonRuns.size, 3, 'the tests above ran')
+    const browser = await launchBrowser()
+    try {
+      const page = await browser.newPage({ width: 1280, height: 800, colorScheme: 'light' })
+      const base = api.url
+      await page.goto(`${base}/dashboard/skalds`)
+      await waitText(page.locator('main'), new RegExp(`${pyId}[\\s\\S]*InteropWorker`), 'the Python node with its class')
+      for (const [status, id] of pythonRuns) {
+        await page.goto(`${base}/dashboard/tasks/${encodeURIComponent(id)}`)
+        await waitText(page.getByRole('heading', { level: 1 }), new RegExp(status), `the Python-run task ${id} ${status}`)
+        await waitText(page.locator('main'), new RegExp(pyId), 'the node that ran it')
+        if (status === 'Failed') await waitText(page.getByRole('region', { name: 'Errors and exceptions' }), /failed on purpose/, 'the Python exception')
+      }
+      await page.close()
+      assert.deepEqual(browser.problems, [], 'no console errors')
+    } finally {
+      await browser.close()
+    }
   })
 
   void it('a mixed fleet (the Python node and one of ours, both with InteropWorker) gets tasks dispatched to both', async () => {
