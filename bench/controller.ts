@@ -25,7 +25,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { type BenchResult, report } from './lib.ts'
+import { type BenchResult, positiveInteger, report } from './lib.ts'
 import { BenchEnv } from './fixtures/controller-env.ts'
 import { failover } from './fixtures/controller-failover.ts'
 import { latencyScenarios } from './fixtures/controller-latency.ts'
@@ -176,14 +176,6 @@ export function summarize(results: BenchResult[]): void {
   }
   writeFileSync(RESULTS_FILE, `${JSON.stringify(out, null, 2)}\n`)
   console.log(`\nmachine: ${JSON.stringify(machine)}`)
-}
-
-function positiveInteger(name: string, fallback: number): number {
-  const text = process.env[name]
-  if (text === undefined || text === '') return fallback
-  const value = Number(text)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}: must be a positive integer, got ${JSON.stringify(text)}`)
-  return value
 }
 
 if (direct) {

@@ -1,5 +1,6 @@
 // Shared measurement for every benchmark suite: the same method for ours and the peers, in one process.
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 
 export interface BenchResult {
@@ -141,4 +142,35 @@ export function ratio(results: BenchResult[], scenario: string, ours: string, pe
   const b = results.find((r) => r.scenario === scenario && r.subject === peer)
   if (!a || !b || b.opsPerSec === 0) return undefined
   return Math.round((a.opsPerSec / b.opsPerSec) * 100) / 100
+}
+
+/** A suite's size knob: a positive integer from the environment variable `name`, or `fallback` when it is unset. */
+export function positiveInteger(name: string, fallback: number): number {
+  const text = process.env[name]
+  if (text === undefined || text === '') return fallback
+  const value = Number(text)
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}: must be a positive integer, got ${JSON.stringify(text)}`)
+  return value
+}
+
+/** The box a suite ran on, written beside its figures: when, cores, CPU, memory, the load at the start, Node. */
+export interface HostFacts {
+  date: string
+  cpus: number
+  cpuModel: string
+  memoryGb: number
+  /** 1, 5 and 15 minute load averages when the suite started (other engineers' work shares the machine) */
+  loadAverageAtStart: number[]
+  node: string
+}
+
+export function hostFacts(): HostFacts {
+  return {
+    date: new Date().toISOString(),
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+    node: process.version,
+  }
 }

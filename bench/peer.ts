@@ -16,9 +16,9 @@
 // BENCH_PEER_IDLE_SECONDS (sampling window, default 20), BENCH_PEER_INLINE=0 (skip the informative inline rows),
 // BENCH_PEER_ONLY=skalds|python-skalds (one subject; its rows are merged into the committed JSON).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { type BenchResult, describeError, noteError, report } from './lib.ts'
+import { type BenchResult, describeError, hostFacts, noteError, positiveInteger, report } from './lib.ts'
 import { kafka39, pythonPeer, PeerWorld, type PeerNode } from './fixtures/peer-env.ts'
 import { idleTasks, latencies, latencyRow, type PeerOptions, type PeerRow } from './fixtures/peer-scenarios.ts'
 
@@ -185,15 +185,7 @@ try {
 }
 
 function machine(extra: Record<string, unknown>): Record<string, unknown> {
-  return {
-    date: new Date().toISOString(),
-    cpus: availableParallelism(),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
-    node: process.version,
-    ...extra,
-  }
+  return { ...hostFacts(), ...extra }
 }
 
 function p50(xs: number[]): number | undefined {
@@ -204,14 +196,6 @@ function p50(xs: number[]): number | undefined {
 
 function progress(what: string): void {
   console.error(`bench peer: ${what} (load ${loadavg()[0]!.toFixed(2)})`)
-}
-
-function positiveInteger(name: string, fallback: number): number {
-  const text = process.env[name]
-  if (text === undefined || text === '') return fallback
-  const value = Number(text)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}: must be a positive integer, got ${JSON.stringify(text)}`)
-  return value
 }
 
 if (direct) {

@@ -47,7 +47,7 @@ import { SqliteTaskStore } from '../src/store/sqlite-task-store.ts'
 import type { Isolation } from '../src/worker/definition.ts'
 import { InlineHost, ProcessHost, ThreadHost, type WorkerEvent, type WorkerHost } from '../src/worker/index.ts'
 import { rawBulk, RedisProcess } from '../test/helpers/redis-process.ts'
-import { type BenchResult, describeError, percentile, report, round } from './lib.ts'
+import { type BenchResult, describeError, percentile, positiveInteger, report, round } from './lib.ts'
 
 const SAMPLES = positiveInteger('BENCH_WORKER_SAMPLES', 200)
 const COLD_SAMPLES = Math.max(10, Math.round(SAMPLES / 4))
@@ -636,14 +636,6 @@ function sleep(ms: number): Promise<void> {
 function required(name: string): string {
   const value = process.env[name]
   if (!value) throw new Error(`${name} is not set: run \`npm run bench -- worker\` or eval "$(bash scripts/services.sh env)" first`)
-  return value
-}
-
-function positiveInteger(name: string, fallback: number): number {
-  const text = process.env[name]
-  if (text === undefined || text === '') return fallback
-  const value = Number(text)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}: must be a positive integer, got ${JSON.stringify(text)}`)
   return value
 }
 
