@@ -9,6 +9,16 @@ export interface SqliteMigration {
   sql: string
 }
 
+/** The timeline row of the task a trigger sees as NEW (its status, node, attempt and, when Failed, its error). */
+const TIMELINE_ENTRY_OF_NEW = `INSERT OR IGNORE INTO task_timeline (task_id, at, lifecycle_status, executor, attempt, message) VALUES (
+          NEW.id, NEW.update_date_time, NEW.lifecycle_status, NEW.executor,
+          COALESCE(json_extract(NEW.runtime, '$.attempt'), 0),
+          CASE WHEN NEW.lifecycle_status = 'Failed' THEN
+            CASE WHEN length(json_extract(NEW.runtime, '$.lastError')) > 1024
+              THEN substr(json_extract(NEW.runtime, '$.lastError'), 1, 1023) || '…'
+              ELSE json_extract(NEW.runtime, '$.lastError') END
+          END);`
+
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 1,
@@ -109,26 +119,12 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       -- Every writer of the file records its changes (this library or not, in its own transaction): a new task,
       -- and each change of status or node. A task back to Created (a new attempt) is cut to its newest 200.
       CREATE TRIGGER tasks_timeline_insert AFTER INSERT ON tasks BEGIN
-        INSERT OR IGNORE INTO task_timeline (task_id, at, lifecycle_status, executor, attempt, message) VALUES (
-          NEW.id, NEW.update_date_time, NEW.lifecycle_status, NEW.executor,
-          COALESCE(json_extract(NEW.runtime, '$.attempt'), 0),
-          CASE WHEN NEW.lifecycle_status = 'Failed' THEN
-            CASE WHEN length(json_extract(NEW.runtime, '$.lastError')) > 1024
-              THEN substr(json_extract(NEW.runtime, '$.lastError'), 1, 1023) || '…'
-              ELSE json_extract(NEW.runtime, '$.lastError') END
-          END);
+        ${TIMELINE_ENTRY_OF_NEW}
       END;
       CREATE TRIGGER tasks_timeline_update AFTER UPDATE OF lifecycle_status, executor ON tasks
         WHEN OLD.lifecycle_status IS NOT NEW.lifecycle_status OR OLD.executor IS NOT NEW.executor
       BEGIN
-        INSERT OR IGNORE INTO task_timeline (task_id, at, lifecycle_status, executor, attempt, message) VALUES (
-          NEW.id, NEW.update_date_time, NEW.lifecycle_status, NEW.executor,
-          COALESCE(json_extract(NEW.runtime, '$.attempt'), 0),
-          CASE WHEN NEW.lifecycle_status = 'Failed' THEN
-            CASE WHEN length(json_extract(NEW.runtime, '$.lastError')) > 1024
-              THEN substr(json_extract(NEW.runtime, '$.lastError'), 1, 1023) || '…'
-              ELSE json_extract(NEW.runtime, '$.lastError') END
-          END);
+        ${TIMELINE_ENTRY_OF_NEW}
         DELETE FROM task_timeline WHERE NEW.lifecycle_status = 'Created' AND task_id = NEW.id AND at < (
           SELECT at FROM task_timeline WHERE task_id = NEW.id ORDER BY at DESC LIMIT 1 OFFSET 199);
       END;
