@@ -10,10 +10,10 @@ export type AnyHostOptions = ProcessHostOptions & ThreadHostOptions & InlineHost
 
 /** A new host for `isolation`, given only the options that apply to it. */
 export function createWorkerHost(isolation: Isolation, options: AnyHostOptions = {}): WorkerHost {
-  const { poolSize, execArgv, env, preload, resourceLimits, cacheFactory, ...common } = options
+  const { poolSize, execArgv, env, preload, v8Tuning, resourceLimits, cacheFactory, ...common } = options
   switch (isolation) {
     case 'process':
-      return new ProcessHost({ ...common, poolSize, execArgv, env, preload })
+      return new ProcessHost({ ...common, poolSize, execArgv, env, preload, v8Tuning })
     case 'thread':
       return new ThreadHost({ ...common, poolSize, preload, resourceLimits })
     case 'inline':

@@ -28,6 +28,7 @@ export { parseParentMessage, parseChildMessage, HOOK_NAMES } from './protocol.ts
 export { InlineHost, type InlineHostOptions } from './inline-host.ts'
 export { ThreadHost, type ThreadHostOptions } from './thread-host.ts'
 export { ProcessHost, type ProcessHostOptions } from './process-host.ts'
+export type { V8Tuning } from './v8-footprint.ts'
 export { createWorkerHost, type AnyHostOptions } from './create-host.ts'
 export { loadWorkerDefinition } from './module-loader.ts'
 export * from './errors.ts'

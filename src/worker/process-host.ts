@@ -11,14 +11,20 @@ import { siblingModule } from './module-loader.ts'
 import { PooledChild } from './pooled-child.ts'
 import { WarmPool } from './warm-pool.ts'
 import { TaskSupervisor } from './task-supervisor.ts'
+import { tuningFlags, V8_TUNINGS, type V8Tuning } from './v8-footprint.ts'
 
 const PROCESS_ENTRY = siblingModule('process-entry', import.meta.url)
 
 export interface ProcessHostOptions extends WorkerHostOptions {
   /** children kept booted and waiting; 0 = every task forks cold; default 2 */
   poolSize?: number
-  /** Node flags of the children; default none (Node 24 runs .ts sources as they are) */
+  /** Node flags of the children, after those of `v8Tuning` (a flag given again here wins); default none */
   execArgv?: string[]
+  /**
+   * `footprint` (default): the children start with V8 flags that keep an idle child small (later tier-up, 2 MB
+   * semi-spaces; src/worker/v8-footprint.ts says what each saves and costs); `none`: Node's V8 defaults.
+   */
+  v8Tuning?: V8Tuning
   /**
    * environment of the children; default process.env. The host adds NODE_COMPILE_CACHE (Node's module compile cache,
    * under the OS temp dir) unless this sets NODE_COMPILE_CACHE or NODE_DISABLE_COMPILE_CACHE; the child takes it out
@@ -36,13 +42,15 @@ export class ProcessHost implements WorkerHost {
   readonly #runs = new HostRuns()
 
   constructor(options: ProcessHostOptions = {}) {
-    const { poolSize = 2, execArgv = [], env = process.env, preload = [], ...rest } = options
+    const { poolSize = 2, execArgv = [], env = process.env, preload = [], v8Tuning = 'footprint', ...rest } = options
     if (!Number.isInteger(poolSize) || poolSize < 0) throw new WorkerArgumentError(`process host options.poolSize: must be a non-negative integer, got ${poolSize}`)
     if (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== 'string')) throw new WorkerArgumentError('process host options.execArgv: must be an array of strings')
+    if (!V8_TUNINGS.includes(v8Tuning)) throw new WorkerArgumentError(`process host options.v8Tuning: must be one of ${V8_TUNINGS.join(', ')}, got ${JSON.stringify(v8Tuning)}`)
     this.#options = resolveHostOptions(rest)
+    const childArgv = [...tuningFlags(v8Tuning), ...execArgv]
     const modules = preload.map((module) => toModuleRef({ module } satisfies WorkerRef, 'preload').module)
     // The env is read at each fork, as before: a change to process.env reaches the children started after it.
-    this.#pool = new WarmPool(poolSize, () => new PooledChild({ entry: PROCESS_ENTRY, execArgv, env: withCompileCache(env), preload: modules }))
+    this.#pool = new WarmPool(poolSize, () => new PooledChild({ entry: PROCESS_ENTRY, execArgv: childArgv, env: withCompileCache(env), preload: modules }))
   }
 
   get running(): number {

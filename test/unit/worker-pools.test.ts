@@ -77,6 +77,27 @@ void describe('process host: warm pool', () => {
     }
   })
 
+  void it('children start with the footprint V8 flags unless v8Tuning is none; execArgv comes after them', TEST, async () => {
+    const v8Report = async (host: ProcessHost): Promise<{ execArgv: string[]; newSpaceBytes: number }> => {
+      try {
+        const w = startWatched(host, { worker: fixture('reports-v8'), attachments: {} })
+        assertStatus(await w.run.done, 'finished')
+        return w.logged().find((line) => line.msg === 'v8') as unknown as { execArgv: string[]; newSpaceBytes: number }
+      } finally {
+        await host.close()
+      }
+    }
+    const lean = await v8Report(new ProcessHost({ poolSize: 0, execArgv: ['--stack-size=900'] }))
+    assert.ok(lean.execArgv.includes('--max-semi-space-size=2'), lean.execArgv.join(' '))
+    assert.ok(lean.execArgv.includes('--invocation-count-for-turbofan=30000'), lean.execArgv.join(' '))
+    assert.equal(lean.execArgv.at(-1), '--stack-size=900')
+    // two 2 MB semi-spaces at most, however much the worker allocated
+    assert.ok(lean.newSpaceBytes <= 4 * 1024 * 1024, `new space ${lean.newSpaceBytes} bytes`)
+    const plain = await v8Report(new ProcessHost({ poolSize: 0, v8Tuning: 'none' }))
+    assert.deepEqual(plain.execArgv.filter((a) => a.startsWith('--max-semi-space') || a.startsWith('--invocation-count')), [])
+    assert.throws(() => new ProcessHost({ v8Tuning: 'small' as 'none' }), { code: 'E_WORKER_ARGUMENT', message: /v8Tuning: must be one of footprint, none, got "small"/ })
+  })
+
   void it('close() leaves no child process behind', TEST, async () => {
     const host = new ProcessHost({ poolSize: 2 })
     await waitFor(() => host.warm === 2, 'two warm children', 30_000)
