@@ -221,6 +221,8 @@ export class MongoTaskStore implements TaskStore {
   #closed = false
   #locks: TaskWriteLocks | undefined
   readonly #timeline: MongoTimeline
+  /** timeline entries being written behind the writes they record (timeline, delete and close wait for them) */
+  readonly #recording = new Set<Promise<void>>()
   /** the server's name and version, e.g. `MongoDB 7.0.12` or `FerretDB v1.24.2 (MongoDB 7.0.42 wire)` */
   server = ''
   /** true when this store serialises its writers per task (see the writeLocks option) */
@@ -287,16 +289,24 @@ export class MongoTaskStore implements TaskStore {
       if (isDuplicateKey(error)) throw new TaskExistsError(task.id, { cause: error })
       throw unavailable(error, `insert ${task.id}`)
     }
-    await this.#record(task)
+    this.#record(task)
     return task
   }
 
   /**
-   * The timeline entry of a write that succeeded. Not atomic with it (MongoDB without a transaction): when it
-   * fails the write stands and the entry is missing, which a controller's feed then records.
+   * The timeline entry of a write that succeeded, written behind it: a node's Running write returns (and its worker
+   * starts) one round trip sooner. Not atomic with the write either way (MongoDB without a transaction): when it
+   * fails the write stands and the entry is missing, which a controller's feed then records. This store's own
+   * timeline reads wait for the entries in flight, so what it wrote it reads back.
    */
-  async #record(task: Task): Promise<void> {
-    await this.#timeline.append([timelineEntryOf(task)]).catch(() => {})
+  #record(task: Task): void {
+    const entry = this.#timeline.append([timelineEntryOf(task)]).catch(() => {})
+    this.#recording.add(entry)
+    void entry.finally(() => this.#recording.delete(entry))
+  }
+
+  async #recorded(): Promise<void> {
+    while (this.#recording.size > 0) await Promise.all(this.#recording)
   }
 
   async get(id: string): Promise<Task | null> {
@@ -339,7 +349,7 @@ export class MongoTaskStore implements TaskStore {
       )
       if (after) {
         const task = fromMongoDocument(after)
-        if (changesTimeline(current, task)) await this.#record(task)
+        if (changesTimeline(current, task)) this.#record(task)
         return task
       }
       if (isConditional(options) || attempt >= MAX_BLIND_UPDATE_ATTEMPTS) {
@@ -399,12 +409,15 @@ export class MongoTaskStore implements TaskStore {
   async timeline(taskId: string, limit?: number): Promise<TimelineEntry[]> {
     this.#check()
     const n = timelineLimit(limit)
+    await this.#recorded()
     return this.#call(`timeline ${taskId}`, () => this.#timeline.read(taskId, n))
   }
 
   async delete(id: string): Promise<boolean> {
     this.#check()
     const result = await this.#call(`delete ${id}`, () => this.collection.deleteOne({ id }))
+    // an entry still in flight would outlive the task's timeline
+    await this.#recorded()
     await this.#call(`delete ${id}`, () => this.#timeline.deleteTask(id))
     return result.deletedCount > 0
   }
@@ -412,6 +425,8 @@ export class MongoTaskStore implements TaskStore {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#recorded()
+    await this.#locks?.released()
     if (this.#ownsClient) await this.#client.close()
   }
 
