@@ -45,7 +45,8 @@ import { TaskWorkerManager, type WorkerClass } from '../src/skald/task-manager.t
 import type { TaskStore } from '../src/store/task-store.ts'
 import { SqliteTaskStore } from '../src/store/sqlite-task-store.ts'
 import type { Isolation } from '../src/worker/definition.ts'
-import { InlineHost, ProcessHost, ThreadHost, type WorkerEvent, type WorkerHost } from '../src/worker/index.ts'
+import type { WorkerEvent, WorkerHost } from '../src/worker/index.ts'
+import { InlineHost, ProcessHost, ThreadHost } from '../src/worker/hosts.ts'
 import { rawBulk, RedisProcess } from '../test/helpers/redis-process.ts'
 import { type BenchResult, describeError, percentile, positiveInteger, report, round } from './lib.ts'
 

@@ -5,7 +5,7 @@ import { readDotenv } from '../src/config/dotenv.ts'
 import { loadConfig, type SkaldsConfig } from '../src/config/env.ts'
 import type { NodeEvent } from '../src/skald/node-events.ts'
 import type { WorkerRef } from '../src/worker/host.ts'
-import { ProcessHost } from '../src/worker/index.ts'
+import { ProcessHost } from '../src/worker/hosts.ts'
 
 /**
  * The servers of the Python examples (their `examples/env_setup/docker-compose.yml`): Redis on localhost:6379,

@@ -2,7 +2,8 @@
 // attachments while it runs. Run it: npm run example:worker (it starts the worker in a child process from the
 // warm pool, sends an update after 3.5 s, and prints the task's log).
 import { z } from 'zod'
-import { ProcessHost, defineWorker } from '../src/worker/index.ts'
+import { defineWorker } from '../src/worker/index.ts'
+import { ProcessHost } from '../src/worker/hosts.ts'
 
 // Python's MyDataModel has fields rtsp_url / fix_frame with aliases rtspUrl / fixFrame and populate_by_name:
 // either spelling is accepted (Python nodes send field names on taskworker.update, Mongo stores the aliases).

@@ -1,4 +1,6 @@
-// skalds/worker: the TaskWorker API (definition, context, hooks) and the hosts that run one worker task.
+// skalds/worker: the TaskWorker API (definition, context, hooks), what a worker module imports. The hosts that run
+// a worker task are skalds/worker/hosts (./hosts.ts): every worker child process loads this entry, and not loading
+// the hosts' modules there saves each child about 0.8 MB of RSS.
 export { defineWorker, isWorkerDefinition, Isolation, ISOLATIONS } from './definition.ts'
 export type { WorkerDefinition, WorkerDefinitionInput, WorkerHooks, Hook, AnyWorkerDefinition, TaskEnding } from './definition.ts'
 // pino's Logger, named apart from skalds/config's Logger (the subset every component takes) so both can be imported.
@@ -25,10 +27,5 @@ export type {
 } from './host.ts'
 export type { ErrorInfo, HookName, ModuleRef, ParentMessage, ChildMessage } from './protocol.ts'
 export { parseParentMessage, parseChildMessage, HOOK_NAMES } from './protocol.ts'
-export { InlineHost, type InlineHostOptions } from './inline-host.ts'
-export { ThreadHost, type ThreadHostOptions } from './thread-host.ts'
-export { ProcessHost, type ProcessHostOptions } from './process-host.ts'
-export type { V8Tuning } from './v8-footprint.ts'
-export { createWorkerHost, type AnyHostOptions } from './create-host.ts'
 export { loadWorkerDefinition } from './module-loader.ts'
 export * from './errors.ts'

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { COMPILE_CACHE_MARK, forgetHostCompileCache, withCompileCache } from '../../src/worker/compile-cache.ts'
-import { ProcessHost } from '../../src/worker/index.ts'
+import { ProcessHost } from '../../src/worker/hosts.ts'
 import { assertStatus } from '../contracts/worker-host-contract.ts'
 import { fixture, startWatched } from '../helpers/worker-run.ts'
 

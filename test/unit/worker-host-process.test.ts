@@ -1,5 +1,5 @@
 // The WorkerHost contract on the process host (child processes from a warm pool: every capability).
-import { ProcessHost } from '../../src/worker/index.ts'
+import { ProcessHost } from '../../src/worker/hosts.ts'
 import { workerHostContract } from '../contracts/worker-host-contract.ts'
 
 workerHostContract('process', (options) => new ProcessHost({ poolSize: 2, ...options }), {

@@ -1,5 +1,5 @@
 // The WorkerHost contract on the thread host (worker_threads: preempts busy loops, isolates JS crashes, no freeze).
-import { ThreadHost } from '../../src/worker/index.ts'
+import { ThreadHost } from '../../src/worker/hosts.ts'
 import { workerHostContract } from '../contracts/worker-host-contract.ts'
 
 workerHostContract('thread', (options) => new ThreadHost(options), {
