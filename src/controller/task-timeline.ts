@@ -1,7 +1,8 @@
 // Each task's timeline (GET /api/tasks/{id}/timeline). The store records every change made through it (its own
 // writes, the nodes', other controllers'); what it cannot see is a writer that bypasses this library (a Python
 // controller or node on the same MongoDB). So each controller also records the changes its feed reports: the store
-// keeps a change once, so these fill the gaps without doubling anything.
+// keeps a change once, so these fill the gaps without doubling anything. On SQLite the file's triggers see every
+// writer, and the feed records nothing (it would only take the file's write lock to find its entries there).
 import type { Logger } from '../config/logger.ts'
 import type { TaskStore, TimelineEntry } from '../store/task-store.ts'
 import { timelineEntryOf } from '../store/timeline.ts'
@@ -14,6 +15,7 @@ export function timelineEntriesOf(changes: readonly TaskFeedChange[]): TimelineE
 
 /** Records a batch in the background: a store that fails here costs a gap in the timeline, never the feed. */
 export function recordTimeline(store: TaskStore, changes: readonly TaskFeedChange[], logger: Logger): void {
+  if (store.timelineRecordsEveryWriter) return
   const entries = timelineEntriesOf(changes)
   if (entries.length === 0) return
   store.appendTimeline(entries).catch((error: unknown) => logger.warn({ err: error, entries: entries.length }, 'timeline: recording failed'))

@@ -205,7 +205,7 @@ export class TaskWorkerManager {
   async #write(t: LocalTask, patch: TaskPatch, expectStatus?: TaskLifecycleStatus[]): Promise<boolean> {
     if (t.superseded) return false
     try {
-      t.task = await this.#store.update(t.id, patch, { expect: { epoch: t.epoch, executor: this.skaldId, ...(expectStatus ? { lifecycleStatus: expectStatus } : {}) } })
+      t.task = await this.#store.update(t.id, patch, { expect: { epoch: t.epoch, executor: this.skaldId, ...(expectStatus ? { lifecycleStatus: expectStatus } : {}) }, current: t.task })
       return true
     } catch (error) {
       if (!(error instanceof TaskConflictError || error instanceof TaskNotFoundError)) throw error

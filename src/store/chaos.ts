@@ -49,6 +49,10 @@ export class ChaosTaskStore implements TaskStore {
     return this.inner.kind
   }
 
+  get timelineRecordsEveryWriter(): boolean {
+    return this.inner.timelineRecordsEveryWriter
+  }
+
   /** Calls that reached this wrapper (whatever the mode), `close` aside. */
   get calls(): number {
     return this.#calls

@@ -9,6 +9,7 @@ import { TaskWriteLocks } from './mongo-write-lock.ts'
 import {
   MAX_BLIND_UPDATE_ATTEMPTS,
   checkConditions,
+  meetsConditions,
   claimTask,
   emptyStatusCounts,
   escapeRegex,
@@ -214,6 +215,7 @@ function isDuplicateKey(error: unknown): boolean {
 
 export class MongoTaskStore implements TaskStore {
   readonly kind = 'mongodb'
+  readonly timelineRecordsEveryWriter = false
   readonly dbName: string
   readonly collection: Collection
   #client: MongoClient
@@ -221,8 +223,6 @@ export class MongoTaskStore implements TaskStore {
   #closed = false
   #locks: TaskWriteLocks | undefined
   readonly #timeline: MongoTimeline
-  /** timeline entries being written behind the writes they record (timeline, delete and close wait for them) */
-  readonly #recording = new Set<Promise<void>>()
   /** the server's name and version, e.g. `MongoDB 7.0.12` or `FerretDB v1.24.2 (MongoDB 7.0.42 wire)` */
   server = ''
   /** true when this store serialises its writers per task (see the writeLocks option) */
@@ -289,24 +289,17 @@ export class MongoTaskStore implements TaskStore {
       if (isDuplicateKey(error)) throw new TaskExistsError(task.id, { cause: error })
       throw unavailable(error, `insert ${task.id}`)
     }
-    this.#record(task)
+    await this.#record(task)
     return task
   }
 
   /**
-   * The timeline entry of a write that succeeded, written behind it: a node's Running write returns (and its worker
-   * starts) one round trip sooner. Not atomic with the write either way (MongoDB without a transaction): when it
-   * fails the write stands and the entry is missing, which a controller's feed then records. This store's own
-   * timeline reads wait for the entries in flight, so what it wrote it reads back.
+   * The timeline entry of a write that succeeded, written before the write returns: once a write is seen done, its
+   * entry is there for every reader. Not atomic with it (MongoDB without a transaction): when it fails the write
+   * stands and the entry is missing, which a controller's feed then records.
    */
-  #record(task: Task): void {
-    const entry = this.#timeline.append([timelineEntryOf(task)]).catch(() => {})
-    this.#recording.add(entry)
-    void entry.finally(() => this.#recording.delete(entry))
-  }
-
-  async #recorded(): Promise<void> {
-    while (this.#recording.size > 0) await Promise.all(this.#recording)
+  async #record(task: Task): Promise<void> {
+    await this.#timeline.append([timelineEntryOf(task)]).catch(() => {})
   }
 
   async get(id: string): Promise<Task | null> {
@@ -336,11 +329,24 @@ export class MongoTaskStore implements TaskStore {
   }
 
   async #update(id: string, p: TaskPatch, options: TaskUpdateOptions | undefined): Promise<Task> {
+    // The caller's copy, tried once in place of a read; whatever it gets wrong, the stored state decides after a read.
+    let known = options?.current?.id === id ? options.current : undefined
     for (let attempt = 1; ; attempt++) {
-      const doc = await this.#call(`update ${id}`, () => this.collection.findOne({ id }))
-      if (!doc) throw new TaskNotFoundError(id)
-      const current = fromMongoDocument(doc)
-      checkConditions(current, options)
+      let current: Task
+      const guessed = known !== undefined
+      if (known) {
+        current = known
+        known = undefined
+        if (!meetsConditions(current, options)) {
+          attempt = 0
+          continue
+        }
+      } else {
+        const doc = await this.#call(`update ${id}`, () => this.collection.findOne({ id }))
+        if (!doc) throw new TaskNotFoundError(id)
+        current = fromMongoDocument(doc)
+        checkConditions(current, options)
+      }
       const updateDateTime = nextUpdateDateTime(current.updateDateTime)
       // The write re-checks, atomically, that the token (and the expected fields) are still what was read.
       const filter = { $and: [{ id }, tokenFilter(current.updateDateTime), conditionFilter(options)] }
@@ -349,8 +355,13 @@ export class MongoTaskStore implements TaskStore {
       )
       if (after) {
         const task = fromMongoDocument(after)
-        if (changesTimeline(current, task)) this.#record(task)
+        if (changesTimeline(current, task)) await this.#record(task)
         return task
+      }
+      // The caller's copy was stale: read, and judge on what is stored (not counted as an attempt).
+      if (guessed) {
+        attempt = 0
+        continue
       }
       if (isConditional(options) || attempt >= MAX_BLIND_UPDATE_ATTEMPTS) {
         const now = await this.#call(`update ${id}`, () => this.collection.findOne({ id }))
@@ -409,15 +420,12 @@ export class MongoTaskStore implements TaskStore {
   async timeline(taskId: string, limit?: number): Promise<TimelineEntry[]> {
     this.#check()
     const n = timelineLimit(limit)
-    await this.#recorded()
     return this.#call(`timeline ${taskId}`, () => this.#timeline.read(taskId, n))
   }
 
   async delete(id: string): Promise<boolean> {
     this.#check()
     const result = await this.#call(`delete ${id}`, () => this.collection.deleteOne({ id }))
-    // an entry still in flight would outlive the task's timeline
-    await this.#recorded()
     await this.#call(`delete ${id}`, () => this.#timeline.deleteTask(id))
     return result.deletedCount > 0
   }
@@ -425,7 +433,6 @@ export class MongoTaskStore implements TaskStore {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#recorded()
     await this.#locks?.released()
     if (this.#ownsClient) await this.#client.close()
   }

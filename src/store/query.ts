@@ -114,6 +114,17 @@ export function isConditional(options: TaskUpdateOptions | undefined): boolean {
   return options !== undefined && (options.expectedUpdateDateTime !== undefined || options.expect !== undefined)
 }
 
+/** Whether `current` meets the caller's conditions (checkConditions without the error). */
+export function meetsConditions(current: Task, options: TaskUpdateOptions | undefined): boolean {
+  try {
+    checkConditions(current, options)
+    return true
+  } catch (error) {
+    if (error instanceof TaskConflictError) return false
+    throw error
+  }
+}
+
 /** Throws TaskConflictError when `current` does not meet the caller's conditions. */
 export function checkConditions(current: Task, options: TaskUpdateOptions | undefined): void {
   if (!options) return

@@ -20,6 +20,7 @@ import {
 import { resolveSqliteOptions, type SqliteTaskStoreOptions } from './options.ts'
 import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskSortField, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
 import { SqliteTimeline } from './sqlite-timeline.ts'
+import { withBusyRetry } from './sqlite-busy.ts'
 
 export type { SqliteTaskStoreOptions } from './options.ts'
 
@@ -193,6 +194,8 @@ function statusOnly(filter: NormalFilter): readonly string[] | 'all' | undefined
 
 export class SqliteTaskStore implements TaskStore {
   readonly kind = 'sqlite'
+  /** the file's triggers (migration 4) record every write, from any process */
+  readonly timelineRecordsEveryWriter = true
   readonly path: string
   #db: DatabaseSync | undefined
   #insert: StatementSync
@@ -203,6 +206,7 @@ export class SqliteTaskStore implements TaskStore {
   #timeline: SqliteTimeline
   /** prepared statements by their text: an update's SET list depends on the patch's fields, a handful of shapes */
   readonly #statements = new Map<string, StatementSync>()
+  readonly #busyTimeoutMs: number
 
   /** Opens (creating if needed) the database file and applies pending schema migrations. */
   static open(options: SqliteTaskStoreOptions): SqliteTaskStore {
@@ -212,6 +216,7 @@ export class SqliteTaskStore implements TaskStore {
   private constructor(input: SqliteTaskStoreOptions) {
     const options = resolveSqliteOptions(input)
     this.path = options.path
+    this.#busyTimeoutMs = options.busyTimeoutMs
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
     const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs })
     this.#db = db
@@ -219,6 +224,9 @@ export class SqliteTaskStore implements TaskStore {
       if (options.path !== ':memory:') db.exec('PRAGMA journal_mode = WAL')
       db.exec(`PRAGMA synchronous = ${options.synchronous}`)
       migrate(db)
+      // From here on a busy file is waited for off the event loop (sqlite-busy.ts); opening and migrating above
+      // may block, once, at start.
+      db.exec('PRAGMA busy_timeout = 0')
     } catch (error) {
       db.close()
       throw error instanceof StoreUnavailableError
@@ -252,7 +260,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   create(input: TaskInput): Promise<Task> {
-    return run(() => {
+    return this.#run(() => {
       this.#open()
       const t = parseTask(input)
       try {
@@ -283,7 +291,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   get(id: string): Promise<Task | null> {
-    return run(() => {
+    return this.#run(() => {
       this.#open()
       const row = this.#get.get(id) as Row | undefined
       return row ? rowToTask(row) : null
@@ -291,7 +299,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   getMany(ids: readonly string[]): Promise<Task[]> {
-    return run(() => {
+    return this.#run(() => {
       const db = this.#open()
       const unique = [...new Set(ids)]
       const found = new Map<string, Task>()
@@ -305,7 +313,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   update(id: string, patch: TaskPatch, options?: TaskUpdateOptions): Promise<Task> {
-    return run(() => {
+    return this.#run(() => {
       const db = this.#open()
       const p = parseTaskPatch(patch)
       // BEGIN IMMEDIATE takes the write lock before the read, so read-check-write is atomic across processes.
@@ -346,7 +354,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   list(query: TaskListQuery = {}): Promise<TaskPage> {
-    return run(() => {
+    return this.#run(() => {
       const db = this.#open()
       const q = normalizeQuery(query)
       const page = listPageSql(q)
@@ -362,7 +370,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   count(filter: TaskFilter = {}): Promise<number> {
-    return run(() => this.#count(normalizeFilter(filter)))
+    return this.#run(() => this.#count(normalizeFilter(filter)))
   }
 
   /** From the counts table when the filter is on status alone (a few rows), else an index count of the matches. */
@@ -383,7 +391,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   countByStatus(filter: TaskFilter = {}): Promise<StatusCounts> {
-    return run(() => {
+    return this.#run(() => {
       const db = this.#open()
       const f = normalizeFilter(filter)
       const statuses = statusOnly(f)
@@ -403,28 +411,28 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   distinctClassNames(): Promise<string[]> {
-    return run(() => {
+    return this.#run(() => {
       this.#open()
       return (this.#classNames.all() as { c: string }[]).map((r) => r.c)
     })
   }
 
   appendTimeline(entries: readonly TimelineEntry[]): Promise<void> {
-    return run(() => {
+    return this.#run(() => {
       this.#open()
       this.#timeline.append(entries)
     })
   }
 
   timeline(taskId: string, limit?: number): Promise<TimelineEntry[]> {
-    return run(() => {
+    return this.#run(() => {
       this.#open()
       return this.#timeline.read(taskId, limit)
     })
   }
 
   delete(id: string): Promise<boolean> {
-    return run(() => {
+    return this.#run(() => {
       this.#open()
       return Number(this.#delete.run(id).changes) > 0
     })
@@ -439,6 +447,11 @@ export class SqliteTaskStore implements TaskStore {
     return statement
   }
 
+  /** Runs synchronous SQLite work behind the async interface; a busy file is retried (sqlite-busy.ts). */
+  #run<T>(work: () => T): Promise<T> {
+    return withBusyRetry(work, this.#busyTimeoutMs)
+  }
+
   close(): Promise<void> {
     if (this.#db?.isOpen) this.#db.close()
     this.#db = undefined
@@ -446,15 +459,3 @@ export class SqliteTaskStore implements TaskStore {
   }
 }
 
-/** Runs synchronous SQLite work behind the async interface; errors become rejections, busy files a clear error. */
-function run<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work())
-  } catch (error) {
-    const code = (error as { errcode?: number }).errcode
-    if (code === 5 || code === 6) {
-      return Promise.reject(new StoreUnavailableError(`sqlite: the database is locked by another writer (${(error as Error).message})`, { cause: error }))
-    }
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)))
-  }
-}

@@ -43,7 +43,8 @@ export class SqliteTimeline {
       for (const id of tasksToPrune(checked)) this.#prune.run(id)
       this.#db.exec('COMMIT')
     } catch (error) {
-      this.#db.exec('ROLLBACK')
+      // BEGIN IMMEDIATE itself may have failed (a busy file, retried by the caller): nothing to roll back then
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK')
       throw error
     }
   }

@@ -73,6 +73,12 @@ export interface TaskUpdateOptions {
     /** `runtime.epoch` (the ownership fencing token) must still be this; a task without `runtime` has epoch 0 */
     epoch?: number
   }
+  /**
+   * The task as the caller last read or wrote it. A store whose read and write are separate round trips (MongoDB)
+   * first tries the write on top of it, compare-and-set on its `updateDateTime`, and reads only when it has changed
+   * since: one round trip less when it has not. Never changes the outcome: conditions are judged on what is stored.
+   */
+  current?: Task
 }
 
 /** An assignment: see {@link TaskStore.claim}. */
@@ -111,6 +117,12 @@ export const TIMELINE_MAX_ENTRIES = 200
 export interface TaskStore {
   /** `sqlite` or `mongodb` */
   readonly kind: string
+  /**
+   * True when the store itself records every change in the timeline, whoever writes it (SQLite: triggers in the
+   * file); a controller then leaves out re-recording what its change feed saw. False on MongoDB, where a writer
+   * outside this library (a Python controller or node) leaves gaps that only a feed can fill.
+   */
+  readonly timelineRecordsEveryWriter: boolean
   /**
    * Validates and inserts a new task (defaults filled as the Python model does) and returns it.
    * @throws TaskValidationError, TaskExistsError

@@ -203,6 +203,28 @@ export function taskStoreContract(name: string, makeHarness: () => Promise<Store
       await assert.rejects(store.update(t0.id, { id: 'other' } as never), (e: unknown) => e instanceof TaskValidationError && e.field === 'id')
     })
 
+    void it('update given the caller’s copy (current) decides on what is stored, stale copy or not', async () => {
+      const cls = uniqueClass('Current')
+      const t0 = await store.create(task(`${cls}-1`, cls, { executor: 'node-1', lifecycleStatus: 'Assigning' }))
+      // fresh copy: applied on top of it
+      const t1 = await store.update(t0.id, { lifecycleStatus: 'Running', runtime: { attempt: 1 } }, { expect: { executor: 'node-1' }, current: t0 })
+      assert.equal(t1.lifecycleStatus, 'Running')
+      // another writer changed it since: the patch lands on the stored state, not on the stale copy
+      const t2 = await other.update(t0.id, { priority: 5, runtime: { checkpoint: { step: 2 } } })
+      const t3 = await store.update(t0.id, { runtime: { attempt: 2 } }, { expect: { executor: 'node-1' }, current: t1 })
+      assert.equal(t3.priority, 5)
+      assert.deepEqual(t3.runtime.checkpoint, { step: 2 })
+      assert.equal(t3.runtime.attempt, 2)
+      assert.ok(t3.updateDateTime > t2.updateDateTime)
+      // a stale copy that fails the conditions does not refuse a write the stored state allows …
+      const stale = { ...t3, executor: 'node-9' }
+      assert.equal((await store.update(t0.id, { priority: 6 }, { expect: { executor: 'node-1' }, current: stale })).priority, 6)
+      // … and one that meets them does not let through a write the stored state refuses
+      await other.update(t0.id, { lifecycleStatus: 'Cancelled' })
+      await assert.rejects(store.update(t0.id, { lifecycleStatus: 'Finished' }, { expect: { lifecycleStatus: 'Running' }, current: t3 }), TaskConflictError)
+      assert.equal((await other.get(t0.id))?.lifecycleStatus, 'Cancelled')
+    })
+
     void it('compare-and-set: two controllers racing on one task, exactly one wins', async () => {
       const cls = uniqueClass('Race')
       const t0 = await store.create(task(`${cls}-1`, cls))

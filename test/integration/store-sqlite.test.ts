@@ -11,6 +11,9 @@ import { defaultTaskRuntime } from '../../src/model/task.ts'
 import { LIFECYCLE_STATUSES, type TaskLifecycleStatus } from '../../src/model/index.ts'
 import { StoreOptionsError, StoreUnavailableError, TaskConflictError } from '../../src/store/index.ts'
 import { SqliteTaskStore } from '../../src/store/engines/sqlite.ts'
+import { ChaosTaskStore } from '../../src/store/chaos.ts'
+import { recordTimeline } from '../../src/controller/task-timeline.ts'
+import { silentLogger } from '../../src/config/logger.ts'
 import { sqliteListPageSql } from '../../src/store/sqlite-task-store.ts'
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-migrations.ts'
 import { LIST_SHAPES, SHAPE_T0, taskStoreContract } from '../contracts/store-contract.ts'
@@ -60,6 +63,55 @@ void test('sqlite: WAL journal, schema version recorded, indexes present, data s
     assert.deepEqual((await again.get('t1'))?.attachments, { deep: { list: [1, 'two', null] } })
     await again.close()
     await assert.rejects(again.get('t1'), StoreUnavailableError)
+  } finally {
+    dispose()
+  }
+})
+
+void test('sqlite: a write waits for another connection’s write lock without blocking the event loop, and gives up after busyTimeout', async () => {
+  const { path, dispose } = tempPath()
+  try {
+    const store = SqliteTaskStore.open({ path, busyTimeout: '2s' })
+    await store.create({ id: 'b1', className: 'W', source: 's' })
+    const other = new DatabaseSync(path)
+    other.exec('BEGIN IMMEDIATE')
+    let ticks = 0
+    const ticker = setInterval(() => ticks++, 5)
+    const t0 = performance.now()
+    const update = store.update('b1', { priority: 7 })
+    const create = store.create({ id: 'b2', className: 'W', source: 's' })
+    // SQLite's own busy handler would sleep inside the call: no timer could fire while the lock is held
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    other.exec('COMMIT')
+    assert.equal((await update).priority, 7)
+    assert.equal((await create).id, 'b2')
+    clearInterval(ticker)
+    assert.ok(ticks >= 10, `the event loop turned ${ticks} times in ${Math.round(performance.now() - t0)} ms while the write waited`)
+    // held past the timeout: a clear StoreUnavailableError, and nothing written
+    const short = SqliteTaskStore.open({ path, busyTimeout: '100ms' })
+    other.exec('BEGIN IMMEDIATE')
+    await assert.rejects(short.update('b1', { priority: 9 }), (e: unknown) => e instanceof StoreUnavailableError && /stayed locked by another writer for 100 ms/.test(e.message))
+    await assert.rejects(short.appendTimeline([{ taskId: 'b1', at: 1, lifecycleStatus: 'Created', executor: null, attempt: 0, message: null }]), StoreUnavailableError)
+    other.exec('ROLLBACK')
+    assert.equal((await short.get('b1'))?.priority, 7)
+    other.close()
+    await short.close()
+    await store.close()
+  } finally {
+    dispose()
+  }
+})
+
+void test('sqlite: the file records every writer’s changes, so a controller’s feed records none', async () => {
+  const { path, dispose } = tempPath()
+  try {
+    const store = new ChaosTaskStore(SqliteTaskStore.open({ path }))
+    assert.equal(store.timelineRecordsEveryWriter, true)
+    const task = await store.create({ id: 'f1', className: 'W', source: 's' })
+    const before = store.calls
+    recordTimeline(store, [{ task: { ...task, lifecycleStatus: 'Running' }, previous: task }], silentLogger)
+    assert.equal(store.calls, before, 'no store call: the triggers recorded the change already')
+    await store.close()
   } finally {
     dispose()
   }
