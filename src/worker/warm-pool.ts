@@ -20,6 +20,12 @@ interface Waiter<T> {
 
 /** After this many workers in a row fail to boot, the pool stops refilling on its own (each acquire still tries). */
 const MAX_BOOT_FAILURES = 3
+/**
+ * A replacement for a worker just handed out starts this much later, ms. Forking blocks the caller for a few
+ * milliseconds (measured 2–5 ms in a node's process) and the new child's boot takes a core for a while: done at once,
+ * both landed on the task that had just taken the warm worker, between its start and its main hook.
+ */
+const REFILL_DELAY_MS = 25
 
 export class WarmPool<T extends Pooled> {
   readonly #size: number
@@ -29,11 +35,12 @@ export class WarmPool<T extends Pooled> {
   readonly #waiters: Array<Waiter<T>> = []
   #bootFailures = 0
   #closed = false
+  #refill: NodeJS.Timeout | undefined
 
   constructor(size: number, spawn: () => T) {
     this.#size = size
     this.#spawn = spawn
-    this.#balance()
+    this.#balance(true)
   }
 
   /** Workers ready and waiting. */
@@ -53,16 +60,32 @@ export class WarmPool<T extends Pooled> {
   /** Stops refilling and ends the idle and booting workers. */
   async close(): Promise<void> {
     this.#closed = true
+    clearTimeout(this.#refill)
     for (const waiter of this.#waiters.splice(0)) waiter.reject(new WorkerHostClosedError('worker pool: closed'))
     const spare = [...this.#idle.splice(0), ...this.#booting]
     this.#booting.clear()
     await Promise.all(spare.map((worker) => worker.stop()))
   }
 
-  #balance(): void {
-    while (this.#waiters.length > 0 && this.#idle.length > 0) this.#waiters.shift()!.resolve(this.#idle.shift()!)
+  /** Hands idle workers to waiters, starts what waiters still need now, and tops the pool up (soon, or `now`). */
+  #balance(now = false): void {
+    let handedOut = false
+    while (this.#waiters.length > 0 && this.#idle.length > 0) {
+      this.#waiters.shift()!.resolve(this.#idle.shift()!)
+      handedOut = true
+    }
     if (this.#closed) return
+    while (this.#idle.length + this.#booting.size < this.#waiters.length) if (!this.#start()) return
     const wanted = this.#waiters.length + (this.#bootFailures < MAX_BOOT_FAILURES ? this.#size : 0)
+    if (this.#idle.length + this.#booting.size >= wanted) return
+    if (now || !handedOut) return this.#topUp(wanted)
+    this.#refill ??= setTimeout(() => {
+      this.#refill = undefined
+      this.#balance(true)
+    }, REFILL_DELAY_MS).unref()
+  }
+
+  #topUp(wanted: number): void {
     while (this.#idle.length + this.#booting.size < wanted) if (!this.#start()) break
   }
 
