@@ -99,10 +99,12 @@ export class Dispatcher {
       candidates.set(node.id, { node, running: (node.load?.running ?? node.taskIds.length) + pending, perClass })
     }
     // Read no more Created tasks than there is room for (with a margin for tasks that wait or fit no node), page by
-    // page up to batchSize: a sweep behind a full fleet reads a few rows, not a page of 500 (each one parsed).
+    // page up to batchSize: a sweep behind a full fleet reads a few rows, not a page of 500 (each one parsed). A
+    // sweep kicked by one freed slot reads 8 rows (it read 32 before: behind a backlog, every run that ended cost
+    // the controller 32 rows parsed to place one; the next page follows when those 8 leave room).
     let room = 0
     for (const c of candidates.values()) room += c.node.load?.capacity == null ? Infinity : Math.max(0, c.node.load.capacity - c.running)
-    const pageSize = Number.isFinite(room) ? Math.min(this.#o.batchSize, Math.max(32, room * 4)) : this.#o.batchSize
+    const pageSize = Number.isFinite(room) ? Math.min(this.#o.batchSize, Math.max(8, room * 2)) : this.#o.batchSize
     const report: SweepReport = { dispatched: [], waiting: 0, failed: [], nextAt: undefined }
     let scanned = 0
     let exhausted = false
