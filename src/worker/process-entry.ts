@@ -4,6 +4,7 @@ import { importSpecifier } from './module-loader.ts'
 import { flushStdio } from './child-output.ts'
 import { forgetHostCompileCache } from './compile-cache.ts'
 import { WorkerRuntime } from './worker-runtime.ts'
+import { rehearse } from './rehearsal.ts'
 
 /** The longest an exiting child waits for its stdout/stderr to drain into the parent. */
 const STDIO_FLUSH_MS = 2000
@@ -50,4 +51,6 @@ for (const module of process.argv.slice(2)) {
     process.stderr.write(`skalds worker: preload of ${module} failed: ${(error as Error)?.message ?? String(error)}\n`)
   }
 }
+// The start path's code, compiled before the first task needs it (src/worker/rehearsal.ts).
+await rehearse()
 process.send({ type: 'ready', pid: process.pid })

@@ -8,6 +8,8 @@ import { toBoundedJson } from '../../src/worker/json.ts'
 import { LineSplitter, LogTail } from '../../src/worker/log-tail.ts'
 import { parseChildMessage, parseParentMessage } from '../../src/worker/protocol.ts'
 import { backoffDelay, runStage, type StageEvent } from '../../src/worker/stage.ts'
+import { rehearse } from '../../src/worker/rehearsal.ts'
+import type { ChildMessage } from '../../src/worker/protocol.ts'
 
 void describe('checkpoints', () => {
   void it('are detached JSON copies within the size bound', () => {
@@ -130,5 +132,17 @@ void describe('context', () => {
     await assert.rejects(sleeping, { code: 'E_WORKER_ABORTED', reason: 'paused' })
     await assert.rejects(ctx.sleep(1), { code: 'E_WORKER_ABORTED' })
     assert.equal(ctx.abortReason, 'paused')
+  })
+})
+
+void describe('the pooled child’s rehearsal', () => {
+  void it('runs its no-op worker through validation, every hook and the outcome, and leaves nothing running', async () => {
+    const before = process.getActiveResourcesInfo().length
+    const sent: ChildMessage[] = []
+    await rehearse((m) => sent.push(m))
+    const kinds = sent.map((m) => (m.type === 'hook' ? `hook:${m.hook}` : m.type))
+    for (const kind of ['loaded', 'started', 'hook:before', 'hook:main', 'log', 'progress', 'hook:release']) assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(' ')}`)
+    assert.deepEqual(sent.at(-1), { type: 'outcome', outcome: { status: 'finished' } })
+    assert.equal(process.getActiveResourcesInfo().length, before, 'no timer, handle or request left behind')
   })
 })
