@@ -205,7 +205,10 @@ export class TaskWorkerManager {
   async #write(t: LocalTask, patch: TaskPatch, expectStatus?: TaskLifecycleStatus[]): Promise<boolean> {
     if (t.superseded) return false
     try {
-      t.task = await this.#store.update(t.id, patch, { expect: { epoch: t.epoch, executor: this.skaldId, ...(expectStatus ? { lifecycleStatus: expectStatus } : {}) }, current: t.task })
+      // The node's copy saves MongoDB a read, unless the run was stopped from outside (a cancel or pause the API
+      // stored first): the copy is stale then, and trying it would cost a round trip.
+      const current = t.stopping ? undefined : t.task
+      t.task = await this.#store.update(t.id, patch, { expect: { epoch: t.epoch, executor: this.skaldId, ...(expectStatus ? { lifecycleStatus: expectStatus } : {}) }, current })
       return true
     } catch (error) {
       if (!(error instanceof TaskConflictError || error instanceof TaskNotFoundError)) throw error

@@ -433,7 +433,6 @@ export class MongoTaskStore implements TaskStore {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#locks?.released()
     if (this.#ownsClient) await this.#client.close()
   }
 
