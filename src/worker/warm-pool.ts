@@ -74,19 +74,21 @@ export class WarmPool<T extends Pooled> {
       this.#waiters.shift()!.resolve(this.#idle.shift()!)
       handedOut = true
     }
-    if (this.#closed) return
-    while (this.#idle.length + this.#booting.size < this.#waiters.length) if (!this.#start()) return
+    if (this.#closed || !this.#fill(this.#waiters.length)) return
     const wanted = this.#waiters.length + (this.#bootFailures < MAX_BOOT_FAILURES ? this.#size : 0)
-    if (this.#idle.length + this.#booting.size >= wanted) return
-    if (now || !handedOut) return this.#topUp(wanted)
-    this.#refill ??= setTimeout(() => {
-      this.#refill = undefined
-      this.#balance(true)
-    }, REFILL_DELAY_MS).unref()
+    if (now || !handedOut) this.#fill(wanted)
+    else if (this.#idle.length + this.#booting.size < wanted) {
+      this.#refill ??= setTimeout(() => {
+        this.#refill = undefined
+        this.#balance(true)
+      }, REFILL_DELAY_MS).unref()
+    }
   }
 
-  #topUp(wanted: number): void {
-    while (this.#idle.length + this.#booting.size < wanted) if (!this.#start()) break
+  /** Starts workers until `count` are idle or booting; false when one could not even be started. */
+  #fill(count: number): boolean {
+    while (this.#idle.length + this.#booting.size < count) if (!this.#start()) return false
+    return true
   }
 
   /** Starts one worker; false when even that threw (bad settings), after telling the oldest waiter. */
