@@ -331,16 +331,14 @@ export class MongoTaskStore implements TaskStore {
   async #update(id: string, p: TaskPatch, options: TaskUpdateOptions | undefined): Promise<Task> {
     // The caller's copy, tried once in place of a read; whatever it gets wrong, the stored state decides after a read.
     let known = options?.current?.id === id ? options.current : undefined
-    for (let attempt = 1; ; attempt++) {
+    // Counts the writes tried on what was read; a try on the caller's copy is not one.
+    for (let attempt = 1; ; ) {
       let current: Task
       const guessed = known !== undefined
       if (known) {
         current = known
         known = undefined
-        if (!meetsConditions(current, options)) {
-          attempt = 0
-          continue
-        }
+        if (!meetsConditions(current, options)) continue
       } else {
         const doc = await this.#call(`update ${id}`, () => this.collection.findOne({ id }))
         if (!doc) throw new TaskNotFoundError(id)
@@ -358,11 +356,8 @@ export class MongoTaskStore implements TaskStore {
         if (changesTimeline(current, task)) await this.#record(task)
         return task
       }
-      // The caller's copy was stale: read, and judge on what is stored (not counted as an attempt).
-      if (guessed) {
-        attempt = 0
-        continue
-      }
+      // The caller's copy was stale: read, and judge on what is stored.
+      if (guessed) continue
       if (isConditional(options) || attempt >= MAX_BLIND_UPDATE_ATTEMPTS) {
         const now = await this.#call(`update ${id}`, () => this.collection.findOne({ id }))
         if (!now) throw new TaskNotFoundError(id)
@@ -370,6 +365,7 @@ export class MongoTaskStore implements TaskStore {
         throw new TaskConflictError(id, reason, fromMongoDocument(now))
       }
       // A blind patch lost a race: re-read and apply it on top of the newer state.
+      attempt++
     }
   }
 

@@ -2,7 +2,7 @@
 // parse, module load, attachments schema, context, pino logger, progress, hooks, outcome) with every message
 // dropped. The first run of that code in a fresh V8 compiles it, lazily, function by function; rehearsed while the
 // child waits in the pool, a real task's start → main hook skips that work (measured on a warm child with a zod
-// worker: see docs/workers.md "Warm pool").
+// worker: see docs/workers.md "A warm child's start").
 import { z } from 'zod'
 import { defineWorker } from './definition.ts'
 import type { ChildMessage, StartMessage } from './protocol.ts'
