@@ -3,7 +3,7 @@
 // same way.
 import type { Task, TaskInput, TaskPatch } from '../model/task.ts'
 import { StoreUnavailableError, TaskQueryError } from './errors.ts'
-import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
+import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStamp, TaskStampPage, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
 
 /** The TaskStore calls a fault can apply to (`close` never fails). */
 export type StoreOperation =
@@ -13,13 +13,14 @@ export type StoreOperation =
   | 'update'
   | 'claim'
   | 'list'
+  | 'changedSince'
   | 'count'
   | 'countByStatus'
   | 'distinctClassNames'
   | 'appendTimeline'
   | 'timeline'
   | 'delete'
-export const STORE_READS: readonly StoreOperation[] = ['get', 'getMany', 'list', 'count', 'countByStatus', 'distinctClassNames', 'timeline']
+export const STORE_READS: readonly StoreOperation[] = ['get', 'getMany', 'list', 'changedSince', 'count', 'countByStatus', 'distinctClassNames', 'timeline']
 export const STORE_WRITES: readonly StoreOperation[] = ['create', 'update', 'claim', 'appendTimeline', 'delete']
 export const STORE_OPERATIONS: readonly StoreOperation[] = [...STORE_READS, ...STORE_WRITES]
 
@@ -101,6 +102,9 @@ export class ChaosTaskStore implements TaskStore {
   }
   list(query?: TaskListQuery): Promise<TaskPage> {
     return this.#run('list', () => this.inner.list(query))
+  }
+  changedSince(updatedFrom: number, page?: TaskStampPage): Promise<TaskStamp[]> {
+    return this.#run('changedSince', () => this.inner.changedSince(updatedFrom, page))
   }
   count(filter?: TaskFilter): Promise<number> {
     return this.#run('count', () => this.inner.count(filter))

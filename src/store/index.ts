@@ -11,6 +11,8 @@ export {
   type TaskSortField,
   type TaskListQuery,
   type TaskPage,
+  type TaskStamp,
+  type TaskStampPage,
   type TaskUpdateOptions,
   type TaskClaimOptions,
   type StatusCounts,

@@ -17,10 +17,11 @@ import {
   nextUpdateDateTime,
   normalizeFilter,
   normalizeQuery,
+  normalizeStampQuery,
   type NormalFilter,
 } from './query.ts'
 import { resolveMongoOptions, type MongoTaskStoreOptions } from './options.ts'
-import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
+import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStamp, TaskStampPage, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
 import { MongoTimeline } from './mongo-timeline.ts'
 import { changesTimeline, checkTimelineEntries, timelineEntryOf, timelineLimit } from './timeline.ts'
 
@@ -380,6 +381,21 @@ export class MongoTaskStore implements TaskStore {
       Promise.all([this.collection.find(q.filter).sort(q.sort).skip(q.skip).limit(q.limit).toArray(), this.collection.countDocuments(q.filter)]),
     )
     return { items: docs.map(fromMongoDocument), total, offset: q.skip, limit: q.limit }
+  }
+
+  async changedSince(updatedFrom: number, page?: TaskStampPage): Promise<TaskStamp[]> {
+    this.#check()
+    const q = normalizeStampQuery(updatedFrom, page)
+    // updateDateTime_1_id_1 serves the filter and the sort; the projection keeps the documents out of the answer.
+    const docs = await this.#call('changedSince', () =>
+      this.collection
+        .find({ updateDateTime: { $gte: q.updatedFrom } }, { projection: { _id: 0, id: 1, updateDateTime: 1 } })
+        .sort({ updateDateTime: 1, id: 1 })
+        .skip(q.offset)
+        .limit(q.limit)
+        .toArray(),
+    )
+    return docs.flatMap((d) => (typeof d.id === 'string' ? [{ id: d.id, updateDateTime: Number(d.updateDateTime) }] : []))
   }
 
   async count(filter: TaskFilter = {}): Promise<number> {

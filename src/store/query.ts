@@ -13,6 +13,7 @@ import {
   type TaskListQuery,
   type TaskSort,
   type TaskSortField,
+  type TaskStampPage,
   type TaskUpdateOptions,
 } from './task-store.ts'
 
@@ -80,6 +81,14 @@ export function normalizeFilter(filter: TaskFilter = {}): NormalFilter {
   const updatedFrom = epochOption('updatedFrom', filter.updatedFrom)
   if (updatedFrom !== undefined) out.updatedFrom = updatedFrom
   return out
+}
+
+/** The validated arguments of changedSince. */
+export function normalizeStampQuery(updatedFrom: number, page: TaskStampPage = {}): { updatedFrom: number; offset: number; limit: number } {
+  const from = epochOption('updatedFrom', updatedFrom)
+  if (from === undefined) throw new TaskQueryError('updatedFrom: expected an integer epoch-ms value, got undefined')
+  const { offset, limit } = normalizeQuery({ ...(page.offset !== undefined ? { offset: page.offset } : {}), ...(page.limit !== undefined ? { limit: page.limit } : {}) })
+  return { updatedFrom: from, offset, limit }
 }
 
 export function normalizeQuery(query: TaskListQuery = {}): NormalQuery {

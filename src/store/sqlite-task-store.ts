@@ -14,13 +14,14 @@ import {
   nextUpdateDateTime,
   normalizeFilter,
   normalizeQuery,
+  normalizeStampQuery,
   type NormalFilter,
   type NormalQuery,
 } from './query.ts'
 import { resolveSqliteOptions, type SqliteTaskStoreOptions } from './options.ts'
-import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskSortField, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
+import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskSortField, TaskStamp, TaskStampPage, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
 import { SqliteTimeline } from './sqlite-timeline.ts'
-import { withBusyRetry } from './sqlite-busy.ts'
+import { SqliteWriteBatch } from './sqlite-write-batch.ts'
 
 export type { SqliteTaskStoreOptions } from './options.ts'
 
@@ -202,11 +203,13 @@ export class SqliteTaskStore implements TaskStore {
   #get: StatementSync
   #delete: StatementSync
   #statusCounts: StatementSync
+  #changedSince: StatementSync
   #classNames: StatementSync
   #timeline: SqliteTimeline
   /** prepared statements by their text: an update's SET list depends on the patch's fields, a handful of shapes */
   readonly #statements = new Map<string, StatementSync>()
-  readonly #busyTimeoutMs: number
+  readonly #batch: SqliteWriteBatch
+  #closing = false
 
   /** Opens (creating if needed) the database file and applies pending schema migrations. */
   static open(options: SqliteTaskStoreOptions): SqliteTaskStore {
@@ -216,7 +219,7 @@ export class SqliteTaskStore implements TaskStore {
   private constructor(input: SqliteTaskStoreOptions) {
     const options = resolveSqliteOptions(input)
     this.path = options.path
-    this.#busyTimeoutMs = options.busyTimeoutMs
+    this.#batch = new SqliteWriteBatch(() => this.#open(), options.busyTimeoutMs)
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
     const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs })
     this.#db = db
@@ -242,6 +245,7 @@ export class SqliteTaskStore implements TaskStore {
     this.#delete = db.prepare('DELETE FROM tasks WHERE id = ?')
     this.#timeline = new SqliteTimeline(db)
     this.#statusCounts = db.prepare('SELECT lifecycle_status AS s, n FROM task_status_counts')
+    this.#changedSince = db.prepare('SELECT id, update_date_time AS updateDateTime FROM tasks WHERE update_date_time >= ? ORDER BY update_date_time, id LIMIT ? OFFSET ?')
     // A skip scan: each step is the smallest class name above the previous one, one index seek per distinct name
     // instead of a walk over every row's entry.
     this.#classNames = db.prepare(
@@ -255,14 +259,15 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   #open(): DatabaseSync {
-    if (!this.#db) throw new StoreUnavailableError(`sqlite: the store on ${this.path} is closed`)
+    if (!this.#db) throw this.#closedError()
     return this.#db
   }
 
-  create(input: TaskInput): Promise<Task> {
-    return this.#run(() => {
+  async create(input: TaskInput): Promise<Task> {
+    // Validated before it queues: bad input never waits for, or takes part in, a commit.
+    const t = parseTask(input)
+    return this.#write(() => {
       this.#open()
-      const t = parseTask(input)
       try {
         this.#insert.run(
           t.id,
@@ -312,40 +317,34 @@ export class SqliteTaskStore implements TaskStore {
     })
   }
 
-  update(id: string, patch: TaskPatch, options?: TaskUpdateOptions): Promise<Task> {
-    return this.#run(() => {
-      const db = this.#open()
-      const p = parseTaskPatch(patch)
-      // BEGIN IMMEDIATE takes the write lock before the read, so read-check-write is atomic across processes.
-      db.exec('BEGIN IMMEDIATE')
-      try {
-        const row = this.#get.get(id) as Row | undefined
-        if (!row) throw new TaskNotFoundError(id)
-        const current = rowToTask(row)
-        checkConditions(current, options)
-        const updateDateTime = nextUpdateDateTime(current.updateDateTime)
-        const next = applyTaskPatch(current, p, updateDateTime)
-        const sets = ['update_date_time = ?']
-        const params: SQLInputValue[] = [updateDateTime]
-        const { runtime, ...fields } = p
-        for (const [field, value] of Object.entries(fields) as [Exclude<keyof TaskPatch, 'runtime'>, never][]) {
-          const [column, toSql] = PATCH_COLUMNS[field]
-          sets.push(`${column} = ?`)
-          params.push(toSql(value))
-        }
-        // The whole runtime is rewritten from the merged value: the write lock makes read-merge-write atomic.
-        if (runtime) {
-          sets.push('runtime = ?')
-          params.push(runtimeToSql(next.runtime))
-        }
-        const result = this.#statement(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ? AND update_date_time = ?`).run(...params, id, current.updateDateTime)
-        if (Number(result.changes) !== 1) throw new TaskConflictError(id, 'changed during the update', current)
-        db.exec('COMMIT')
-        return next
-      } catch (error) {
-        if (db.isTransaction) db.exec('ROLLBACK')
-        throw error
+  async update(id: string, patch: TaskPatch, options?: TaskUpdateOptions): Promise<Task> {
+    const p = parseTaskPatch(patch)
+    // In the group commit's transaction (BEGIN IMMEDIATE: the write lock is held before the read), so
+    // read-check-write is atomic across processes.
+    return this.#write(() => {
+      this.#open()
+      const row = this.#get.get(id) as Row | undefined
+      if (!row) throw new TaskNotFoundError(id)
+      const current = rowToTask(row)
+      checkConditions(current, options)
+      const updateDateTime = nextUpdateDateTime(current.updateDateTime)
+      const next = applyTaskPatch(current, p, updateDateTime)
+      const sets = ['update_date_time = ?']
+      const params: SQLInputValue[] = [updateDateTime]
+      const { runtime, ...fields } = p
+      for (const [field, value] of Object.entries(fields) as [Exclude<keyof TaskPatch, 'runtime'>, never][]) {
+        const [column, toSql] = PATCH_COLUMNS[field]
+        sets.push(`${column} = ?`)
+        params.push(toSql(value))
       }
+      // The whole runtime is rewritten from the merged value: the write lock makes read-merge-write atomic.
+      if (runtime) {
+        sets.push('runtime = ?')
+        params.push(runtimeToSql(next.runtime))
+      }
+      const result = this.#statement(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ? AND update_date_time = ?`).run(...params, id, current.updateDateTime)
+      if (Number(result.changes) !== 1) throw new TaskConflictError(id, 'changed during the update', current)
+      return next
     })
   }
 
@@ -358,15 +357,23 @@ export class SqliteTaskStore implements TaskStore {
       const db = this.#open()
       const q = normalizeQuery(query)
       const page = listPageSql(q)
-      // One read transaction, so the page and the total come from the same snapshot.
-      db.exec('BEGIN')
+      // One read transaction, so the page and the total come from the same snapshot (a read queued behind writes
+      // runs inside their transaction already).
+      const own = !db.isTransaction
+      if (own) db.exec('BEGIN')
       try {
         const rows = db.prepare(page.sql).all(...page.params) as unknown as Row[]
         return { items: rows.map(rowToTask), total: this.#count(q.filter), offset: q.offset, limit: q.limit }
       } finally {
-        db.exec('COMMIT')
+        if (own) db.exec('COMMIT')
       }
     })
+  }
+
+  async changedSince(updatedFrom: number, page?: TaskStampPage): Promise<TaskStamp[]> {
+    const q = normalizeStampQuery(updatedFrom, page)
+    // tasks_updated (update_date_time, id) covers it: the rows themselves are not read.
+    return this.#run(() => (this.#changedSince.all(q.updatedFrom, q.limit, q.offset) as unknown as TaskStamp[]).map((r) => ({ id: r.id, updateDateTime: r.updateDateTime })))
   }
 
   count(filter: TaskFilter = {}): Promise<number> {
@@ -418,7 +425,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   appendTimeline(entries: readonly TimelineEntry[]): Promise<void> {
-    return this.#run(() => {
+    return this.#write(() => {
       this.#open()
       this.#timeline.append(entries)
     })
@@ -432,7 +439,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   delete(id: string): Promise<boolean> {
-    return this.#run(() => {
+    return this.#write(() => {
       this.#open()
       return Number(this.#delete.run(id).changes) > 0
     })
@@ -447,15 +454,34 @@ export class SqliteTaskStore implements TaskStore {
     return statement
   }
 
-  /** Runs synchronous SQLite work behind the async interface; a busy file is retried (sqlite-busy.ts). */
+  /** Runs synchronous SQLite reads behind the async interface; a busy file is retried (sqlite-busy.ts). */
   #run<T>(work: () => T): Promise<T> {
-    return withBusyRetry(work, this.#busyTimeoutMs)
+    if (this.#closing) return Promise.reject(this.#closedError())
+    return this.#batch.read(work)
   }
 
+  /** Runs a write in the next group commit (sqlite-write-batch.ts). */
+  #write<T>(work: () => T): Promise<T> {
+    if (this.#closing) return Promise.reject(this.#closedError())
+    return this.#batch.write(work)
+  }
+
+  #closedError(): StoreUnavailableError {
+    return new StoreUnavailableError(`sqlite: the store on ${this.path} is closed`)
+  }
+
+  /** Refuses what is asked from now on, answers the operations already asked for, then closes the file. */
   close(): Promise<void> {
-    if (this.#db?.isOpen) this.#db.close()
-    this.#db = undefined
-    return Promise.resolve()
+    this.#closing = true
+    const shut = (): void => {
+      if (this.#db?.isOpen) this.#db.close()
+      this.#db = undefined
+    }
+    if (this.#batch.idle) {
+      shut()
+      return Promise.resolve()
+    }
+    return this.#batch.settled().then(shut)
   }
 }
 

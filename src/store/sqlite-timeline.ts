@@ -15,13 +15,11 @@ interface TimelineRow {
 }
 
 export class SqliteTimeline {
-  readonly #db: DatabaseSync
   readonly #insert: StatementSync
   readonly #prune: StatementSync
   readonly #read: StatementSync
 
   constructor(db: DatabaseSync) {
-    this.#db = db
     this.#insert = db.prepare(
       `INSERT INTO task_timeline (task_id, at, lifecycle_status, executor, attempt, message) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
@@ -34,19 +32,11 @@ export class SqliteTimeline {
     this.#read = db.prepare('SELECT * FROM task_timeline WHERE task_id = ? ORDER BY at DESC, lifecycle_status DESC LIMIT ?')
   }
 
+  /** Inserts the entries; the caller runs it in a transaction (the store's group commit, a savepoint per call). */
   append(entries: readonly TimelineEntry[]): void {
     const checked = checkTimelineEntries(entries)
-    if (checked.length === 0) return
-    this.#db.exec('BEGIN IMMEDIATE')
-    try {
-      for (const e of checked) this.#insert.run(e.taskId, e.at, e.lifecycleStatus, e.executor, e.attempt, e.message)
-      for (const id of tasksToPrune(checked)) this.#prune.run(id)
-      this.#db.exec('COMMIT')
-    } catch (error) {
-      // BEGIN IMMEDIATE itself may have failed (a busy file, retried by the caller): nothing to roll back then
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK')
-      throw error
-    }
+    for (const e of checked) this.#insert.run(e.taskId, e.at, e.lifecycleStatus, e.executor, e.attempt, e.message)
+    for (const id of tasksToPrune(checked)) this.#prune.run(id)
   }
 
   read(taskId: string, limit: number | undefined): TimelineEntry[] {

@@ -81,6 +81,21 @@ export interface TaskUpdateOptions {
   current?: Task
 }
 
+/** A task's id and change token: what a change feed reads first, to fetch only the tasks it has not seen. */
+export interface TaskStamp {
+  id: string
+  /** epoch ms; every write moves it (see {@link TaskStore.update}) */
+  updateDateTime: number
+}
+
+/** A page of {@link TaskStore.changedSince}. */
+export interface TaskStampPage {
+  /** stamps to skip; default 0 */
+  offset?: number
+  /** page size, 1..{@link MAX_LIST_LIMIT}; default {@link DEFAULT_LIST_LIMIT} */
+  limit?: number
+}
+
 /** An assignment: see {@link TaskStore.claim}. */
 export interface TaskClaimOptions {
   /** the Skald that will run the task */
@@ -148,6 +163,14 @@ export interface TaskStore {
   claim(id: string, options: TaskClaimOptions): Promise<Task>
   /** A page of tasks matching the query, sorted. */
   list(query?: TaskListQuery): Promise<TaskPage>
+  /**
+   * The stamp of every task changed at or after `updatedFrom` (epoch ms, inclusive), oldest change first, ties by
+   * id: the page `list({ updatedFrom, sort: updateDateTime asc })` would give, without reading or decoding the tasks
+   * (one index read). A change feed re-reads a window of recent changes on every poll; it reads whole tasks
+   * (getMany) only for the stamps it has not seen.
+   * @throws TaskQueryError on an invalid `updatedFrom`, offset or limit
+   */
+  changedSince(updatedFrom: number, page?: TaskStampPage): Promise<TaskStamp[]>
   /** Number of tasks matching the filter. */
   count(filter?: TaskFilter): Promise<number>
   /** Number of tasks in every status (0 for absent ones) among those matching the filter. */

@@ -406,6 +406,25 @@ export function taskStoreContract(name: string, makeHarness: () => Promise<Store
         assert.deepEqual(names, [...names].sort())
       })
 
+      void it('changedSince: the stamps of the change feed page, oldest change first, without whole tasks', async () => {
+        const cls = uniqueClass('Stamps')
+        const from = Date.now()
+        for (let i = 0; i < 4; i++) await store.create(task(`${cls}-${i}`, cls))
+        const updated = await other.update(`${cls}-1`, { priority: 3 })
+        const mine = (stamps: { id: string; updateDateTime: number }[]): typeof stamps => stamps.filter((s) => s.id.startsWith(cls))
+        const page = await store.list({ updatedFrom: from, sort: { field: 'updateDateTime', direction: 'asc' }, limit: 1000 })
+        const stamps = await store.changedSince(from, { limit: 1000 })
+        assert.deepEqual(stamps, page.items.map((t) => ({ id: t.id, updateDateTime: t.updateDateTime })), 'the same order and tokens as the list')
+        const last = mine(stamps).find((s) => s.id === `${cls}-1`)
+        assert.equal(last?.updateDateTime, updated.updateDateTime, 'the stamp is the token of the last write')
+        assert.ok(mine(stamps).every((s) => s.updateDateTime <= updated.updateDateTime), 'the task changed last is stamped last')
+        assert.deepEqual(await store.changedSince(from, { offset: 1, limit: 2 }), stamps.slice(1, 3))
+        assert.deepEqual(await other.changedSince(Date.now() + 3_600_000), [])
+        await assert.rejects(store.changedSince(1.5), (e: unknown) => e instanceof TaskQueryError && /updatedFrom/.test(e.message))
+        await assert.rejects(store.changedSince(from, { limit: 0 }), /limit/)
+        await assert.rejects(store.changedSince(from, { offset: -1 }), /offset/)
+      })
+
       void it('invalid queries name the option', async () => {
         await assert.rejects(store.list({ limit: 0 }), (e: unknown) => e instanceof TaskQueryError && /limit/.test(e.message))
         await assert.rejects(store.list({ offset: -1 }), /offset/)
