@@ -90,11 +90,14 @@ export class TaskFeed {
     try {
       let reported = 0
       const from = this.#cursor - this.#o.overlapMs
-      // Pages until caught up (bounded), so a burst larger than one batch is not spread over several intervals.
+      // Pages until caught up (bounded), so a burst larger than one batch is not spread over several intervals. The
+      // window is read as stamps (id, updateDateTime): most of it was reported by an earlier poll, and only the
+      // tasks changed since are read whole.
       for (let offset = 0, pages = 0; pages < 50; pages++) {
-        const page = await this.#o.store.list({ updatedFrom: from, sort: { field: 'updateDateTime', direction: 'asc' }, offset, limit: this.#o.batch })
+        const stamps = await this.#o.store.changedSince(from, { offset, limit: this.#o.batch })
+        const fresh = stamps.filter((s) => !((this.#seen.get(s.id)?.updateDateTime ?? -Infinity) >= s.updateDateTime)).map((s) => s.id)
         const changes: TaskFeedChange[] = []
-        for (const task of page.items) {
+        for (const task of fresh.length > 0 ? await this.#o.store.getMany(fresh) : []) {
           const known = this.#seen.get(task.id)
           if (known && known.updateDateTime >= task.updateDateTime) continue
           changes.push({ task, previous: known ? { lifecycleStatus: known.lifecycleStatus, executor: known.executor } : undefined })
@@ -103,8 +106,8 @@ export class TaskFeed {
         }
         if (changes.length > 0) await this.#o.onChanges(changes)
         reported += changes.length
-        if (page.items.length < this.#o.batch) break
-        offset += page.items.length
+        if (stamps.length < this.#o.batch) break
+        offset += stamps.length
       }
       return reported
     } catch (error) {
