@@ -100,11 +100,12 @@ export class Dispatcher {
     }
     // Read no more Created tasks than there is room for (with a margin for tasks that wait or fit no node), page by
     // page up to batchSize: a sweep behind a full fleet reads a few rows, not a page of 500 (each one parsed). A
-    // sweep kicked by one freed slot reads 8 rows (it read 32 before: behind a backlog, every run that ended cost
-    // the controller 32 rows parsed to place one; the next page follows when those 8 leave room).
+    // sweep kicked by one freed slot reads 2 rows: behind a backlog, each run that ends frees one slot and kicks one
+    // sweep, so the first page's size is what every short task costs the controller in rows parsed (it was 32, then
+    // 8). When a page leaves room (its tasks wait or fit no node), the next one is twice as large.
     let room = 0
     for (const c of candidates.values()) room += c.node.load?.capacity == null ? Infinity : Math.max(0, c.node.load.capacity - c.running)
-    const pageSize = Number.isFinite(room) ? Math.min(this.#o.batchSize, Math.max(8, room * 2)) : this.#o.batchSize
+    let pageSize = Number.isFinite(room) ? Math.min(this.#o.batchSize, Math.max(2, room * 2)) : this.#o.batchSize
     const report: SweepReport = { dispatched: [], waiting: 0, failed: [], nextAt: undefined }
     let scanned = 0
     let exhausted = false
@@ -123,6 +124,7 @@ export class Dispatcher {
       exhausted = page.items.length < limit
       const roomLeft = [...candidates.values()].some((c) => c.node.load?.capacity == null || c.running < c.node.load.capacity)
       if (exhausted || !roomLeft || !canAct()) break
+      pageSize *= 2
     }
     if (scanned === 0) return EMPTY
     // It read all it may and placed some: more may wait behind, sweep again rather than at the next kick.
@@ -134,7 +136,7 @@ export class Dispatcher {
   async #place(tasks: readonly Task[], candidates: ReadonlyMap<string, Slot>, report: SweepReport): Promise<void> {
     const { now, canAct } = this.#o
     const deps = await this.#dependencies(tasks)
-    const claimed: Claimed[] = []
+    const claims: Array<Promise<ClaimResult>> = []
     for (const task of tasks) {
       if (!canAct()) break
       const at = now()
@@ -163,18 +165,36 @@ export class Dispatcher {
       }
       // An executor chosen by whoever created it (Python's example scripts do) is kept when that node can take it.
       const chosen = eligible.find((c) => c.node.id === task.executor) ?? this.#picker.pick(eligible)
-      const claim = await this.#claim(task, chosen.node)
-      if (claim === undefined) continue
-      claimed.push(claim)
-      const epoch = claim.epoch
-      chosen.running++
-      chosen.perClass.set(task.className, (chosen.perClass.get(task.className) ?? 0) + 1)
-      let inFlight = this.#inFlight.get(chosen.node.id)
-      if (!inFlight) this.#inFlight.set(chosen.node.id, (inFlight = new Map<string, { className: string; at: number }>()))
-      inFlight.set(task.id, { className: task.className, at: now() })
-      report.dispatched.push({ taskId: task.id, executor: chosen.node.id, epoch })
+      // The slot is taken now and the claim sent without waiting: the page's claims go to the store together (one
+      // commit on SQLite); a claim that loses gives its slot back below.
+      this.#take(chosen, task, +1)
+      claims.push(this.#claim(task, chosen))
+    }
+    const claimed: Claimed[] = []
+    let failure: unknown
+    for (const claim of await Promise.all(claims)) {
+      // A store failure on one claim does not keep the page's won claims from being announced; it is thrown after.
+      failure ??= claim.error
+      if (claim.epoch === undefined) {
+        this.#take(claim.slot, claim.task, -1)
+        continue
+      }
+      claimed.push({ task: claim.task, node: claim.slot.node, epoch: claim.epoch })
+      report.dispatched.push({ taskId: claim.task.id, executor: claim.slot.node.id, epoch: claim.epoch })
     }
     await this.#announce(claimed)
+    if (failure !== undefined) throw failure instanceof Error ? failure : new Error('a claim failed', { cause: failure })
+  }
+
+  /** Counts (+1) or uncounts (-1) `task` against the slot's room and as in flight to its node. */
+  #take(slot: Slot, task: Task, delta: 1 | -1): void {
+    slot.running += delta
+    slot.perClass.set(task.className, (slot.perClass.get(task.className) ?? 0) + delta)
+    let inFlight = this.#inFlight.get(slot.node.id)
+    if (delta > 0) {
+      if (!inFlight) this.#inFlight.set(slot.node.id, (inFlight = new Map<string, { className: string; at: number }>()))
+      inFlight.set(task.id, { className: task.className, at: this.#o.now() })
+    } else if (inFlight?.delete(task.id) && inFlight.size === 0) this.#inFlight.delete(slot.node.id)
   }
 
   /** These runs ended or moved on (a node announced it, or the store says so): they no longer count as in flight. */
@@ -199,14 +219,17 @@ export class Dispatcher {
     return inFlight.size
   }
 
-  /** The claim: a compare-and-set on the epoch read (executor, Assigning, epoch + 1); undefined when it lost. */
-  async #claim(task: Task, node: NodeView): Promise<Claimed | undefined> {
+  /**
+   * The claim: a compare-and-set on the epoch read (executor, Assigning, epoch + 1). Never rejects: epoch undefined
+   * when it lost (or failed: then with the store's error).
+   */
+  async #claim(task: Task, slot: Slot): Promise<ClaimResult> {
     try {
-      const claimed = await this.#o.store.claim(task.id, { executor: node.id, expectEpoch: task.runtime.epoch, expectStatus: 'Created', runtime: { notBefore: null, pausedAt: null } })
-      return { task, node, epoch: claimed.runtime.epoch }
+      const claimed = await this.#o.store.claim(task.id, { executor: slot.node.id, expectEpoch: task.runtime.epoch, expectStatus: 'Created', runtime: { notBefore: null, pausedAt: null } })
+      return { task, slot, epoch: claimed.runtime.epoch }
     } catch (error) {
-      if (error instanceof TaskConflictError || error instanceof TaskNotFoundError) return undefined
-      throw error
+      if (error instanceof TaskConflictError || error instanceof TaskNotFoundError) return { task, slot, epoch: undefined }
+      return { task, slot, epoch: undefined, error }
     }
   }
 
@@ -259,6 +282,15 @@ interface Claimed {
   task: Task
   node: NodeView
   epoch: number
+}
+
+interface ClaimResult {
+  task: Task
+  slot: Slot
+  /** the new epoch; undefined when the claim lost or failed */
+  epoch: number | undefined
+  /** why it failed (not a lost compare-and-set) */
+  error?: unknown
 }
 
 /** A node as one sweep sees it: running = advertised + assigned and not listed yet; perClass likewise. */
