@@ -195,6 +195,25 @@ export function backendContract(label: string, open: () => Promise<ContractTarge
       assert.equal(await backend.get(d), 'v')
     })
 
+    void it('tags: a key tagged while an invalidation of its tag runs is dropped by the next invalidation', async () => {
+      // Another process fills a tagged entry while this one invalidates the tag: the walk may or may not see it,
+      // but it must never lose the key's membership (the key would outlive every later invalidation).
+      const tag = k('tag:racing')
+      const old = spread(target.prefix, 'racing-old', 600)
+      for (const key of old) await backend.set(key, 'v', 60_000)
+      await Promise.all(old.map((key) => backend.addToTags([tag], key, 60_000)))
+      const fresh = spread(target.prefix, 'racing-new', 40)
+      const walking = backend.invalidateTags([tag])
+      for (const key of fresh) {
+        await backend.set(key, 'v', 60_000)
+        await backend.addToTags([tag], key, 60_000)
+      }
+      await walking
+      assert.deepEqual(await backend.getMany(old), old.map(() => undefined), 'the keys tagged before are gone')
+      await backend.invalidateTags([tag])
+      assert.deepEqual(await backend.getMany(fresh), fresh.map(() => undefined), 'the keys tagged during the walk are gone too')
+    })
+
     void it('tags: a tag set lives as long as its longest-lived key (a short TTL never shortens it)', async () => {
       const tag = k('tag:long')
       await backend.set(k('long-lived'), 'v')

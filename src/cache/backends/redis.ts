@@ -153,7 +153,12 @@ export class RedisBackend implements CacheBackend {
     await Promise.all(tagKeys.map((tagKey) => this.connection.evalScript(addToTag, [tagKey], [key, ttl])))
   }
 
-  /** Walks each tag set with SSCAN, UNLINKs its members (grouped by slot), then the set itself. */
+  /**
+   * Walks each tag set with SSCAN, UNLINKs the members it read (grouped by slot), then SREMs exactly those. The set
+   * itself is never dropped whole: a key tagged while the walk runs (another process's fill) stays a member, for the
+   * next invalidation to find. (Dropping the set at the end lost such a member: its key outlived every later
+   * invalidation of the tag, stale until its TTL.) A set emptied this way is gone, as Redis drops empty sets.
+   */
   async invalidateTags(tagKeys: readonly string[]): Promise<number> {
     let deleted = 0
     for (const tagKey of tagKeys) {
@@ -164,9 +169,12 @@ export class RedisBackend implements CacheBackend {
           readonly: true,
         })
         cursor = String(reply[0])
-        if (reply[1].length > 0) deleted += await this.delete(reply[1].map(String))
+        const members = reply[1].map(String)
+        if (members.length > 0) {
+          deleted += await this.delete(members)
+          await this.connection.send(['SREM', tagKey, ...members], { key: tagKey })
+        }
       } while (cursor !== '0')
-      await this.connection.send(['UNLINK', tagKey], { key: tagKey })
     }
     return deleted
   }
