@@ -357,15 +357,13 @@ export class SqliteTaskStore implements TaskStore {
       const db = this.#open()
       const q = normalizeQuery(query)
       const page = listPageSql(q)
-      // One read transaction, so the page and the total come from the same snapshot (a read queued behind writes
-      // runs inside their transaction already).
-      const own = !db.isTransaction
-      if (own) db.exec('BEGIN')
+      // One read transaction, so the page and the total come from the same snapshot.
+      db.exec('BEGIN')
       try {
         const rows = db.prepare(page.sql).all(...page.params) as unknown as Row[]
         return { items: rows.map(rowToTask), total: this.#count(q.filter), offset: q.offset, limit: q.limit }
       } finally {
-        if (own) db.exec('COMMIT')
+        db.exec('COMMIT')
       }
     })
   }

@@ -6,8 +6,10 @@
 // compare-and-set, a duplicate id) undoes that write alone and rejects its caller alone. Callers see no difference but
 // the wait for the turn: results and errors are each write's own, and a write is answered only once committed.
 //
-// Order: operations run in the order they were asked for. A read asked for while writes wait joins the queue behind
-// them (it sees them, as it would have when each write ran at once); with nothing waiting, a read runs at once.
+// Order: writes run in the order they were asked for. Reads run at once and see what is committed: a write's effect
+// is visible to every read asked for after the write was answered (a read that overlaps a write may see either
+// state, as with any store). Reads do not join the queue: there they would hold the file's write lock, which the
+// other processes' writers wait for (a node's reads of assigned tasks, measured: 1.3 operations per transaction).
 import type { DatabaseSync } from 'node:sqlite'
 import { withBusyRetry } from './sqlite-busy.ts'
 
@@ -46,9 +48,8 @@ export class SqliteWriteBatch {
     return promise
   }
 
-  /** Runs read work now, or behind the writes that wait (so it sees them). */
+  /** Runs read work now (a busy file is retried, sqlite-busy.ts). */
   read<T>(work: () => T): Promise<T> {
-    if (this.#flushing) return this.write(work)
     return withBusyRetry(work, this.#busyTimeoutMs)
   }
 
@@ -86,8 +87,9 @@ export class SqliteWriteBatch {
     const db = this.#db()
     db.exec('BEGIN IMMEDIATE')
     try {
-      const outcomes = batch.map((q) => this.#inSavepoint(db, q))
-      db.exec('COMMIT')
+      // A lone write needs no savepoint: when it fails, the whole transaction is rolled back instead.
+      const outcomes = batch.length === 1 ? [attempt(batch[0]!)] : batch.map((q) => this.#inSavepoint(db, q))
+      db.exec(outcomes.length === 1 && !outcomes[0]!.ok ? 'ROLLBACK' : 'COMMIT')
       return outcomes
     } catch (error) {
       if (db.isTransaction) db.exec('ROLLBACK')

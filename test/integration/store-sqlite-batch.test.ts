@@ -1,5 +1,5 @@
 // The SQLite store's group commit (src/store/sqlite-write-batch.ts): writes asked for together share one
-// transaction, each keeps its own result or error, order and read-your-writes hold, a busy file delays, never loses.
+// transaction, each keeps its own result or error, order holds, a busy file delays, never loses.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -42,14 +42,32 @@ void test('sqlite group commit: writes asked for in one turn share one transacti
     }),
     batch.write(() => insert.run('a', 3)), // duplicate key: fails alone
     batch.write(() => insert.run('c', 4)),
+    // a read does not wait for the writes (nor take the write lock): it sees what is committed
     batch.read(() => (db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n),
   ])
-  assert.equal(begins(), 1, 'one transaction for all five')
+  assert.equal(begins(), 1, 'one transaction for all four writes')
   assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled'])
   assert.match(String((results[1] as PromiseRejectedResult).reason), /refused after writing b/)
-  assert.equal((results[4] as PromiseFulfilledResult<number>).value, 2, 'the read queued behind the writes saw them')
+  assert.equal((results[4] as PromiseFulfilledResult<number>).value, 0, 'the read ran before the commit')
+  assert.equal(await batch.read(() => (db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n), 2, 'a read after the answers sees the writes')
   const rows = db.prepare('SELECT k, v FROM t ORDER BY k').all()
   assert.deepEqual(rows.map((r) => [r.k, r.v]), [['a', 1], ['c', 4]], 'the failed writes left nothing, the others committed')
+  db.close()
+})
+
+void test('sqlite group commit: a lone write that fails leaves nothing behind', async () => {
+  using dir = tempDir()
+  const { db } = countedDb(join(dir.path, 'b.db'))
+  const batch = new SqliteWriteBatch(() => db, 1000)
+  await assert.rejects(
+    batch.write(() => {
+      db.prepare('INSERT INTO t (k, v) VALUES (?, ?)').run('lone', 1)
+      throw new Error('refused after writing')
+    }),
+    /refused after writing/,
+  )
+  assert.equal(db.prepare('SELECT COUNT(*) AS n FROM t').get()?.n, 0)
+  assert.equal(db.isTransaction, false)
   db.close()
 })
 
