@@ -80,6 +80,11 @@ export interface SkaldStateReader {
   /** `skalds:hash` as Python's SkaldMonitor reads it: id → timestamp (undefined when it does not parse). */
   activity(): Promise<Map<string, number | undefined>>
   node(skaldId: string): Promise<SkaldNodeState | undefined>
+  /**
+   * A node's task list and advertised load only (two keys instead of the node's seven): what changes when one of
+   * its runs starts or ends. undefined when the node lists no tasks key (gone, or never started).
+   */
+  nodeLoad(skaldId: string): Promise<Pick<SkaldNodeState, 'allTasks' | 'load'> | undefined>
   task(taskId: string): Promise<TaskState>
   /** The heartbeat and error keys only: what a monitor cycle reads for every run (batch them in one turn). */
   beat(taskId: string): Promise<TaskBeat>
@@ -128,6 +133,12 @@ class Reader implements SkaldStateReader {
       load: parseLoad(load?.value),
       classSchemas: parseClassSchemas(schemas?.value),
     }
+  }
+
+  async nodeLoad(skaldId: string): Promise<Pick<SkaldNodeState, 'allTasks' | 'load'> | undefined> {
+    const [allTask, load] = await Promise.all([this.#backend.getString(skaldAllTaskKey(skaldId)), this.#backend.getString(skaldLoadKey(skaldId))])
+    if (!allTask) return undefined
+    return { allTasks: parseAllTasks(allTask.value), load: parseLoad(load?.value) }
   }
 
   async beat(taskId: string): Promise<TaskBeat> {

@@ -114,6 +114,12 @@ export function skaldStateContract(name: string, setup: () => Promise<SkaldState
       assert.equal(node.load!.running, 3)
       assert.equal(node.load!.classes.Video!.running, 3)
       await publisher.endRun(tasks[0]!, 1, { status: 'finished' })
+      // the light read a dispatcher makes when a run ends: the tasks and load as the full read has them
+      const light = (await reader().nodeLoad(skaldId))!
+      assert.deepEqual(light.allTasks.tasks.map((t) => t.id).sort(), tasks.slice(1).sort())
+      assert.equal(light.load!.running, 2)
+      assert.deepEqual(light, (({ allTasks, load }) => ({ allTasks, load }))((await reader().node(skaldId))!))
+      assert.equal(await reader().nodeLoad(id('never-registered')), undefined)
       await publisher.tick()
       assert.equal((await reader().node(skaldId))!.allTasks.tasks.length, 2)
       await publisher.close()
