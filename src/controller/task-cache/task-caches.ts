@@ -39,6 +39,8 @@ class TaskCachesImpl implements TaskCaches {
   #flushNotBefore = 0
   #flushRetry: NodeJS.Timeout | undefined
   #echo: Scope | undefined
+  /** the drops asked for in this turn of the event loop, applied together at the next */
+  #gathering: { scope: Scope; done: PromiseWithResolvers<boolean> } | undefined
   #echoTimer: NodeJS.Timeout | undefined
   #echoRun: Promise<void> | undefined
   #cleanupTimer: NodeJS.Timeout | undefined
@@ -185,8 +187,25 @@ class TaskCachesImpl implements TaskCaches {
     return this.#invalidate(scope)
   }
 
-  async #invalidate(scope: Scope): Promise<boolean> {
-    if (this.#spaces === undefined) return true
+  /**
+   * Drops asked for in one turn of the event loop are applied together (a burst of creates: one walk of the list
+   * pages' tag instead of one each); each caller is answered when the merged drop is confirmed.
+   */
+  #invalidate(scope: Scope): Promise<boolean> {
+    if (this.#spaces === undefined) return Promise.resolve(true)
+    if (this.#gathering === undefined) {
+      const gathering = { scope: emptyScope(), done: Promise.withResolvers<boolean>() }
+      this.#gathering = gathering
+      setImmediate(() => {
+        this.#gathering = undefined
+        this.#invalidateNow(gathering.scope).then(gathering.done.resolve, gathering.done.reject)
+      })
+    }
+    mergeScope(this.#gathering.scope, scope)
+    return this.#gathering.done.promise
+  }
+
+  async #invalidateNow(scope: Scope): Promise<boolean> {
     const ok = await this.#confirm(scope, true)
     if (!ok) {
       this.#markUnconfirmed()
