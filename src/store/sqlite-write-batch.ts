@@ -1,10 +1,10 @@
 // Group commit for the SQLite store. A commit in WAL mode writes every page the transaction touched (the row, each
 // index it is in, the per-status counts, the timeline) to the log: measured on the tasks table, a status write costs
-// 64 µs alone in its transaction and 10 µs with 15 others. The store's writes therefore queue here and run together,
-// after the event loop turns: one BEGIN IMMEDIATE … COMMIT for all the writes asked for meanwhile (a node's runs ending
-// together, a burst of creates, a dispatcher's claims), each in its own savepoint, so one write's failure (a lost
-// compare-and-set, a duplicate id) undoes that write alone and rejects its caller alone. Callers see no difference but
-// the wait for the turn: results and errors are each write's own, and a write is answered only once committed.
+// 64 µs alone in its transaction and 10 µs with 15 others. The store's writes therefore queue here and run together
+// in a microtask: one BEGIN IMMEDIATE … COMMIT for all the writes asked for until then (a dispatcher's claims, the
+// creates resumed by one commit), each in its own savepoint, so one write's failure (a lost compare-and-set, a
+// duplicate id) undoes that write alone and rejects its caller alone. Results and errors are each write's own, and a
+// write is answered only once committed.
 //
 // Order: writes run in the order they were asked for. Reads run at once and see what is committed: a write's effect
 // is visible to every read asked for after the write was answered (a read that overlaps a write may see either
@@ -43,7 +43,10 @@ export class SqliteWriteBatch {
     this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject })
     if (!this.#flushing) {
       this.#flushing = true
-      setImmediate(() => void this.#flush())
+      // A microtask, not the next turn of the loop: a burst asked for in one synchronous run (a page's claims, the
+      // creates resumed by one commit) is still gathered, and a lone writer does not wait (setImmediate cost a
+      // sequential write 20–40 µs more, for no larger batches).
+      queueMicrotask(() => void this.#flush())
     }
     return promise
   }
