@@ -63,7 +63,7 @@ export class ControlPlane {
   readonly #tasks: TaskMonitor | undefined
   readonly #dispatcher: Dispatcher | undefined
   readonly #timers: NodeJS.Timeout[] = []
-  #wake: NodeJS.Timeout | undefined
+  #wake: { immediate?: NodeJS.Immediate; timer?: NodeJS.Timeout } | undefined
   #wakeAt = Infinity
   #subs: Subscription[] = []
   #stopped = false
@@ -146,11 +146,21 @@ export class ControlPlane {
     const at = Date.now() + delayMs
     if (this.#stopped || at >= this.#wakeAt) return
     this.#wakeAt = at
-    clearTimeout(this.#wake)
-    this.#wake = setTimeout(() => {
+    this.#cancelWake()
+    const wake = (): void => {
+      this.#wake = undefined
       this.#wakeAt = Infinity
       void this.#sweep()
-    }, delayMs)
+    }
+    // A kick sweeps on the next turn of the loop (kicks of this turn coalesce); setTimeout(0) waited at least 1 ms,
+    // once per short task, on the path from a run's end to the next assignment.
+    this.#wake = delayMs <= 0 ? { immediate: setImmediate(wake) } : { timer: setTimeout(wake, delayMs) }
+  }
+
+  #cancelWake(): void {
+    if (this.#wake?.immediate) clearImmediate(this.#wake.immediate)
+    if (this.#wake?.timer) clearTimeout(this.#wake.timer)
+    this.#wake = undefined
   }
 
   /** One full round now (tests, and a new leader catching up): nodes, then tasks, then a sweep. */
@@ -163,7 +173,7 @@ export class ControlPlane {
   async stop(): Promise<void> {
     this.#stopped = true
     for (const timer of this.#timers) clearInterval(timer)
-    clearTimeout(this.#wake)
+    this.#cancelWake()
     await Promise.all(this.#subs.map((s) => s.close()))
   }
 
