@@ -173,3 +173,6 @@ export function statusOnly(filter: NormalFilter): readonly string[] | 'all' | un
   if (keys.length === 0) return 'all'
   return keys.length === 1 && filter.lifecycleStatus ? filter.lifecycleStatus : undefined
 }
+
+/** The stamps of changedSince: the (update_date_time, id) index alone answers it, rows unread. */
+export const CHANGED_SINCE_SQL = 'SELECT id, update_date_time AS updateDateTime FROM tasks WHERE update_date_time >= ? ORDER BY update_date_time, id LIMIT ? OFFSET ?'

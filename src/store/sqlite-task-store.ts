@@ -9,7 +9,7 @@ import { migrate } from './sqlite-migrations.ts'
 import { checkConditions, claimTask, emptyStatusCounts, nextUpdateDateTime, normalizeFilter, normalizeQuery, normalizeStampQuery, type NormalFilter } from './query.ts'
 import { resolveSqliteOptions, type SqliteTaskStoreOptions } from './options.ts'
 import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStamp, TaskStampPage, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
-import { listPageSql, PATCH_COLUMNS, rowToTask, runtimeToSql, statusOnly, whereClause, type Row } from './sqlite-sql.ts'
+import { CHANGED_SINCE_SQL, listPageSql, PATCH_COLUMNS, rowToTask, runtimeToSql, statusOnly, whereClause, type Row } from './sqlite-sql.ts'
 import { SqliteTimeline } from './sqlite-timeline.ts'
 import { SqliteWriteBatch } from './sqlite-write-batch.ts'
 
@@ -67,7 +67,7 @@ export class SqliteTaskStore implements TaskStore {
     this.#delete = db.prepare('DELETE FROM tasks WHERE id = ?')
     this.#timeline = new SqliteTimeline(db)
     this.#statusCounts = db.prepare('SELECT lifecycle_status AS s, n FROM task_status_counts')
-    this.#changedSince = db.prepare('SELECT id, update_date_time AS updateDateTime FROM tasks WHERE update_date_time >= ? ORDER BY update_date_time, id LIMIT ? OFFSET ?')
+    this.#changedSince = db.prepare(CHANGED_SINCE_SQL)
     // A skip scan: each step is the smallest class name above the previous one, one index seek per distinct name
     // instead of a walk over every row's entry.
     this.#classNames = db.prepare(
@@ -192,7 +192,6 @@ export class SqliteTaskStore implements TaskStore {
 
   async changedSince(updatedFrom: number, page?: TaskStampPage): Promise<TaskStamp[]> {
     const q = normalizeStampQuery(updatedFrom, page)
-    // tasks_updated (update_date_time, id) covers it: the rows themselves are not read.
     return this.#run(() => (this.#changedSince.all(q.updatedFrom, q.limit, q.offset) as unknown as TaskStamp[]).map((r) => ({ id: r.id, updateDateTime: r.updateDateTime })))
   }
 

@@ -14,7 +14,7 @@ import { SqliteTaskStore } from '../../src/store/engines/sqlite.ts'
 import { ChaosTaskStore } from '../../src/store/chaos.ts'
 import { recordTimeline } from '../../src/controller/task-timeline.ts'
 import { silentLogger } from '../../src/config/logger.ts'
-import { sqliteListPageSql } from '../../src/store/sqlite-sql.ts'
+import { CHANGED_SINCE_SQL, sqliteListPageSql } from '../../src/store/sqlite-sql.ts'
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-migrations.ts'
 import { LIST_SHAPES, SHAPE_T0, taskStoreContract } from '../contracts/store-contract.ts'
 import { taskRuntimeContract } from '../contracts/task-runtime-contract.ts'
@@ -211,6 +211,20 @@ void test('sqlite: a version-1 file is migrated to the latest version in place: 
     raw.close()
   } finally {
     dispose()
+  }
+})
+
+void test('sqlite: changedSince reads the (update_date_time, id) index alone, in order, no row', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skalds-stamps-'))
+  try {
+    const path = join(dir, 'tasks.db')
+    await SqliteTaskStore.open({ path }).close()
+    const db = new DatabaseSync(path)
+    const plan = planOf(db, { sql: CHANGED_SINCE_SQL, params: [SHAPE_T0, 100, 0] })
+    db.close()
+    assert.deepEqual(plan, ['SEARCH tasks USING COVERING INDEX tasks_updated (update_date_time>?)'])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })
 
