@@ -215,16 +215,15 @@ void test('sqlite: a version-1 file is migrated to the latest version in place: 
 })
 
 void test('sqlite: changedSince reads the (update_date_time, id) index alone, in order, no row', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'skalds-stamps-'))
+  const { path, dispose } = tempPath()
   try {
-    const path = join(dir, 'tasks.db')
     await SqliteTaskStore.open({ path }).close()
     const db = new DatabaseSync(path)
     const plan = planOf(db, { sql: CHANGED_SINCE_SQL, params: [SHAPE_T0, 100, 0] })
     db.close()
     assert.deepEqual(plan, ['SEARCH tasks USING COVERING INDEX tasks_updated (update_date_time>?)'])
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    dispose()
   }
 })
 
