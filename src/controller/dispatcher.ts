@@ -111,7 +111,8 @@ export class Dispatcher {
     let exhausted = false
     while (scanned < this.#o.batchSize) {
       const limit = Math.min(pageSize, this.#o.batchSize - scanned)
-      const page = await store.list({
+      // listItems: the page without list's count over the whole Created backlog, which every sweep would pay.
+      const items = await store.listItems({
         lifecycleStatus: 'Created',
         mode: 'Passive',
         sort: [{ field: 'priority', direction: 'desc' }, { field: 'createDateTime', direction: 'asc' }],
@@ -119,9 +120,9 @@ export class Dispatcher {
         offset: scanned - report.dispatched.length - report.failed.length,
         limit,
       })
-      scanned += page.items.length
-      await this.#place(page.items, candidates, report)
-      exhausted = page.items.length < limit
+      scanned += items.length
+      await this.#place(items, candidates, report)
+      exhausted = items.length < limit
       const roomLeft = [...candidates.values()].some((c) => c.node.load?.capacity == null || c.running < c.node.load.capacity)
       if (exhausted || !roomLeft || !canAct()) break
       pageSize *= 2

@@ -13,6 +13,7 @@ export type StoreOperation =
   | 'update'
   | 'claim'
   | 'list'
+  | 'listItems'
   | 'changedSince'
   | 'count'
   | 'countByStatus'
@@ -20,7 +21,7 @@ export type StoreOperation =
   | 'appendTimeline'
   | 'timeline'
   | 'delete'
-export const STORE_READS: readonly StoreOperation[] = ['get', 'getMany', 'list', 'changedSince', 'count', 'countByStatus', 'distinctClassNames', 'timeline']
+export const STORE_READS: readonly StoreOperation[] = ['get', 'getMany', 'list', 'listItems', 'changedSince', 'count', 'countByStatus', 'distinctClassNames', 'timeline']
 export const STORE_WRITES: readonly StoreOperation[] = ['create', 'update', 'claim', 'appendTimeline', 'delete']
 export const STORE_OPERATIONS: readonly StoreOperation[] = [...STORE_READS, ...STORE_WRITES]
 
@@ -102,6 +103,9 @@ export class ChaosTaskStore implements TaskStore {
   }
   list(query?: TaskListQuery): Promise<TaskPage> {
     return this.#run('list', () => this.inner.list(query))
+  }
+  listItems(query?: TaskListQuery): Promise<Task[]> {
+    return this.#run('listItems', () => this.inner.listItems(query))
   }
   changedSince(updatedFrom: number, page?: TaskStampPage): Promise<TaskStamp[]> {
     return this.#run('changedSince', () => this.inner.changedSince(updatedFrom, page))

@@ -383,6 +383,13 @@ export class MongoTaskStore implements TaskStore {
     return { items: docs.map(fromMongoDocument), total, offset: q.skip, limit: q.limit }
   }
 
+  async listItems(query: TaskListQuery = {}): Promise<Task[]> {
+    this.#check()
+    const q = mongoListQuery(query)
+    const docs = await this.#call('listItems', () => this.collection.find(q.filter).sort(q.sort).skip(q.skip).limit(q.limit).toArray())
+    return docs.map(fromMongoDocument)
+  }
+
   async changedSince(updatedFrom: number, page?: TaskStampPage): Promise<TaskStamp[]> {
     this.#check()
     const q = normalizeStampQuery(updatedFrom, page)

@@ -6,7 +6,7 @@ import type { Task, TaskInput, TaskPatch } from '../model/task.ts'
 import { applyTaskPatch, parseTask, parseTaskPatch } from '../model/task.ts'
 import { StoreUnavailableError, TaskConflictError, TaskExistsError, TaskNotFoundError } from './errors.ts'
 import { migrate } from './sqlite-migrations.ts'
-import { checkConditions, claimTask, emptyStatusCounts, nextUpdateDateTime, normalizeFilter, normalizeQuery, normalizeStampQuery, type NormalFilter } from './query.ts'
+import { checkConditions, claimTask, emptyStatusCounts, nextUpdateDateTime, normalizeFilter, normalizeQuery, normalizeStampQuery, type NormalFilter, type NormalQuery } from './query.ts'
 import { resolveSqliteOptions, type SqliteTaskStoreOptions } from './options.ts'
 import type { StatusCounts, TaskClaimOptions, TaskFilter, TaskListQuery, TaskPage, TaskStamp, TaskStampPage, TaskStore, TaskUpdateOptions, TimelineEntry } from './task-store.ts'
 import { CHANGED_SINCE_SQL, listPageSql, PATCH_COLUMNS, rowToTask, runtimeToSql, statusOnly, whereClause, type Row } from './sqlite-sql.ts'
@@ -132,6 +132,7 @@ export class SqliteTaskStore implements TaskStore {
       const found = new Map<string, Task>()
       for (let i = 0; i < unique.length; i += 500) {
         const chunk = unique.slice(i, i + 500)
+        // one statement per chunk size: prepared here, kept out of the statement cache
         const rows = db.prepare(`SELECT * FROM tasks WHERE id IN (${chunk.map(() => '?').join(', ')})`).all(...chunk) as unknown as Row[]
         for (const row of rows) found.set(row.id, rowToTask(row))
       }
@@ -178,16 +179,26 @@ export class SqliteTaskStore implements TaskStore {
     return this.#run(() => {
       const db = this.#open()
       const q = normalizeQuery(query)
-      const page = listPageSql(q)
       // One read transaction, so the page and the total come from the same snapshot.
       db.exec('BEGIN')
       try {
-        const rows = db.prepare(page.sql).all(...page.params) as unknown as Row[]
-        return { items: rows.map(rowToTask), total: this.#count(q.filter), offset: q.offset, limit: q.limit }
+        return { items: this.#page(q), total: this.#count(q.filter), offset: q.offset, limit: q.limit }
       } finally {
         db.exec('COMMIT')
       }
     })
+  }
+
+  listItems(query: TaskListQuery = {}): Promise<Task[]> {
+    return this.#run(() => {
+      this.#open()
+      return this.#page(normalizeQuery(query))
+    })
+  }
+
+  #page(q: NormalQuery): Task[] {
+    const page = listPageSql(q)
+    return (this.#statement(page.sql).all(...page.params) as unknown as Row[]).map(rowToTask)
   }
 
   async changedSince(updatedFrom: number, page?: TaskStampPage): Promise<TaskStamp[]> {
@@ -201,7 +212,7 @@ export class SqliteTaskStore implements TaskStore {
 
   /** From the counts table when the filter is on status alone (a few rows), else an index count of the matches. */
   #count(filter: NormalFilter): number {
-    const db = this.#open()
+    this.#open()
     const statuses = statusOnly(filter)
     if (statuses !== undefined) {
       let n = 0
@@ -209,7 +220,7 @@ export class SqliteTaskStore implements TaskStore {
       return n
     }
     const where = whereClause(filter)
-    return (db.prepare(`SELECT COUNT(*) AS n FROM tasks ${where.sql}`).get(...where.params) as { n: number }).n
+    return (this.#statement(`SELECT COUNT(*) AS n FROM tasks ${where.sql}`).get(...where.params) as { n: number }).n
   }
 
   #countsTable(): [string, number][] {
@@ -218,7 +229,7 @@ export class SqliteTaskStore implements TaskStore {
 
   countByStatus(filter: TaskFilter = {}): Promise<StatusCounts> {
     return this.#run(() => {
-      const db = this.#open()
+      this.#open()
       const f = normalizeFilter(filter)
       const statuses = statusOnly(f)
       let rows: [string, number][]
@@ -226,7 +237,7 @@ export class SqliteTaskStore implements TaskStore {
         rows = this.#countsTable().filter(([s]) => statuses === 'all' || statuses.includes(s))
       } else {
         const where = whereClause(f)
-        rows = (db.prepare(`SELECT lifecycle_status AS s, COUNT(*) AS n FROM tasks ${where.sql} GROUP BY lifecycle_status`).all(...where.params) as { s: string; n: number }[]).map(
+        rows = (this.#statement(`SELECT lifecycle_status AS s, COUNT(*) AS n FROM tasks ${where.sql} GROUP BY lifecycle_status`).all(...where.params) as { s: string; n: number }[]).map(
           (r) => [r.s, r.n],
         )
       }

@@ -164,6 +164,12 @@ export interface TaskStore {
   /** A page of tasks matching the query, sorted. */
   list(query?: TaskListQuery): Promise<TaskPage>
   /**
+   * The tasks of the page `list(query)` gives, without its `total`: no count over every match. A reader that pages
+   * on without showing a total (the dispatcher behind a backlog of Created tasks) skips what is most of list's cost.
+   * @throws TaskQueryError on an invalid filter, sort, offset or limit
+   */
+  listItems(query?: TaskListQuery): Promise<Task[]>
+  /**
    * The stamp of every task changed at or after `updatedFrom` (epoch ms, inclusive), oldest change first, ties by
    * id: the page `list({ updatedFrom, sort: updateDateTime asc })` would give, without reading or decoding the tasks
    * (one index read). A change feed re-reads a window of recent changes on every poll; it reads whole tasks

@@ -406,6 +406,25 @@ export function taskStoreContract(name: string, makeHarness: () => Promise<Store
         assert.deepEqual(names, [...names].sort())
       })
 
+      void it("listItems: list's page without the total, for every filter, sort and page", async () => {
+        const dispatcherOrder = [{ field: 'priority', direction: 'desc' }, { field: 'createDateTime' }] as const
+        const queries: TaskListQuery[] = [
+          both,
+          { ...both, lifecycleStatus: 'Created', mode: 'Passive', sort: dispatcherOrder },
+          { ...both, lifecycleStatus: ['Created', 'Failed'], sort: { field: 'createDateTime', direction: 'asc' }, offset: 1, limit: 2 },
+          { ...both, executor: null, text: 'camera' },
+          { ...both, offset: 10 },
+        ]
+        for (const query of queries) assert.deepEqual(await store.listItems(query), (await store.list(query)).items, JSON.stringify(query))
+        assert.deepEqual(
+          (await other.listItems({ ...both, lifecycleStatus: 'Created', sort: dispatcherOrder })).map((t) => t.id.slice(cls.length + 1)),
+          ['04', '06', '02'],
+          'another handle on the same data reads the same page',
+        )
+        await assert.rejects(store.listItems({ limit: 0 }), (e: unknown) => e instanceof TaskQueryError && /limit/.test(e.message))
+        await assert.rejects(store.listItems({ sort: { field: 'nope' as never } }), /sort\.field/)
+      })
+
       void it('changedSince: the stamps of the change feed page, oldest change first, without whole tasks', async () => {
         const cls = uniqueClass('Stamps')
         const from = Date.now()
