@@ -32,7 +32,7 @@ import { latencyScenarios } from './fixtures/controller-latency.ts'
 import { machineFacts } from './fixtures/controller-machine.ts'
 import { FLOOR_ROUTES, readScenario } from './fixtures/controller-reads.ts'
 import { sseFanout } from './fixtures/controller-sse.ts'
-import { dispatchThroughput, shortTasksBullmq, shortTasksOurs } from './fixtures/controller-throughput.ts'
+import { dispatchThroughput, shortTasksBullmq, shortTasksOurs, shortTasksStoreOnly } from './fixtures/controller-throughput.ts'
 import type { ControllerRow } from './fixtures/controller-rows.ts'
 
 /** Every scenario by group, in the order they run. */
@@ -112,6 +112,8 @@ export async function run(): Promise<ControllerRow[]> {
     // and the node's), and the default node of 8 with the controller's view of its load refreshed every 100 ms.
     extraRows.push(await shortTasksOurs({ ...o, nodeMaxTasks: 100_000 }))
     extraRows.push(await shortTasksOurs({ ...o, fastView: true }))
+    // And the store's part alone, in one process: the ceiling four store writes a task put on this design.
+    extraRows.push(await shortTasksStoreOnly(o))
     progress('short-task-throughput')
   }
   if (wants('reads')) {
