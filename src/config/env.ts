@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { readDotenv } from './dotenv.ts'
 import { InvalidConfigError } from './errors.ts'
+import { parseDuration } from './duration.ts'
 
 export type SkaldMode = 'node' | 'edge' | 'single_process'
 export type ControllerMode = 'CONTROLLER' | 'MONITOR' | 'DISPATCHER'
@@ -90,9 +91,13 @@ export interface SkaldsConfig {
   log: {
     /** `LOG_LEVEL`, default `info`; Python's upper-case names accepted */
     level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
-    /** `LOG_PATH`, default `logs` */
-    path: string
-    /** `LOG_SPLIT_WITH_WORKER_ID`, default false */
+    /** `LOG_PATH`: the directory of the log files; unset (the default) writes none, logs go to stdout only */
+    path: string | undefined
+    /** `LOG_ROTATION_MB`: a log file is rolled to the next number at this size, MB; default 10 */
+    rotationMb: number
+    /** `LOG_RETENTION`: log files not written to for this long are removed, ms; default 3 days */
+    retentionMs: number
+    /** `LOG_SPLIT_WITH_WORKER_ID`: a Skald writes each task's worker lines to a file of their own; default false */
     splitWithWorkerId: boolean
   }
   /** where each variable that was read came from: `environment` or `<.env path>:<line>` */
@@ -148,6 +153,22 @@ const rateLimit = z
     return { limit: Number(n), windowMs: Number(w) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'] }
   })
   .refine((r) => r === false || (r.limit >= 1 && r.windowMs >= 1), 'must allow at least 1 request in a window of at least 1 ms')
+const DAY_MS = 86_400_000
+const RETENTION_UNITS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: DAY_MS, week: 7 * DAY_MS }
+// Python's loguru phrases (`3 days`, `12 hours`, `1 week`), a bare number of days (Python's .env.example has `3`), or
+// this library's durations (`12h`, `3d`)
+const logRetention = z
+  .string()
+  .transform((s, ctx) => {
+    const text = s.trim().toLowerCase()
+    const words = /^(\d+(?:\.\d+)?)\s*(seconds?|minutes?|hours?|days?|weeks?)?$/.exec(text)
+    if (words) return Math.round(Number(words[1]) * RETENTION_UNITS[(words[2] ?? 'day').replace(/s$/, '')]!)
+    const duration = parseDuration(text)
+    if ('ms' in duration) return duration.ms
+    ctx.addIssue({ code: 'custom', message: "must be a duration like '3 days', '12 hours', '1 week', '12h', or a number of days" })
+    return z.NEVER
+  })
+  .refine((ms) => ms >= 60_000, 'must be at least a minute')
 const caseInsensitiveEnum = <T extends string>(values: readonly T[]) =>
   z
     .string()
@@ -234,7 +255,9 @@ export function loadConfig(options: LoadConfigOptions = {}): SkaldsConfig {
     },
     log: {
       level,
-      path: read('LOG_PATH', z.string(), 'logs'),
+      path: read('LOG_PATH', z.string().trim().min(1, 'must name a directory')),
+      rotationMb: read('LOG_ROTATION_MB', z.coerce.number({ error: 'must be a number of MB' }).positive('must be more than 0 (MB)').max(1_000_000, 'must be at most 1000000 (MB)'), 10),
+      retentionMs: read('LOG_RETENTION', logRetention, 3 * DAY_MS),
       splitWithWorkerId: read('LOG_SPLIT_WITH_WORKER_ID', boolean, false),
     },
     sources,

@@ -4,7 +4,8 @@
 import { hostname } from 'node:os'
 import type { EventBus } from '../bus/types.ts'
 import { loadConfig, type SkaldsConfig } from '../config/env.ts'
-import { createLogger, type Logger } from '../config/logger.ts'
+import { openConfiguredLog } from '../config/log-files.ts'
+import type { Logger } from '../config/logger.ts'
 import type { RedisConnection } from '../redis/connection.ts'
 import type { TaskStore } from '../store/task-store.ts'
 import { parseAlertWebhooksEnv } from './alerts-options.ts'
@@ -53,8 +54,12 @@ export function controllerOptionsFromConfig(config: SkaldsConfig): Omit<SystemCo
  */
 export async function runController(options: RunControllerOptions = {}): Promise<RunningController> {
   const config = options.config ?? loadConfig()
-  const log = options.logger ?? createLogger('skalds:controller', config.log.level)
-  const opened: Array<{ close(): Promise<void> }> = []
+  // LOG_PATH: the lines go to <LOG_PATH>/SystemController_<id>.<n>.log too (Python's name, with this controller's id
+  // so that several on one host never share a file); closed last.
+  const fileName = `SystemController_${config.controller.instanceId ?? `${hostname()}-${process.pid}`}`
+  const processLog = await openConfiguredLog('skalds:controller', fileName, config, !options.logger)
+  const log = options.logger ?? processLog.logger
+  const opened: Array<{ close(): Promise<void> }> = [processLog]
   const closeAll = async (): Promise<void> => {
     for (const resource of opened.reverse()) await resource.close().catch((error: unknown) => log.warn({ err: error }, 'close failed'))
   }

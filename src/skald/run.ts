@@ -3,10 +3,12 @@
 // `edge` and `run` commands and a user's own launcher script call.
 import type { EventBus } from '../bus/types.ts'
 import { loadConfig, type SkaldsConfig } from '../config/env.ts'
-import { createLogger, type Logger } from '../config/logger.ts'
+import { logFileSettings, openConfiguredLog } from '../config/log-files.ts'
+import type { Logger } from '../config/logger.ts'
 import type { RedisConnection } from '../redis/connection.ts'
 import type { TaskStore } from '../store/task-store.ts'
 import { Skald, type SkaldOptions, type SingleProcessResult } from './skald.ts'
+import { WorkerLogFiles } from './worker-log-files.ts'
 
 export interface RunSkaldOptions extends Omit<SkaldOptions, 'skaldId' | 'store' | 'bus' | 'state' | 'mode' | 'yamlFile'> {
   /** default `loadConfig()` (process.env and `.env`) */
@@ -30,8 +32,14 @@ export interface RunningSkald {
  */
 export async function runSkald(options: RunSkaldOptions): Promise<RunningSkald> {
   const config = options.config ?? loadConfig()
-  const log = options.logger ?? createLogger('skalds:skald', config.log.level)
-  const opened: Array<{ close(): Promise<void> }> = []
+  // LOG_PATH: this process's lines go to <LOG_PATH>/<SKALD_ID>.<n>.log too, its workers' lines as well (or to a
+  // file per task with LOG_SPLIT_WITH_WORKER_ID); closed last, after everything that may still log.
+  const files = logFileSettings(config)
+  const processLog = await openConfiguredLog('skalds:skald', config.skald.id, config, !options.logger)
+  const log = options.logger ?? processLog.logger
+  const workerLogs = files ? new WorkerLogFiles({ skaldId: config.skald.id, settings: files, split: config.log.splitWithWorkerId, processLog: log }) : undefined
+  const opened: Array<{ close(): Promise<void> }> = [processLog]
+  if (workerLogs) opened.push(workerLogs)
   const closeAll = async (): Promise<void> => {
     for (const resource of opened.reverse()) {
       try {
@@ -63,6 +71,14 @@ export async function runSkald(options: RunSkaldOptions): Promise<RunningSkald> 
       syncPeriodMs: options.syncPeriodMs ?? config.skald.syncPeriodMs,
       keyTtlMs: options.keyTtlMs ?? config.skald.keyTtlMs,
       logger: log,
+      ...(workerLogs || options.onEvent
+        ? {
+            onEvent: (event) => {
+              workerLogs?.onNodeEvent(event)
+              options.onEvent?.(event)
+            },
+          }
+        : {}),
     })
   } catch (error) {
     await closeAll()

@@ -4,7 +4,7 @@
 // checkpoint → cancel. The token guards the mutating routes.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -21,6 +21,7 @@ const prefix = uniquePrefix('ctl-api-proc')
 const dir = mkdtempSync(join(tmpdir(), 'skalds-ctl-api-'))
 const dbPath = join(dir, 'skalds.db')
 const TOKEN = 'process-test-token-0123456789'
+const CONTROLLER_ID = `ctl-api-proc-${process.pid}`
 const children: ChildProcess[] = []
 const common = { REDIS_URL: redis8Url(), REDIS_KEY_PREFIX: prefix, SKALDS_BUS: 'redis-streams', SKALDS_SQLITE_PATH: dbPath }
 let api: ApiClient
@@ -28,7 +29,7 @@ let api: ApiClient
 async function startControllerProcess(): Promise<string> {
   return onFreePort(async (port) => {
     const child = spawn(process.execPath, [new URL('../fixtures/controller-run.ts', import.meta.url).pathname], {
-      env: { ...baseEnv(), ...common, LOG_LEVEL: 'warn', SYSTEM_CONTROLLER_PORT: String(port), SKALDS_API_TOKEN: TOKEN, MONITOR_SKALD_INTERVAL: '0.5', DISPATCHER_INTERVAL: '0.5' },
+      env: { ...baseEnv(), ...common, LOG_LEVEL: 'info', LOG_PATH: join(dir, 'logs'), SKALDS_CONTROLLER_ID: CONTROLLER_ID, SYSTEM_CONTROLLER_PORT: String(port), SKALDS_API_TOKEN: TOKEN, MONITOR_SKALD_INTERVAL: '0.5', DISPATCHER_INTERVAL: '0.5' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     children.push(child)
@@ -59,6 +60,16 @@ after(async () => {
 })
 
 void describe('controller process + Skald processes, through the API only', () => {
+  void it("LOG_PATH: the controller's lines go to <LOG_PATH>/SystemController_<id>.1.log as well as stdout", async () => {
+    const file = join(dir, 'logs', `SystemController_${CONTROLLER_ID}.1.log`)
+    const lines = await waitFor(() => {
+      if (!existsSync(file)) return undefined
+      const parsed = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { name?: string; level?: number; msg?: string })
+      return parsed.some((l) => l.msg === 'system controller started') ? parsed : undefined
+    }, "the controller's start line in its log file")
+    assert.ok(lines.every((l) => l.name?.startsWith('skalds:controller') && typeof l.level === 'number' && l.level >= 30), JSON.stringify(lines))
+  })
+
   void it('create → Running → live update → pause → resume on the other node from the checkpoint → cancel', async () => {
     const nodeA = await node('api-proc-a')
     await waitFor(async () => (await api.call('GET', '/api/skalds/api-proc-a')).status === 200, 'node A to be seen', 20_000)

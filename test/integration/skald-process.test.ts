@@ -6,7 +6,7 @@
 // when it wakes up (fencing).
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -136,5 +136,33 @@ void describe('a Skald process', () => {
     const broken = await spawnSkald({ SKALD_ID: `sp-broken-${process.pid}`, SKALD_MODE: 'single_process', YAML_FILE: yamlFile('TaskWorkers:\n  x:\n    attachments: {}\n') })
     assert.equal((await broken.exited).code, 2)
     assert.match(broken.output.join('\n'), /workers\.yml:2: TaskWorkers\.x\.className: /)
+  })
+
+  void it("LOG_PATH: the node's lines and its workers' go to log files; LOG_SPLIT_WITH_WORKER_ID gives each task its own", async () => {
+    const logs = join(dir, 'logs')
+    const read = (file: string): Array<Record<string, unknown>> =>
+      readFileSync(join(logs, file), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    for (const split of [true, false]) {
+      const skaldId = `proc-logs-${split ? 'split' : 'one'}-${process.pid}`
+      const s = await spawnSkald({ SKALD_ID: skaldId, SKALD_MODE: 'node', LOG_PATH: logs, LOG_LEVEL: 'info', LOG_SPLIT_WITH_WORKER_ID: String(split) })
+      const id = taskId(`logs-${split}`)
+      await createAndAssign(bus, store, skaldId, { id, className: 'NormalWorker', attachments: { steps: 1 } })
+      await waitFor(async () => (await statusOf(id)) === 'Finished', `${id} Finished: ${s.output.join('\n')}`)
+      s.child.kill('SIGTERM')
+      assert.equal((await s.exited).code, 0, s.output.join('\n'))
+      const nodeLines = read(`${skaldId}.1.log`)
+      assert.ok(nodeLines.some((l) => l.msg === 'signal: draining'), "the node's own lines")
+      // the worker's logger lines (pino JSON from the child process, with the task id), hook by hook
+      const workerLines = split ? read(`${skaldId}_${id}.1.log`) : nodeLines.filter((l) => l.taskId === id)
+      const hooks = workerLines.map((l) => l.hook)
+      assert.deepEqual(hooks, ['before', 'main', 'after', 'release'], JSON.stringify(workerLines))
+      assert.ok(workerLines.every((l) => l.taskId === id))
+      if (split) assert.ok(!nodeLines.some((l) => l.taskId === id && l.source !== undefined), "split: the worker's lines are not in the node's file")
+      else assert.ok(workerLines.every((l) => l.source === 'logger' && l.className === 'NormalWorker' && l.level === 30), "one file: the worker line's fields and level, and where it came from")
+    }
+    assert.ok(readdirSync(logs).every((f) => f.endsWith('.log')), readdirSync(logs).join(', '))
   })
 })

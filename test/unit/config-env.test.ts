@@ -133,6 +133,28 @@ void test('config: every bad value names its variable and the reason', () => {
   rejects({ SKALDS_CONTROLLER_ID: 'a b' }, 'SKALDS_CONTROLLER_ID', /letters, digits/)
 })
 
+void test('config: log files (LOG_PATH, LOG_ROTATION_MB, LOG_RETENTION) are off by default; Python\'s retention phrases read', () => {
+  assert.deepEqual(load({}).log, { level: 'info', path: undefined, rotationMb: 10, retentionMs: 3 * 86_400_000, splitWithWorkerId: false })
+  const day = 86_400_000
+  const retention = (value: string): number => load({ LOG_RETENTION: value }).log.retentionMs
+  assert.equal(retention('3 days'), 3 * day)
+  assert.equal(retention('1 day'), day)
+  assert.equal(retention('3'), 3 * day, "a bare number is days (Python's .env.example writes 3)")
+  assert.equal(retention('12 hours'), 12 * 3_600_000)
+  assert.equal(retention('1 Week'), 7 * day)
+  assert.equal(retention('90 minutes'), 90 * 60_000)
+  assert.equal(retention('12h'), 12 * 3_600_000)
+  assert.equal(retention('2d'), 2 * day)
+  const files = load({ LOG_PATH: ' /var/log/skalds ', LOG_ROTATION_MB: '0.5' }).log
+  assert.equal(files.path, '/var/log/skalds')
+  assert.equal(files.rotationMb, 0.5)
+  rejects({ LOG_RETENTION: 'soon' }, 'LOG_RETENTION', /must be a duration like '3 days'/)
+  rejects({ LOG_RETENTION: '10 seconds' }, 'LOG_RETENTION', /at least a minute/)
+  rejects({ LOG_ROTATION_MB: '0' }, 'LOG_ROTATION_MB', /more than 0/)
+  rejects({ LOG_ROTATION_MB: 'big' }, 'LOG_ROTATION_MB', /number of MB/)
+  rejects({ LOG_PATH: '   ' }, 'LOG_PATH', /must name a directory/)
+})
+
 void test('config: the API settings of the controller', () => {
   const defaults = load({}).controller
   assert.deepEqual(defaults.apiRateLimit, { limit: 1200, windowMs: 60_000 })
