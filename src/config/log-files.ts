@@ -54,6 +54,8 @@ interface SonicBoomLike {
   write(data: string): boolean
   end(): void
   once(event: 'ready' | 'close' | 'error', listener: (error?: Error) => void): void
+  on(event: 'error', listener: (error: Error) => void): void
+  off(event: 'ready' | 'error', listener: (error?: Error) => void): void
   readonly destroyed?: boolean
   /** -1 until the file is open */
   readonly fd: number
@@ -65,18 +67,38 @@ export function logFileName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 200) || '_'
 }
 
+/** How often a failing log file is reported at most, ms: a full disk must not flood stderr. */
+const ERROR_REPORT_EVERY_MS = 60_000
+
 /**
  * Opens `<dir>/<name>.<n>.log`, continuing after the highest number already there; pino-roll (loaded on the first
- * call: a process without log files never imports it) rolls it at `rotationMb`.
+ * call: a process without log files never imports it) rolls it at `rotationMb`. A write or roll that fails later
+ * (disk full, the directory gone) never throws into the process: `onError` hears of it, at most once a minute
+ * (default: one JSON line on stderr), and the lines meanwhile are lost to the file only.
+ * @throws the open's error when the file cannot be created
  */
-export async function openLogFile(settings: Pick<LogFileSettings, 'dir' | 'rotationMb'>, name: string): Promise<LogFileStream> {
+export async function openLogFile(settings: Pick<LogFileSettings, 'dir' | 'rotationMb'>, name: string, onError: (error: Error) => void = reportToStderr): Promise<LogFileStream> {
   const { default: roll } = (await import('pino-roll')) as { default: PinoRoll }
   const stream = await roll({ file: join(settings.dir, logFileName(name)), size: `${Math.max(1, Math.round(settings.rotationMb * 1024))}k`, mkdir: true })
   await new Promise<void>((resolve, reject) => {
     // SonicBoom opens its file asynchronously: an unwritable directory fails here, not on the first line.
     if (stream.fd >= 0) return resolve()
-    stream.once('ready', () => resolve())
-    stream.once('error', (error) => reject(error ?? new Error('log file: open failed')))
+    const ready = (): void => {
+      stream.off('error', failed)
+      resolve()
+    }
+    const failed = (error?: Error): void => {
+      stream.off('ready', ready)
+      reject(error ?? new Error('log file: open failed'))
+    }
+    stream.once('ready', ready)
+    stream.once('error', failed)
+  })
+  let reportedAt = -Infinity
+  stream.on('error', (error) => {
+    if (Date.now() - reportedAt < ERROR_REPORT_EVERY_MS) return
+    reportedAt = Date.now()
+    onError(error)
   })
   return {
     get file() {
@@ -174,4 +196,8 @@ export class LogRetention {
     if (removed.length > 0) this.#log.info({ dir: this.#dir, removed: removed.length }, 'log retention: removed old log files')
     return removed
   }
+}
+
+function reportToStderr(error: Error): void {
+  process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), name: 'skalds:log-files', msg: `log file: ${error.message}; its lines are lost to the file (stdout still has them)` })}\n`)
 }

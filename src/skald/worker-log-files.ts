@@ -53,7 +53,8 @@ export class WorkerLogFiles {
     }
     let file = this.#files.get(taskId)
     if (!file) {
-      const stream = openLogFile(this.#o.settings, `${this.#o.skaldId}_${taskId}`).catch((error: unknown) => {
+      const failing = (error: Error): void => this.#o.processLog.warn({ err: error, taskId }, "worker log file: a write failed; the task's lines are lost to its file (Redis keeps the newest)")
+      const stream = openLogFile(this.#o.settings, `${this.#o.skaldId}_${taskId}`, failing).catch((error: unknown) => {
         this.#o.processLog.warn({ err: error, taskId }, "worker log file: could not open the task's file; its lines stay in Redis only")
         return undefined
       })

@@ -52,6 +52,23 @@ void test('log files: a file is rolled to the next number at the size; a restart
   rmSync(dir, { recursive: true, force: true })
 })
 
+void test('log files: a file that fails after it opened (its directory replaced by a file) is reported once, never thrown', async () => {
+  const dir = tempDir()
+  const errors: Error[] = []
+  const file = await openLogFile({ dir, rotationMb: 1 / 1024 }, 'doomed', (error) => errors.push(error))
+  rmSync(dir, { recursive: true, force: true })
+  writeFileSync(dir, 'a file where the directory was')
+  // Each KiB rolls the file, and each roll tries to recreate the directory: several failures, one report.
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 20; i++) file.write(`${JSON.stringify({ round, i, pad: 'x'.repeat(60) })}\n`)
+    await new Promise((resolve) => setTimeout(resolve, 60))
+  }
+  assert.equal(errors.length, 1, errors.map((e) => e.message).join('; '))
+  assert.match(errors[0]!.message, /EEXIST|ENOTDIR|ENOENT/)
+  await file.close()
+  rmSync(dir, { force: true })
+})
+
 void test('log files: retention removes .log files not written to for the retention, never one in use or another kind', async () => {
   const dir = tempDir()
   const now = Date.now()
