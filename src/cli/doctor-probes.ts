@@ -1,8 +1,8 @@
 // One probe per kind of server `skalds doctor` checks: it connects, reads the version and the features Skalds uses,
 // and says what to do when something is missing. A probe never throws: a failure is a `fail` check.
-import { access, constants } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
-import type { KafkaEnvConfig, RedisEnvConfig } from '../config/env.ts'
+import { access, constants, stat } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import type { KafkaEnvConfig, RedisEnvConfig, SkaldsConfig } from '../config/env.ts'
 import { silentLogger } from '../config/logger.ts'
 import { createClient } from './client.ts'
 import { redact } from './output.ts'
@@ -138,6 +138,35 @@ export async function probeSqlite(path: string): Promise<Check> {
     return { name: 'store', target: file, status: 'ok', reachable: true, version, message: `${version} (node:sqlite), file ${file}: one machine only; MONGO_URL for a shared store` }
   } catch (error) {
     return { name: 'store', target: file, status: 'fail', reachable: true, version, message: `cannot write in ${dirname(file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, hint: 'set SKALDS_SQLITE_PATH to a file in a writable folder' }
+  }
+}
+
+/**
+ * LOG_PATH, when set: the directory (or, when it does not exist yet, the nearest folder above it, where it will be
+ * created) must be a folder this user can write.
+ */
+export async function probeLogPath(path: string, log: SkaldsConfig['log']): Promise<Check> {
+  const dir = resolve(path)
+  const message = `log files ${join(dir, '<name>.<n>.log')}, rolled at ${log.rotationMb} MB, removed ${Math.round(log.retentionMs / 3_600_000)} h after their last line${log.splitWithWorkerId ? '; a file per task' : ''}`
+  const hint = 'LOG_PATH must be a folder this user can write (it is created when missing), or unset for stdout only'
+  let existing = dir
+  try {
+    for (;;) {
+      // missing, or under a file (ENOTDIR): look one folder up, where it would be created
+      const found = await stat(existing).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' || error.code === 'ENOTDIR' ? undefined : Promise.reject(error)))
+      if (found) {
+        if (!found.isDirectory()) throw Object.assign(new Error(`${existing} is not a folder`), { code: 'ENOTDIR' })
+        break
+      }
+      const parent = dirname(existing)
+      if (parent === existing) break
+      existing = parent
+    }
+    await access(existing, constants.W_OK)
+    return { name: 'logs', target: dir, status: 'ok', reachable: true, message }
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? (error as Error).message : `cannot write in ${existing}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`
+    return { name: 'logs', target: dir, status: 'fail', reachable: true, message: reason, hint }
   }
 }
 

@@ -1,11 +1,11 @@
 // `skalds doctor`: checks every server the configuration names (Redis, the bus, the store, a controller URL when
-// given), all at once, each within `--timeout`. Exit 0 when every check passed (warnings allowed), 3 when a server
+// given, and LOG_PATH's folder when set), all at once, each within `--timeout`. Exit 0 when every check passed (warnings allowed), 3 when a server
 // did not answer, 1 when one answered but is not usable.
 import type { CliOptions } from './config.ts'
 import type { SkaldsConfig } from '../config/env.ts'
 import { intFlag, loadCliConfig, settingFromDotenv, text } from './config.ts'
 import { ExitCode } from './errors.ts'
-import { type Check, describeRedis, probeController, probeKafka, probeMongo, probeRedis, probeSqlite } from './doctor-probes.ts'
+import { type Check, describeRedis, probeController, probeKafka, probeLogPath, probeMongo, probeRedis, probeSqlite } from './doctor-probes.ts'
 import { printJson } from './output.ts'
 import { withProgress } from './progress.ts'
 
@@ -25,6 +25,7 @@ export function plannedChecks(config: SkaldsConfig, controller: { url: string; t
   if (config.store.engine === 'mongodb') checks.push(probeMongo(config.store.url, config.store.dbName, timeoutMs))
   else checks.push(probeSqlite(config.store.path))
   if (controller) checks.push(probeController(controller.url, controller.token, timeoutMs))
+  if (config.log.path !== undefined) checks.push(probeLogPath(config.log.path, config.log))
   return checks
 }
 

@@ -153,6 +153,26 @@ void describe('configuration errors exit 2 naming the file, line or setting', ()
     assert.match(result.stderr, new RegExp(`${file}:1: SKALDS_BUS: must be auto, memory, redis-streams or kafka`))
   })
 
+  void it('LOG_PATH that cannot be written: skalds node stops at start naming it; doctor checks its folder', async () => {
+    const blocker = join(dir, 'a-file-not-a-folder')
+    writeFileSync(blocker, '')
+    const env = { LOG_PATH: join(blocker, 'logs'), SKALDS_SQLITE_PATH: join(dir, 'logs.db') }
+    const node = await runCli(['node', '--worker', CLI_WORKERS], { env, cwd: dir })
+    exits(node, 2)
+    assert.match(node.stderr, /^skalds: LOG_PATH: cannot write a log file in ".*a-file-not-a-folder\/logs"/)
+    const bad = await runCli(['doctor', '--json'], { env, cwd: dir })
+    exits(bad, 1)
+    const badLogs = (JSON.parse(bad.stdout) as { checks: Array<{ name: string; status: string; message: string; hint?: string }> }).checks.find((c) => c.name === 'logs')
+    assert.equal(badLogs?.status, 'fail')
+    assert.match(badLogs?.message ?? '', /a-file-not-a-folder is not a folder/)
+    assert.ok(badLogs?.hint)
+    const good = await runCli(['doctor', '--json'], { env: { ...env, LOG_PATH: join(dir, 'new', 'logs') }, cwd: dir })
+    exits(good, 0)
+    const goodLogs = (JSON.parse(good.stdout) as { checks: Array<{ name: string; status: string; message: string }> }).checks.find((c) => c.name === 'logs')
+    assert.equal(goodLogs?.status, 'ok', goodLogs?.message)
+    assert.match(goodLogs?.message ?? '', /rolled at 10 MB, removed 72 h after their last line/)
+  })
+
   void it('a bad environment variable: its name', async () => {
     const result = await runCli(['node', '--worker', CLI_WORKERS], { env: { MONITOR_TASK_INTERVAL: '1', SKALD_MODE: 'node', SKALDS_API_TOKEN: 'short' }, cwd: dir })
     exits(result, 2)
