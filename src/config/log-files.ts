@@ -119,6 +119,8 @@ export interface ProcessLog {
   logger: Logger
   /** the file written now; undefined without a log directory */
   readonly file: string | undefined
+  /** other files this process writes in the directory (a Skald's per-task files), kept out of the retention sweep */
+  holdOpen(files: () => Iterable<string>): void
   /** stops the retention sweep, flushes and closes the file */
   close(): Promise<void>
 }
@@ -129,16 +131,18 @@ export interface ProcessLog {
  */
 export async function openProcessLog(name: string, level: string, fileName: string, settings: LogFileSettings | undefined, sweepEveryMs = 3_600_000): Promise<ProcessLog> {
   const lvl = level.toLowerCase()
-  if (!settings) return { logger: pino({ name, level: lvl }), file: undefined, close: () => Promise.resolve() }
+  if (!settings) return { logger: pino({ name, level: lvl }), file: undefined, holdOpen: () => {}, close: () => Promise.resolve() }
   const file = await openLogFile(settings, fileName)
   const logger = pino({ name, level: lvl }, pino.multistream([{ level: lvl as pino.Level, stream: pino.destination(1) }, { level: lvl as pino.Level, stream: file }]))
-  const retention = new LogRetention(settings.dir, settings.retentionMs, () => [file.file], logger)
+  const held: Array<() => Iterable<string>> = [() => [file.file]]
+  const retention = new LogRetention(settings.dir, settings.retentionMs, () => held.flatMap((f) => [...f()]), logger)
   retention.start(sweepEveryMs)
   return {
     logger,
     get file() {
       return file.file
     },
+    holdOpen: (files) => void held.push(files),
     close: async () => {
       retention.stop()
       await file.close()

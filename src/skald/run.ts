@@ -39,7 +39,10 @@ export async function runSkald(options: RunSkaldOptions): Promise<RunningSkald> 
   const log = options.logger ?? processLog.logger
   const workerLogs = files ? new WorkerLogFiles({ skaldId: config.skald.id, settings: files, split: config.log.splitWithWorkerId, processLog: log }) : undefined
   const opened: Array<{ close(): Promise<void> }> = [processLog]
-  if (workerLogs) opened.push(workerLogs)
+  if (workerLogs) {
+    opened.push(workerLogs)
+    processLog.holdOpen(() => workerLogs.openFiles())
+  }
   const closeAll = async (): Promise<void> => {
     for (const resource of opened.reverse()) {
       try {

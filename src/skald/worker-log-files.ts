@@ -25,6 +25,7 @@ interface TaskFile {
 export class WorkerLogFiles {
   readonly #o: WorkerLogFilesOptions
   readonly #files = new Map<string, TaskFile>()
+  readonly #opened = new Set<LogFileStream>()
 
   constructor(options: WorkerLogFilesOptions) {
     this.#o = options
@@ -34,6 +35,11 @@ export class WorkerLogFiles {
   readonly onNodeEvent = (event: NodeEvent): void => {
     if (event.type === 'worker' && event.event.type === 'log') this.#line(event.taskId, event.event.source, event.event.line)
     else if (event.type === 'task-ended' || event.type === 'task-rejected') void this.#closeTask(event.taskId)
+  }
+
+  /** The task files open now (the retention sweep leaves them alone). */
+  openFiles(): string[] {
+    return [...this.#opened].map((s) => s.file)
   }
 
   /** Closes every task file still open. */
@@ -54,10 +60,17 @@ export class WorkerLogFiles {
     let file = this.#files.get(taskId)
     if (!file) {
       const failing = (error: Error): void => this.#o.processLog.warn({ err: error, taskId }, "worker log file: a write failed; the task's lines are lost to its file (Redis keeps the newest)")
-      const stream = openLogFile(this.#o.settings, `${this.#o.skaldId}_${taskId}`, failing).catch((error: unknown) => {
-        this.#o.processLog.warn({ err: error, taskId }, "worker log file: could not open the task's file; its lines stay in Redis only")
-        return undefined
-      })
+      const opening = openLogFile(this.#o.settings, `${this.#o.skaldId}_${taskId}`, failing)
+      const stream = opening.then(
+        (s) => {
+          this.#opened.add(s)
+          return s
+        },
+        (error: unknown) => {
+          this.#o.processLog.warn({ err: error, taskId }, "worker log file: could not open the task's file; its lines stay in Redis only")
+          return undefined
+        },
+      )
       this.#files.set(taskId, (file = { stream }))
     }
     // A logger line is already pino's JSON (with taskId and className); other sources are wrapped alike.
@@ -70,6 +83,7 @@ export class WorkerLogFiles {
     if (!file) return
     this.#files.delete(taskId)
     const stream = await file.stream
+    if (stream) this.#opened.delete(stream)
     await stream?.close()
   }
 }

@@ -85,6 +85,29 @@ void test('log files: retention removes .log files not written to for the retent
   rmSync(dir, { recursive: true, force: true })
 })
 
+void test("log files: the process log's own sweep keeps its file and the files it is told it holds open", async () => {
+  const dir = tempDir()
+  const log = await openProcessLog('skalds:test', 'info', 'node-1', { dir, rotationMb: 10, retentionMs: 60_000 }, 40)
+  try {
+    const aged = (name: string): string => {
+      const path = join(dir, name)
+      writeFileSync(path, 'x\n')
+      const old = (Date.now() - 3_600_000) / 1000
+      utimesSync(path, old, old)
+      return path
+    }
+    const held = aged('node-1_task-7.1.log')
+    aged('gone.1.log')
+    utimesSync(log.file!, (Date.now() - 3_600_000) / 1000, (Date.now() - 3_600_000) / 1000)
+    log.holdOpen(() => [held])
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    assert.deepEqual(readdirSync(dir).sort(), ['node-1.1.log', 'node-1_task-7.1.log'])
+  } finally {
+    await log.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 void test('log files: a name that is no file name is made one; a directory that cannot be written is a clear LOG_PATH error', async () => {
   assert.equal(logFileName('[SP]node:1/a b'), '_SP_node_1_a_b')
   assert.equal(logFileName(''), '_')
