@@ -377,17 +377,19 @@ export class MongoTaskStore implements TaskStore {
   async list(query: TaskListQuery = {}): Promise<TaskPage> {
     this.#check()
     const q = mongoListQuery(query)
-    const [docs, total] = await this.#call('list', () =>
-      Promise.all([this.collection.find(q.filter).sort(q.sort).skip(q.skip).limit(q.limit).toArray(), this.collection.countDocuments(q.filter)]),
-    )
+    const [docs, total] = await this.#call('list', () => Promise.all([this.#find(q), this.collection.countDocuments(q.filter)]))
     return { items: docs.map(fromMongoDocument), total, offset: q.skip, limit: q.limit }
   }
 
   async listItems(query: TaskListQuery = {}): Promise<Task[]> {
     this.#check()
     const q = mongoListQuery(query)
-    const docs = await this.#call('listItems', () => this.collection.find(q.filter).sort(q.sort).skip(q.skip).limit(q.limit).toArray())
-    return docs.map(fromMongoDocument)
+    return (await this.#call('listItems', () => this.#find(q))).map(fromMongoDocument)
+  }
+
+  /** The documents of a list page (decoded by the caller, outside #call: a bad document is not an outage). */
+  #find(q: ReturnType<typeof mongoListQuery>): Promise<Document[]> {
+    return this.collection.find(q.filter).sort(q.sort).skip(q.skip).limit(q.limit).toArray()
   }
 
   async changedSince(updatedFrom: number, page?: TaskStampPage): Promise<TaskStamp[]> {
