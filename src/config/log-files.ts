@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import type { SkaldsConfig } from './env.ts'
 import { InvalidConfigError } from './errors.ts'
-import type { Logger } from './logger.ts'
+import { createLogger, type Logger } from './logger.ts'
 
 /** Where and how log files are written: `LOG_PATH`, `LOG_ROTATION_MB`, `LOG_RETENTION` (SkaldsConfig['log']). */
 export interface LogFileSettings {
@@ -127,11 +127,11 @@ export interface ProcessLog {
 
 /**
  * A process's logger: pino at `level` to stdout and, when `settings` name a directory, to `<dir>/<fileName>.<n>.log`
- * as well, with the retention sweep started. Without settings it is `createLogger`'s stdout logger.
+ * as well, with the retention sweep started. Without settings it is createLogger's stdout logger.
  */
 export async function openProcessLog(name: string, level: string, fileName: string, settings: LogFileSettings | undefined, sweepEveryMs = 3_600_000): Promise<ProcessLog> {
   const lvl = level.toLowerCase()
-  if (!settings) return { logger: pino({ name, level: lvl }), file: undefined, holdOpen: () => {}, close: () => Promise.resolve() }
+  if (!settings) return { logger: createLogger(name, lvl), file: undefined, holdOpen: () => {}, close: () => Promise.resolve() }
   const file = await openLogFile(settings, fileName)
   const logger = pino({ name, level: lvl }, pino.multistream([{ level: lvl as pino.Level, stream: pino.destination(1) }, { level: lvl as pino.Level, stream: file }]))
   const held: Array<() => Iterable<string>> = [() => [file.file]]
