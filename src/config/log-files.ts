@@ -183,9 +183,11 @@ export class LogRetention {
 
   /** Removes what is past the retention; resolves with the paths removed. */
   async sweep(now = Date.now()): Promise<string[]> {
+    const entries = await readdir(this.#dir, { withFileTypes: true })
+    // Asked after the listing, not before: a file held open while the directory was read is in the answer.
     const inUse = new Set(this.#inUse())
     const removed: string[] = []
-    for (const entry of await readdir(this.#dir, { withFileTypes: true })) {
+    for (const entry of entries) {
       if (!entry.isFile() || !entry.name.endsWith('.log')) continue
       const path = join(this.#dir, entry.name)
       if (inUse.has(path)) continue
